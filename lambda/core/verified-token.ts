@@ -1,0 +1,20 @@
+/**
+ * What the verifier hands on once a token's structure, signature and claims all passed: the
+ * values the revocation check and the decision need, already typed.
+ */
+export interface VerifiedToken {
+  /** The `iss` claim, equal to one configured issuer. */
+  readonly issuer: string;
+  readonly subject: string | undefined;
+  /** The `jti` claim; for a token without one, `sha256:` + base64url SHA-256 of the token. */
+  readonly tokenId: string;
+  /** The value of the issuer's client claim (`client_id` by default). */
+  readonly clientId: string | undefined;
+  /** `iat`; undefined only when the operator removed iat from the required claims. */
+  readonly issuedAtEpochSeconds: number | undefined;
+  readonly expiresAtEpochSeconds: number;
+  /** `scope` as a space-separated string (an `scp` array is joined). */
+  readonly scope: string | undefined;
+  /** Every claim of the payload, for the authorizer context. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
