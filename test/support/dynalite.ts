@@ -1,0 +1,59 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import dynalite from 'dynalite';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/** A dynalite server started by a test, on a free loopback port, in memory unless `path` is given. */
+export interface LocalDynamo {
+  readonly port: number;
+  readonly endpoint: string;
+  /** A client pointed at this server with dummy credentials. */
+  readonly client: DynamoDBClient;
+  /** Environment that makes code under test use this server. */
+  readonly env: Record<string, string>;
+  /** Stops accepting requests; `start()` brings it back on the same port and data. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export async function startDynalite(options: { path?: string } = {}): Promise<LocalDynamo> {
+  const create = (): Server =>
+    dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  let server = create();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const env = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+  };
+  const client = new DynamoDBClient({
+    region: env.AWS_REGION,
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  let running = true;
+  return {
+    port,
+    endpoint,
+    client,
+    env,
+    async stop() {
+      if (!running) return;
+      running = false;
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+    async start() {
+      if (running) return;
+      // A stopped dynalite cannot listen again; a new instance over the same LevelDB path (or a
+      // fresh in-memory one) takes its port.
+      server = create();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      running = true;
+    },
+  };
+}
