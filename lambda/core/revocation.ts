@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The revocation model shared by the ingest (which writes it) and the authorizer (which reads it).
  * Units are in every name: JWT claims are epoch seconds, revocation times epoch milliseconds.
@@ -34,3 +36,8 @@ export interface CutoffRevocation {
 
 export type Revocation = JtiRevocation | CutoffRevocation;
 export type RevocationKind = Revocation['kind'];
+
+/** The jti under which a whole token without a `jti` claim is revoked: ingest and verifier agree on it. */
+export function tokenHash(token: string): string {
+  return TOKEN_HASH_PREFIX + createHash('sha256').update(token).digest('base64url');
+}

@@ -1,0 +1,80 @@
+import { isUtf8 } from 'node:buffer';
+import { TokenRejectedError } from './errors.js';
+import { parseJsonObject } from './strict-json.js';
+
+/** A compact JWS split into its parts. Nothing in it is trusted yet. */
+export interface ParsedToken {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** `BASE64URL(header) "." BASE64URL(payload)`, the bytes the signature covers. */
+  readonly signingInput: string;
+  readonly signature: Buffer;
+}
+
+// Three base64url segments and nothing else: no padding, no whitespace, no other alphabet. An
+// empty signature is let through here so that `alg: none` is refused by name in the header check.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Stage one of three (structure → signature → claims): checks the token's shape and decodes it.
+ * The size cap applies before any decoding, so an oversized token costs nothing.
+ */
+export function parseToken(token: string, maxTokenBytes: number): ParsedToken {
+  if (token.length > maxTokenBytes) {
+    throw new TokenRejectedError('token_too_large', `token is ${token.length} bytes, more than ${maxTokenBytes}`, {
+      actual: token.length,
+      expected: maxTokenBytes,
+    });
+  }
+  if (!COMPACT_JWS.test(token)) throw rejectShape(token);
+  const firstDot = token.indexOf('.');
+  const lastDot = token.lastIndexOf('.');
+  const header = decodeJsonSegment(token.slice(0, firstDot), 'header');
+  const payload = decodeJsonSegment(token.slice(firstDot + 1, lastDot), 'payload');
+  const encodedSignature = token.slice(lastDot + 1);
+  if (!isCanonicalBase64url(encodedSignature)) {
+    throw new TokenRejectedError('malformed_token', 'signature is not canonical base64url');
+  }
+  return {
+    header,
+    payload,
+    signingInput: token.slice(0, lastDot),
+    signature: Buffer.from(encodedSignature, 'base64url'),
+  };
+}
+
+function rejectShape(token: string): TokenRejectedError {
+  const parts = token.split('.').length;
+  if (parts === 5) return new TokenRejectedError('unsupported_token', 'encrypted tokens (JWE) are not accepted');
+  if (token.startsWith('{')) {
+    return new TokenRejectedError('unsupported_token', 'JWS JSON serialization is not accepted; use the compact form');
+  }
+  return new TokenRejectedError('malformed_token', `token must be three base64url segments, got ${parts} part(s)`);
+}
+
+function decodeJsonSegment(segment: string, name: 'header' | 'payload'): Record<string, unknown> {
+  if (!isCanonicalBase64url(segment)) {
+    throw new TokenRejectedError('malformed_token', `${name} is not canonical base64url`);
+  }
+  const bytes = Buffer.from(segment, 'base64url');
+  // RFC 7515 §5.2: the decoded octets must be a UTF-8 encoded JSON object.
+  const json = isUtf8(bytes) ? parseJsonObject(bytes.toString('utf8')) : undefined;
+  if (json === undefined) {
+    throw new TokenRejectedError('malformed_token', `${name} is not a JSON object with unique member names`);
+  }
+  return json;
+}
+
+/**
+ * Base64url without padding admits non-canonical spellings: a length of 1 mod 4, or unused low
+ * bits set in the last character. Decoders accept both, so two different strings would carry the
+ * same bytes; refusing them keeps one token, one spelling (RFC 7515 §2, RFC 4648 §3.5).
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  const remainder = segment.length % 4;
+  if (remainder === 0) return true;
+  if (remainder === 1) return false;
+  const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]!);
+  return (last & (remainder === 2 ? 0x0f : 0x03)) === 0;
+}

@@ -1,0 +1,138 @@
+import type { KeyObject } from 'node:crypto';
+import { checkClaims } from './claims.js';
+import { normalizeType, type Algorithm, type AuthorizerConfig, type IssuerConfig } from './config.js';
+import { TokenRejectedError } from './errors.js';
+import type { KeyResolver } from './key-resolver.js';
+import { parseToken, type ParsedToken } from './parse-token.js';
+import { tokenHash } from './revocation.js';
+import { verifySignature } from './signature.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+import type { VerifiedToken } from './verified-token.js';
+
+// RFC 7515 §4.1.11: a recipient must refuse a `crit` it does not understand, and this verifier
+// understands no extension. That also refuses RFC 7797 unencoded payloads, which require crit.
+const UNDERSTOOD_CRITICAL_HEADERS: readonly string[] = [];
+
+/**
+ * verifyToken: JWT in, VerifiedToken out, in three stages so nothing unverified is ever trusted:
+ * structure (size, encoding, JSON) → signature (issuer's key, allowlisted algorithm) → claims.
+ *
+ * A token that passed is remembered (bounded, per instance) until its exp or its issuer's key set
+ * changes, so a client presenting the same token again costs a map lookup. The revocation check is
+ * not part of this and runs on every request, remembered token or not.
+ */
+export class TokenVerifier {
+  private readonly issuers: ReadonlyMap<string, { config: IssuerConfig; keys: KeyResolver }>;
+  private readonly cache: VerifiedTokenCache;
+
+  constructor(
+    private readonly config: AuthorizerConfig,
+    keyResolvers: readonly KeyResolver[],
+  ) {
+    this.issuers = new Map(keyResolvers.map((keys) => [keys.issuer.issuer, { config: keys.issuer, keys }]));
+    this.cache = new VerifiedTokenCache(config.tokenCacheMaxEntries);
+  }
+
+  /**
+   * Resolves to the verified token, synchronously when it was verified before. Throws
+   * TokenRejectedError for a token to refuse, JwksUnavailableError when keys cannot be fetched.
+   */
+  verify(token: string, nowMs: number): VerifiedToken | Promise<VerifiedToken> {
+    const nowSeconds = nowMs / 1000;
+    const remembered = this.cache.get(token, nowSeconds);
+    if (remembered !== undefined && remembered.keyGeneration === this.issuers.get(remembered.token.issuer)?.keys.generation) {
+      return remembered.token;
+    }
+
+    const parsed = parseToken(token, this.config.rules.maxTokenBytes);
+    const issuer = this.issuerOf(parsed);
+    const alg = this.checkHeader(parsed, issuer.config);
+    const kid = parsed.header.kid as string | undefined;
+    const key = issuer.keys.resolve(alg, kid, nowMs);
+    if (key instanceof Promise) {
+      return key.then((resolved) => this.finish(token, parsed, issuer, alg, resolved, nowMs));
+    }
+    return this.finish(token, parsed, issuer, alg, key, nowMs);
+  }
+
+  private finish(
+    token: string,
+    parsed: ParsedToken,
+    issuer: { config: IssuerConfig; keys: KeyResolver },
+    alg: Algorithm,
+    key: KeyObject,
+    nowMs: number,
+  ): VerifiedToken {
+    const keyGeneration = issuer.keys.generation;
+    if (!verifySignature(alg, key, parsed.signingInput, parsed.signature)) {
+      throw new TokenRejectedError('bad_signature', 'signature does not verify with the issuer key');
+    }
+    const claims = checkClaims(parsed.payload, issuer.config, this.config.rules, nowMs / 1000);
+    const verified: VerifiedToken = {
+      issuer: issuer.config.issuer,
+      subject: claims.subject,
+      tokenId: claims.jti ?? tokenHash(token),
+      clientId: claims.clientId,
+      issuedAtEpochSeconds: claims.issuedAtEpochSeconds,
+      expiresAtEpochSeconds: claims.expiresAtEpochSeconds,
+      scope: claims.scope,
+      claims: parsed.payload,
+    };
+    this.cache.set(token, { token: verified, keyGeneration }, claims.acceptableUntilEpochSeconds);
+    return verified;
+  }
+
+  private issuerOf(parsed: ParsedToken): { config: IssuerConfig; keys: KeyResolver } {
+    const iss = parsed.payload.iss;
+    if (typeof iss !== 'string') {
+      throw new TokenRejectedError('missing_claim', 'iss is missing or not a string', { claim: 'iss' });
+    }
+    // Exact match, byte for byte: no trailing-slash or case folding (RFC 8725 §3.8).
+    const issuer = this.issuers.get(iss);
+    if (issuer === undefined) {
+      throw new TokenRejectedError('unknown_issuer', 'iss is not a trusted issuer', {
+        claim: 'iss',
+        actual: iss.length > 200 ? `${iss.slice(0, 200)}…` : iss,
+      });
+    }
+    return issuer;
+  }
+
+  private checkHeader(parsed: ParsedToken, issuer: IssuerConfig): Algorithm {
+    const { alg, crit, b64, typ, kid } = parsed.header;
+    // RFC 8725 §3.1: only algorithms the issuer is configured for; never `none`, never HMAC.
+    if (typeof alg !== 'string' || !(issuer.algorithms as readonly string[]).includes(alg)) {
+      throw new TokenRejectedError('algorithm_not_allowed', 'alg is not allowed for this issuer', {
+        actual: typeof alg === 'string' ? alg.slice(0, 20) : typeof alg,
+        expected: issuer.algorithms,
+      });
+    }
+    if (crit !== undefined) {
+      const names = Array.isArray(crit) ? crit : [crit];
+      const unknown = names.filter((name) => !UNDERSTOOD_CRITICAL_HEADERS.includes(name as string));
+      if (unknown.length > 0 || names.length === 0) {
+        throw new TokenRejectedError('unsupported_header', 'crit names extensions this verifier does not understand', {
+          actual: crit,
+        });
+      }
+    }
+    if (b64 !== undefined) {
+      throw new TokenRejectedError('unsupported_header', 'b64 (RFC 7797 unencoded payload) is not accepted');
+    }
+    if (kid !== undefined && typeof kid !== 'string') {
+      throw new TokenRejectedError('malformed_token', 'kid must be a string');
+    }
+    const rules = this.config.rules;
+    if (typ === undefined) {
+      if (rules.typeRequired) throw new TokenRejectedError('wrong_type', 'typ header is required', { expected: rules.acceptedTypes });
+    } else if (typeof typ !== 'string' || !rules.acceptedTypes.includes(normalizeType(typ))) {
+      // RFC 9068 §4: access tokens are at+jwt; refusing other types keeps ID tokens and
+      // logout tokens from being replayed as access tokens.
+      throw new TokenRejectedError('wrong_type', 'typ is not an accepted token type', {
+        actual: typeof typ === 'string' ? typ.slice(0, 40) : typeof typ,
+        expected: rules.acceptedTypes,
+      });
+    }
+    return alg as Algorithm;
+  }
+}
