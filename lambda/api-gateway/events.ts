@@ -1,0 +1,87 @@
+import type {
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewayTokenAuthorizerEvent,
+} from 'aws-lambda';
+
+/** Every authorizer event API Gateway sends; the shape tells which API and payload it is. */
+export type AuthorizerEvent =
+  | APIGatewayRequestAuthorizerEventV2
+  | APIGatewayRequestAuthorizerEvent
+  | APIGatewayTokenAuthorizerEvent;
+
+/**
+ * Which response the caller expects:
+ * - `http-v2`: HTTP API, payload 2.0 (simple response or IAM policy, depending on the authorizer);
+ * - `http-v1`: HTTP API, payload 1.0 (IAM policy);
+ * - `rest-token` / `rest-request`: REST API TOKEN / REQUEST authorizer (IAM policy, 401 by throwing).
+ */
+export type ApiFlavour = 'http-v2' | 'http-v1' | 'rest-token' | 'rest-request';
+
+/** What the decision path needs from an authorizer event. */
+export interface AuthorizerRequest {
+  readonly flavour: ApiFlavour;
+  /** The Authorization header (or TOKEN identity source) as sent, undefined when absent. */
+  readonly authorization: string | undefined;
+  /** The invoked route or method ARN. */
+  readonly resourceArn: string;
+  readonly requestId: string | undefined;
+}
+
+/** Reads an authorizer event of any flavour. Throws TypeError for something that is none of them. */
+export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
+  if (typeof event !== 'object' || event === null) throw new TypeError('authorizer event must be an object');
+  if ('version' in event && event.version === '2.0') {
+    return {
+      flavour: 'http-v2',
+      // Payload 2.0 lower-cases header names; identitySource holds the configured source's value.
+      authorization: event.headers?.authorization ?? event.identitySource?.[0],
+      resourceArn: requireArn(event.routeArn, 'routeArn'),
+      requestId: event.requestContext?.requestId,
+    };
+  }
+  if (event.type === 'TOKEN') {
+    return {
+      flavour: 'rest-token',
+      authorization: event.authorizationToken,
+      resourceArn: requireArn(event.methodArn, 'methodArn'),
+      requestId: undefined,
+    };
+  }
+  if (event.type === 'REQUEST') {
+    // Payload 1.0 of an HTTP API looks like a REST REQUEST event plus `version` and a string
+    // `identitySource`.
+    const request = event as APIGatewayRequestAuthorizerEvent & { version?: string; identitySource?: string };
+    const header = findHeader(request.headers, 'authorization');
+    return {
+      flavour: request.version === '1.0' ? 'http-v1' : 'rest-request',
+      authorization: header ?? (request.version === '1.0' ? request.identitySource : undefined),
+      resourceArn: requireArn(request.methodArn, 'methodArn'),
+      requestId: request.requestContext?.requestId,
+    };
+  }
+  throw new TypeError('not an API Gateway authorizer event: expected version 2.0, type TOKEN or type REQUEST');
+}
+
+function findHeader(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const exact = headers[name];
+  if (exact !== undefined) return exact;
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() === name) return headers[key];
+  }
+  return undefined;
+}
+
+function requireArn(arn: unknown, field: string): string {
+  if (typeof arn !== 'string' || !arn.startsWith('arn:')) throw new TypeError(`authorizer event has no ${field}`);
+  return arn;
+}
+
+// RFC 6750 §2.1: `Bearer 1*SP b64token`, the scheme name case-insensitive (RFC 9110 §11.1).
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** The token from an Authorization value using the Bearer scheme, or undefined for anything else. */
+export function bearerToken(authorization: string): string | undefined {
+  return BEARER.exec(authorization)?.[1];
+}

@@ -1,0 +1,77 @@
+import type { RejectionReason } from '../core/errors.js';
+import type { VerifiedToken } from '../core/verified-token.js';
+import type { ApiFlavour, AuthorizerRequest } from './events.js';
+
+/** Context values reach the backend as `$context.authorizer.*`; REST allows only flat primitives. */
+export type AuthorizerContext = Record<string, string>;
+
+export interface PolicyResponse {
+  principalId: string;
+  policyDocument: {
+    Version: '2012-10-17';
+    Statement: [{ Action: 'execute-api:Invoke'; Effect: 'Allow' | 'Deny'; Resource: string }];
+  };
+  context: AuthorizerContext;
+}
+
+/**
+ * For payload 2.0 the event does not say whether the authorizer was created with simple responses,
+ * so the answer carries both forms: API Gateway reads `isAuthorized` from a simple-response
+ * authorizer and `policyDocument` from an IAM one, and each ignores the other's fields.
+ */
+export type HttpV2Response = PolicyResponse & { isAuthorized: boolean };
+
+export type AuthorizerResponse = PolicyResponse | HttpV2Response;
+
+/** The claims handed to the backend. */
+export function contextOf(token: VerifiedToken): AuthorizerContext {
+  const context: AuthorizerContext = { iss: token.issuer, jti: token.tokenId };
+  if (token.subject !== undefined) context.sub = token.subject;
+  if (token.clientId !== undefined) context.client_id = token.clientId;
+  if (token.scope !== undefined) context.scope = token.scope;
+  return context;
+}
+
+export function allow(request: AuthorizerRequest, token: VerifiedToken): AuthorizerResponse {
+  return respond(request, 'Allow', token.subject ?? token.clientId ?? 'anonymous', contextOf(token));
+}
+
+/**
+ * The answer for a refused token. A REST API answers 401 only when the authorizer throws
+ * `Unauthorized`, so a missing or invalid token throws there; a revoked one gets an explicit Deny
+ * (403). HTTP APIs answer 403 to a deny and 500 to a throw, so they always get a deny.
+ */
+export function deny(request: AuthorizerRequest, reason: RejectionReason, principalId = 'anonymous'): AuthorizerResponse {
+  if (isRest(request.flavour) && !reason.startsWith('revoked_')) throw new Error('Unauthorized');
+  return respond(request, 'Deny', principalId, { reason });
+}
+
+function respond(
+  request: AuthorizerRequest,
+  effect: 'Allow' | 'Deny',
+  principalId: string,
+  context: AuthorizerContext,
+): AuthorizerResponse {
+  const policy: PolicyResponse = {
+    principalId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApiArn(request.resourceArn) }],
+    },
+    context,
+  };
+  return request.flavour === 'http-v2' ? { isAuthorized: effect === 'Allow', ...policy } : policy;
+}
+
+function isRest(flavour: ApiFlavour): boolean {
+  return flavour === 'rest-token' || flavour === 'rest-request';
+}
+
+/**
+ * `arn:aws:execute-api:region:account:api/stage/VERB/path` → `arn:…:api/stage/*`: the decision is
+ * about the token, not the route, so a cached result must hold for every route of the stage.
+ */
+export function wholeApiArn(resourceArn: string): string {
+  const [api, stage] = resourceArn.split('/', 2);
+  return stage === undefined ? resourceArn : `${api}/${stage}/*`;
+}

@@ -1,0 +1,123 @@
+import { AuthorizerError, TokenRejectedError, type RejectionReason } from './core/errors.js';
+import type { Log } from './core/log.js';
+import type { RevocationChecker } from './core/revocation-checker.js';
+import type { VerifiedToken } from './core/verified-token.js';
+import { bearerToken, readAuthorizerEvent, type AuthorizerEvent, type AuthorizerRequest } from './api-gateway/events.js';
+import { allow, deny, type AuthorizerResponse } from './api-gateway/responses.js';
+
+/** Verifies a token; see TokenVerifier. */
+export interface Verifier {
+  verify(token: string, nowMs: number): VerifiedToken | Promise<VerifiedToken>;
+}
+
+/** Counts decisions for metrics; called once per decision, so it must be cheap. */
+export interface DecisionRecorder {
+  record(decision: 'allow' | 'deny', reason: RejectionReason | 'allowed', nowMs: number): void;
+}
+
+export interface AuthorizerDependencies {
+  readonly verifier: Verifier;
+  readonly revocations: RevocationChecker;
+  readonly log: Log;
+  readonly decisions?: DecisionRecorder;
+  /** Cold-start work (key prefetch, revocation load). A failure is retried on the next request. */
+  readonly initialize: () => Promise<void>;
+  readonly now?: () => number;
+}
+
+export type AuthorizerHandler = (event: AuthorizerEvent) => Promise<AuthorizerResponse>;
+
+/**
+ * The decision path, top to bottom: event → bearer token → verify → revocation check → response.
+ * A refused token is a deny with its reason logged; an infrastructure failure (keys or revocation
+ * state unavailable) throws, so API Gateway answers 500 and caches nothing.
+ */
+export function createAuthorizerHandler(deps: AuthorizerDependencies): AuthorizerHandler {
+  const now = deps.now ?? Date.now;
+  let initialized: Promise<void> | undefined = deps.initialize();
+  // Keep an unobserved cold-start failure from crashing the process; the first request reports it.
+  initialized.catch(() => {});
+
+  async function ensureInitialized(): Promise<void> {
+    initialized ??= deps.initialize();
+    try {
+      await initialized;
+    } catch (error) {
+      initialized = undefined;
+      throw error;
+    }
+  }
+
+  return async function handler(event: AuthorizerEvent): Promise<AuthorizerResponse> {
+    const startedMs = performance.now();
+    await ensureInitialized();
+    const request = readAuthorizerEvent(event);
+    const nowMs = now();
+    let token: VerifiedToken | undefined;
+    try {
+      const authorization = request.authorization?.trim();
+      if (!authorization) throw new TokenRejectedError('missing_token', 'no Authorization header');
+      const bearer = bearerToken(authorization);
+      if (bearer === undefined) throw new TokenRejectedError('malformed_token', 'Authorization must use the Bearer scheme');
+      const verified = deps.verifier.verify(bearer, nowMs);
+      token = verified instanceof Promise ? await verified : verified;
+      const checked = deps.revocations.findRevocation(token, nowMs);
+      const revoked = checked instanceof Promise ? await checked : checked;
+      if (revoked !== undefined) throw new TokenRejectedError(revoked, 'token revoked');
+    } catch (error) {
+      if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs, nowMs);
+      deps.log.error('authorizer failed; answering 500', {
+        code: error instanceof AuthorizerError ? error.code : 'ERR_UNEXPECTED',
+        error: describe(error),
+        requestId: request.requestId,
+      });
+      throw error;
+    }
+    deps.decisions?.record('allow', 'allowed', nowMs);
+    deps.log.debug('allow', {
+      decision: 'allow',
+      sub: token.subject,
+      client_id: token.clientId,
+      jti: token.tokenId,
+      iss: token.issuer,
+      latencyMs: round(performance.now() - startedMs),
+      requestId: request.requestId,
+    });
+    return allow(request, token);
+  };
+
+  function refuse(
+    request: AuthorizerRequest,
+    error: TokenRejectedError,
+    token: VerifiedToken | undefined,
+    startedMs: number,
+    nowMs: number,
+  ): AuthorizerResponse {
+    deps.decisions?.record('deny', error.reason, nowMs);
+    // Claims are logged only once the signature verified (token is set), never the token itself.
+    deps.log.info('deny', {
+      decision: 'deny',
+      reason: error.reason,
+      code: error.code,
+      detail: error.message,
+      failedAssertion: error.failedAssertion,
+      sub: token?.subject,
+      client_id: token?.clientId,
+      jti: token?.tokenId,
+      iss: token?.issuer,
+      latencyMs: round(performance.now() - startedMs),
+      requestId: request.requestId,
+    });
+    return deny(request, error.reason, token?.subject);
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
+  return `${error.name}: ${error.message}${cause}`;
+}

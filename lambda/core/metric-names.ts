@@ -1,0 +1,61 @@
+/**
+ * The CloudWatch metric contract between the functions (which emit these as EMF through
+ * Powertools Metrics) and the CDK construct (whose dashboard and alarms read them).
+ *
+ * Plain constants, no Lambda or CDK types: the handlers and `infra/` import the same names.
+ *
+ * A CloudWatch metric is identified by namespace, name and its exact set of dimensions, so an
+ * alarm only sees a datapoint emitted with the same dimension set. Powertools adds a `service`
+ * dimension (from POWERTOOLS_SERVICE_NAME) to every metric; the per-metric dimensions below are
+ * added on top of it with `addDimension` (one dimension set), never with `addDimensions` (which
+ * publishes a second, separate set).
+ */
+
+/** Namespace the construct sets as POWERTOOLS_METRICS_NAMESPACE unless the user picks another. */
+export const DEFAULT_METRICS_NAMESPACE = 'RevocationAuthorizer';
+
+/** Name of the dimension Powertools adds to every metric. */
+export const SERVICE_DIMENSION = 'service';
+
+/** POWERTOOLS_SERVICE_NAME of each function, and so the `service` dimension of its metrics. */
+export const SERVICE_NAMES = {
+  authorizer: 'revocation-authorizer',
+  ingest: 'revocation-ingest',
+} as const;
+
+/** Metrics the authorizer emits. */
+export const AUTHORIZER_METRICS = {
+  /** Count, one per decision. Dimensions: service, decision (allow|deny), reason. */
+  decisions: 'Decisions',
+  /** Count, one per cold start. Powertools' captureColdStartMetric (service, function_name). */
+  coldStart: 'ColdStart',
+  /** Milliseconds: age of the in-process revocation view when a decision used it. Dimensions: service. */
+  revocationSyncLagMs: 'RevocationSyncLagMs',
+  /** Count (a gauge): live revocations held in the instance's view. Dimensions: service. */
+  revocationEntries: 'RevocationEntries',
+  /** Count: requests allowed only because the fail mode is open and the view was unusable. Dimensions: service. */
+  failOpenAllows: 'FailOpenAllows',
+} as const;
+
+/** Metrics the ingest function emits. */
+export const INGEST_METRICS = {
+  /** Count of revocations that changed the table. Dimensions: service, kind (jti|subject|client). */
+  revocationsApplied: 'RevocationsApplied',
+  /** Count of revocations that changed nothing (older, duplicate or replayed). Dimensions: service. */
+  revocationsUnchanged: 'RevocationsUnchanged',
+  /** Count of messages refused as a whole. Dimensions: service, reason. */
+  messagesRejected: 'MessagesRejected',
+} as const;
+
+/** Dimension names added per metric, on top of {@link SERVICE_DIMENSION}. */
+export const METRIC_DIMENSIONS = {
+  /** On Decisions: `allow` or `deny`. */
+  decision: 'decision',
+  /** On Decisions (a RejectionReason, or `allowed`) and MessagesRejected (an error code). */
+  reason: 'reason',
+  /** On RevocationsApplied: `jti`, `subject` or `client`. */
+  kind: 'kind',
+} as const;
+
+/** The values of the `decision` dimension. */
+export const DECISIONS = { allow: 'allow', deny: 'deny' } as const;

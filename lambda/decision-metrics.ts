@@ -1,0 +1,61 @@
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { DecisionRecorder } from './authorizer-handler.js';
+import type { RejectionReason } from './core/errors.js';
+import { AUTHORIZER_METRICS, METRIC_DIMENSIONS } from './core/metric-names.js';
+
+/** Point-in-time figures published with the decision counts. */
+export interface Gauges {
+  readonly revocationEntries: number;
+  readonly revocationSyncLagMs: number;
+  readonly failOpenAllows: number;
+}
+
+/**
+ * Counts decisions in memory and publishes them as EMF at most once per interval, so a warm
+ * instance pays a counter increment per request instead of a log line per request. Counts from
+ * the last interval before an instance is recycled are lost; that bounds the error, not the cost.
+ */
+export class DecisionMetrics implements DecisionRecorder {
+  private allowed = 0;
+  private readonly denied = new Map<RejectionReason, number>();
+  private lastFlushMs: number;
+  private reportedFailOpenAllows = 0;
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly gauges: () => Gauges,
+    private readonly flushIntervalMs = 60_000,
+    nowMs = Date.now(),
+  ) {
+    this.lastFlushMs = nowMs;
+  }
+
+  record(decision: 'allow' | 'deny', reason: RejectionReason | 'allowed', nowMs: number): void {
+    if (decision === 'allow') this.allowed++;
+    else this.denied.set(reason as RejectionReason, (this.denied.get(reason as RejectionReason) ?? 0) + 1);
+    if (nowMs - this.lastFlushMs >= this.flushIntervalMs) this.flush(nowMs);
+  }
+
+  /** Publishes and resets the counts. */
+  flush(nowMs: number): void {
+    this.lastFlushMs = nowMs;
+    if (this.allowed > 0) this.publishDecisions('allow', 'allowed', this.allowed);
+    for (const [reason, count] of this.denied) this.publishDecisions('deny', reason, count);
+    this.allowed = 0;
+    this.denied.clear();
+    const gauges = this.gauges();
+    this.metrics.addMetric(AUTHORIZER_METRICS.revocationEntries, MetricUnit.Count, gauges.revocationEntries);
+    this.metrics.addMetric(AUTHORIZER_METRICS.revocationSyncLagMs, MetricUnit.Milliseconds, gauges.revocationSyncLagMs);
+    const failOpenAllows = gauges.failOpenAllows - this.reportedFailOpenAllows;
+    this.reportedFailOpenAllows = gauges.failOpenAllows;
+    if (failOpenAllows > 0) this.metrics.addMetric(AUTHORIZER_METRICS.failOpenAllows, MetricUnit.Count, failOpenAllows);
+    this.metrics.publishStoredMetrics();
+  }
+
+  private publishDecisions(decision: 'allow' | 'deny', reason: string, count: number): void {
+    const single = this.metrics.singleMetric();
+    single.addDimension(METRIC_DIMENSIONS.decision, decision);
+    single.addDimension(METRIC_DIMENSIONS.reason, reason);
+    single.addMetric(AUTHORIZER_METRICS.decisions, MetricUnit.Count, count);
+  }
+}

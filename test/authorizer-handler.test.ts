@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthorizerHandler, type AuthorizerHandler } from '../lambda/authorizer-handler.js';
+import { loadAuthorizerConfig } from '../lambda/core/config.js';
+import { RevocationStateUnavailableError, type RevocationReason } from '../lambda/core/errors.js';
+import { KeyResolver } from '../lambda/core/key-resolver.js';
+import type { RevocationChecker } from '../lambda/core/revocation-checker.js';
+import type { VerifiedToken } from '../lambda/core/verified-token.js';
+import { TokenVerifier } from '../lambda/core/verify-token.js';
+import { httpApiV1Event, httpApiV2Event, restRequestEvent, restTokenEvent } from './support/api-gateway-events.js';
+import { TestIssuer } from './support/issuer.js';
+import { LogRecorder } from './support/log-recorder.js';
+
+/** Revokes by jti from a set; the real checker is tested against dynalite in test/core. */
+class RevokedJtis implements RevocationChecker {
+  readonly jtis = new Set<string>();
+  unavailable = false;
+  findRevocation(token: VerifiedToken): RevocationReason | undefined {
+    if (this.unavailable) throw new RevocationStateUnavailableError('revocation view is stale');
+    return this.jtis.has(token.tokenId) ? 'revoked_jti' : undefined;
+  }
+}
+
+let issuer: TestIssuer;
+beforeAll(async () => {
+  issuer = await TestIssuer.start({ algorithms: ['RS256', 'ES256'] });
+});
+afterAll(() => issuer.stop());
+
+function setup(options: { initialize?: () => Promise<void>; env?: Record<string, string> } = {}) {
+  const config = loadAuthorizerConfig({ ...issuer.env, ...options.env });
+  const log = new LogRecorder();
+  const keys = config.issuers.map((entry) => new KeyResolver(entry, config.jwks, log));
+  const revocations = new RevokedJtis();
+  const handler: AuthorizerHandler = createAuthorizerHandler({
+    verifier: new TokenVerifier(config, keys),
+    revocations,
+    log,
+    initialize: options.initialize ?? (() => Promise.all(keys.map((key) => key.prefetch())).then(() => undefined)),
+  });
+  return { handler, log, revocations };
+}
+
+const ALLOW_ALL_OF_STAGE = (stage: string) => `arn:aws:execute-api:us-east-1:123456789012:abcdef123/${stage}/*`;
+
+describe('authorizer handler', () => {
+  describe('HTTP API payload 2.0', () => {
+    it('allows a valid token with its claims in the context, in both simple and IAM form', async () => {
+      const { handler } = setup();
+      const token = await issuer.token({ sub: 'alice', client_id: 'web', scope: 'orders.read', jti: 'jti-1' });
+
+      const response = await handler(httpApiV2Event(`Bearer ${token}`));
+
+      expect(response).toEqual({
+        isAuthorized: true,
+        principalId: 'alice',
+        context: { sub: 'alice', client_id: 'web', scope: 'orders.read', jti: 'jti-1', iss: issuer.issuer },
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ALLOW_ALL_OF_STAGE('$default') }],
+        },
+      });
+    });
+
+    it('denies a missing token with reason missing_token', async () => {
+      const { handler, log } = setup();
+      const response = await handler(httpApiV2Event(undefined));
+      expect(response).toMatchObject({ isAuthorized: false, context: { reason: 'missing_token' } });
+      expect(log.lines.at(-1)).toMatchObject({ level: 'info', message: 'deny', extra: { reason: 'missing_token' } });
+    });
+
+    it('denies an expired token, logging the reason and the verified subject but never the token', async () => {
+      const { handler, log } = setup();
+      const now = Math.floor(Date.now() / 1000);
+      const token = await issuer.token({ sub: 'bob', iat: now - 7200, exp: now - 3600 });
+
+      const response = await handler(httpApiV2Event(`Bearer ${token}`));
+
+      expect(response).toMatchObject({ isAuthorized: false, policyDocument: { Statement: [{ Effect: 'Deny' }] } });
+      expect(log.lines.at(-1)?.extra).toMatchObject({ decision: 'deny', reason: 'expired', code: 'ERR_TOKEN_EXPIRED' });
+      expect(log.text).not.toContain(token);
+      expect(log.text).not.toContain(token.split('.')[2]);
+    });
+
+    it('denies a revoked token with reason revoked_jti', async () => {
+      const { handler, revocations, log } = setup();
+      const token = await issuer.token({ jti: 'stolen' });
+      revocations.jtis.add('stolen');
+
+      const response = await handler(httpApiV2Event(`Bearer ${token}`));
+
+      expect(response).toMatchObject({ isAuthorized: false, context: { reason: 'revoked_jti' } });
+      expect(log.lines.at(-1)?.extra).toMatchObject({ reason: 'revoked_jti', jti: 'stolen', sub: 'user-1' });
+    });
+  });
+
+  describe('HTTP API payload 1.0', () => {
+    it('answers with an IAM policy: Allow for a valid token, Deny for an invalid one', async () => {
+      const { handler } = setup();
+      const token = await issuer.token();
+
+      const allowed = await handler(httpApiV1Event(`Bearer ${token}`));
+      const denied = await handler(httpApiV1Event('Bearer not.a.jwt'));
+
+      expect(allowed).not.toHaveProperty('isAuthorized');
+      expect(allowed).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow', Resource: ALLOW_ALL_OF_STAGE('$default') }] } });
+      expect(denied).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Deny' }] }, context: { reason: 'malformed_token' } });
+    });
+  });
+
+  describe('REST TOKEN authorizer', () => {
+    it('allows a valid token for the whole stage so a cached result holds for every route', async () => {
+      const { handler } = setup();
+      const response = await handler(restTokenEvent(`Bearer ${await issuer.token({ sub: 'carol' })}`));
+      expect(response).toMatchObject({
+        principalId: 'carol',
+        policyDocument: { Statement: [{ Effect: 'Allow', Resource: ALLOW_ALL_OF_STAGE('prod') }] },
+        context: { sub: 'carol', client_id: 'client-1' },
+      });
+    });
+
+    it.each([
+      ['an empty token', ''],
+      ['another scheme', 'Basic dXNlcjpwYXNz'],
+      ['a bare token without scheme', 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln'],
+      ['two bearer values', 'Bearer a.b.c, Bearer d.e.f'],
+      ['a forged token', 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.'],
+    ])('throws Unauthorized (401) for %s', async (_, authorization) => {
+      const { handler } = setup();
+      await expect(handler(restTokenEvent(authorization))).rejects.toThrow(/^Unauthorized$/);
+    });
+
+    it('answers an explicit Deny (403) for a revoked token', async () => {
+      const { handler, revocations } = setup();
+      const token = await issuer.token({ jti: 'revoked-rest' });
+      revocations.jtis.add('revoked-rest');
+
+      const response = await handler(restTokenEvent(`Bearer ${token}`));
+
+      expect(response).toMatchObject({
+        principalId: 'user-1',
+        policyDocument: { Statement: [{ Effect: 'Deny', Resource: ALLOW_ALL_OF_STAGE('prod') }] },
+        context: { reason: 'revoked_jti' },
+      });
+    });
+  });
+
+  describe('REST REQUEST authorizer', () => {
+    it('reads the Authorization header in any case and the Bearer scheme in any case', async () => {
+      const { handler } = setup();
+      const token = await issuer.token({}, { key: issuer.key('ES256') });
+      const response = await handler(restRequestEvent({ AUTHORIZATION: `bEaReR ${token}` }));
+      expect(response).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow' }] } });
+    });
+
+    it('throws Unauthorized when the header is missing', async () => {
+      const { handler } = setup();
+      await expect(handler(restRequestEvent({}))).rejects.toThrow(/^Unauthorized$/);
+    });
+  });
+
+  describe('infrastructure failures', () => {
+    it('throws (500), not a deny, when the issuer keys cannot be fetched', async () => {
+      issuer.mode = 'error';
+      try {
+        const { handler, log } = setup();
+        const token = await issuer.token();
+        for (const event of [httpApiV2Event(`Bearer ${token}`), restTokenEvent(`Bearer ${token}`)]) {
+          await expect(handler(event)).rejects.toMatchObject({ code: 'ERR_JWKS_UNAVAILABLE' });
+        }
+        expect(log.lines.at(-1)).toMatchObject({ level: 'error', extra: { code: 'ERR_JWKS_UNAVAILABLE' } });
+      } finally {
+        issuer.mode = 'ok';
+      }
+    });
+
+    it('throws (500) when the revocation state is unavailable', async () => {
+      const { handler, revocations } = setup();
+      revocations.unavailable = true;
+      await expect(handler(httpApiV2Event(`Bearer ${await issuer.token()}`))).rejects.toBeInstanceOf(
+        RevocationStateUnavailableError,
+      );
+    });
+
+    it('retries a failed cold start on the next request instead of failing forever', async () => {
+      let attempts = 0;
+      const { handler } = setup({
+        initialize: async () => {
+          attempts++;
+          if (attempts === 1) throw new RevocationStateUnavailableError('table unreachable');
+        },
+      });
+      const event = httpApiV2Event(`Bearer ${await issuer.token()}`);
+
+      await expect(handler(event)).rejects.toBeInstanceOf(RevocationStateUnavailableError);
+      await expect(handler(event)).resolves.toMatchObject({ isAuthorized: true });
+      expect(attempts).toBe(2);
+    });
+
+    it('throws a TypeError for an event that is not from API Gateway', async () => {
+      const { handler } = setup();
+      await expect(handler({ Records: [] } as never)).rejects.toBeInstanceOf(TypeError);
+    });
+  });
+});
