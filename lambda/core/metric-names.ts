@@ -51,7 +51,7 @@ export const INGEST_METRICS = {
 export const METRIC_DIMENSIONS = {
   /** On Decisions: `allow` or `deny`. */
   decision: 'decision',
-  /** On Decisions (a RejectionReason, or `allowed`) and MessagesRejected (an error code). */
+  /** On Decisions (a RejectionReason for a deny, `allowed` for an allow) and MessagesRejected. */
   reason: 'reason',
   /** On RevocationsApplied: `jti`, `subject` or `client`. */
   kind: 'kind',

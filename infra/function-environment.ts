@@ -1,0 +1,80 @@
+import { Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { SERVICE_NAMES } from '../lambda/core/metric-names.js';
+import type { ResolvedSettings } from './props-validation.js';
+
+/**
+ * Environment variables the construct sets from its props (see lambda/core/config.ts for how the
+ * functions read them), each with the prop to use instead of setting it directly.
+ */
+export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
+  JWT_ISSUERS: 'issuers',
+  JWT_ISSUER: 'issuers',
+  JWKS_URI: 'issuers',
+  JWT_AUDIENCE: 'issuers',
+  JWT_ALGORITHMS: 'algorithms',
+  JWT_CLIENT_CLAIM: 'clientClaim',
+  JWT_CLOCK_TOLERANCE_SECONDS: 'clockTolerance',
+  JWT_MAX_TOKEN_LIFETIME_SECONDS: 'maxTokenLifetime',
+  REVOCATION_TABLE_NAME: 'tableName',
+  REVOCATION_SYNC_INTERVAL_MS: 'syncInterval',
+  REVOCATION_MAX_STALENESS_MS: 'maxStaleness',
+  REVOCATION_FAIL_MODE: 'failMode',
+  REVOCATION_CONSISTENCY: 'consistency',
+  POWERTOOLS_SERVICE_NAME: 'the construct (fixed: the metric contract in lambda/core/metric-names.ts)',
+  POWERTOOLS_METRICS_NAMESPACE: 'metricsNamespace',
+  POWERTOOLS_LOG_LEVEL: 'logLevel',
+};
+
+export const MANAGED_INGEST_VARIABLES: Readonly<Record<string, string>> = {
+  REVOCATION_TABLE_NAME: 'tableName',
+  JWT_CLOCK_TOLERANCE_SECONDS: 'clockTolerance',
+  JWT_MAX_TOKEN_LIFETIME_SECONDS: 'maxTokenLifetime',
+  POWERTOOLS_SERVICE_NAME: 'the construct (fixed: the metric contract in lambda/core/metric-names.ts)',
+  POWERTOOLS_METRICS_NAMESPACE: 'metricsNamespace',
+  POWERTOOLS_LOG_LEVEL: 'logLevel',
+};
+
+/** The authorizer's environment. Issuers always go as JWT_ISSUERS JSON: no list splitting to get wrong. */
+export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSettings, tableName: string): Record<string, string> {
+  const issuers = settings.issuers.map((entry) => ({
+    issuer: entry.issuer,
+    jwksUri: entry.jwksUri,
+    audience: typeof entry.audience === 'string' ? entry.audience : [...entry.audience],
+    ...(entry.algorithms === undefined ? {} : { algorithms: [...entry.algorithms] }),
+    ...(entry.clientClaim === undefined ? {} : { clientClaim: entry.clientClaim }),
+  }));
+  return {
+    ...settings.authorizerEnvironment,
+    // toJsonString keeps deploy-time tokens (e.g. a Cognito pool's URL) valid inside the JSON.
+    JWT_ISSUERS: Stack.of(scope).toJsonString(issuers),
+    ...(settings.algorithms === undefined ? {} : { JWT_ALGORITHMS: settings.algorithms.join(',') }),
+    JWT_CLIENT_CLAIM: settings.clientClaim,
+    ...sharedVariables(settings, tableName),
+    REVOCATION_SYNC_INTERVAL_MS: String(settings.syncInterval.toMilliseconds()),
+    REVOCATION_MAX_STALENESS_MS: String(settings.maxStaleness.toMilliseconds()),
+    REVOCATION_FAIL_MODE: settings.failMode,
+    REVOCATION_CONSISTENCY: settings.consistency,
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.authorizer,
+  };
+}
+
+/** The ingest function's environment. */
+export function ingestEnvironment(settings: ResolvedSettings, tableName: string): Record<string, string> {
+  return {
+    ...settings.ingestEnvironment,
+    ...sharedVariables(settings, tableName),
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.ingest,
+  };
+}
+
+/** Both functions must agree on these, or TTLs and cut-offs would not line up. */
+function sharedVariables(settings: ResolvedSettings, tableName: string): Record<string, string> {
+  return {
+    REVOCATION_TABLE_NAME: tableName,
+    JWT_CLOCK_TOLERANCE_SECONDS: String(settings.clockTolerance.toSeconds()),
+    JWT_MAX_TOKEN_LIFETIME_SECONDS: String(settings.maxTokenLifetime.toSeconds()),
+    POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
+    POWERTOOLS_LOG_LEVEL: settings.logLevel,
+  };
+}

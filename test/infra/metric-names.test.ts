@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as metricNames from '../../lambda/core/metric-names.js';
+
+describe('lambda/core/metric-names', () => {
+  it('imports nothing, so the functions bundle it without aws-cdk-lib', () => {
+    const source = readFileSync(new URL('../../lambda/core/metric-names.ts', import.meta.url), 'utf8');
+    expect(source).not.toMatch(/^\s*(import|export .* from)\b/m);
+  });
+
+  it('names each metric once across both functions', () => {
+    const names = [...Object.values(metricNames.AUTHORIZER_METRICS), ...Object.values(metricNames.INGEST_METRICS)];
+    expect(new Set(names).size).toBe(names.length);
+  });
+});

@@ -1,0 +1,439 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
+import { REVOCATION_TABLE_SCHEMA } from '../../lambda/core/table-schema.js';
+import { authorizerStack, createStubBundles, TEST_ISSUER } from './support/stacks.js';
+
+// One synthesis for the whole file: aws-cdk-lib synthesis is the slow part.
+let bundles: ReturnType<typeof createStubBundles>;
+let stack: Stack;
+let authorizer: RevocationAuthorizer;
+let template: Template;
+let assemblyDirectory: string;
+
+beforeAll(() => {
+  bundles = createStubBundles();
+  const built = authorizerStack(bundles.directory);
+  stack = built.stack;
+  authorizer = built.authorizer;
+  assemblyDirectory = built.app.synth().directory;
+  template = Template.fromStack(stack);
+});
+afterAll(() => bundles.remove());
+
+/** `{ Ref }` / `{ Fn::GetAtt }` of a construct's CloudFormation resource, as the template holds it. */
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
+const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: unknown };
+function statementsOfRole(role: IConstruct): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([ref(role)]) },
+  });
+  return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+describe('RevocationAuthorizer with default props', () => {
+  describe('revocation table', () => {
+    it('uses the key schema and change index from lambda/core/table-schema.ts', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: REVOCATION_TABLE_SCHEMA.partitionKey.name, KeyType: 'HASH' }],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: REVOCATION_TABLE_SCHEMA.partitionKey.name, AttributeType: REVOCATION_TABLE_SCHEMA.partitionKey.type },
+          {
+            AttributeName: REVOCATION_TABLE_SCHEMA.changesIndex.partitionKey.name,
+            AttributeType: REVOCATION_TABLE_SCHEMA.changesIndex.partitionKey.type,
+          },
+          {
+            AttributeName: REVOCATION_TABLE_SCHEMA.changesIndex.sortKey.name,
+            AttributeType: REVOCATION_TABLE_SCHEMA.changesIndex.sortKey.type,
+          },
+        ]),
+        GlobalSecondaryIndexes: [
+          Match.objectLike({
+            IndexName: REVOCATION_TABLE_SCHEMA.changesIndex.name,
+            KeySchema: [
+              { AttributeName: REVOCATION_TABLE_SCHEMA.changesIndex.partitionKey.name, KeyType: 'HASH' },
+              { AttributeName: REVOCATION_TABLE_SCHEMA.changesIndex.sortKey.name, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: REVOCATION_TABLE_SCHEMA.changesIndex.projectionType },
+          }),
+        ],
+      });
+    });
+
+    it('expires items through the TTL attribute', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TimeToLiveSpecification: { AttributeName: REVOCATION_TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
+      });
+    });
+
+    it('is on-demand with point-in-time recovery', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    });
+
+    it('is retained when it leaves the stack', () => {
+      template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    });
+  });
+
+  describe('revocation topic', () => {
+    it('is encrypted with the construct key, which rotates', () => {
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(authorizer.encryptionKey) });
+      template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    });
+
+    it('refuses publishing without TLS', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [ref(authorizer.topic)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sns:Publish',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('denies publishing to principals of other accounts, but not to AWS services', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sns:Publish',
+              Principal: { AWS: '*' },
+              Resource: ref(authorizer.topic),
+              Condition: {
+                StringNotEquals: { 'aws:PrincipalAccount': [stack.account] },
+                Bool: { 'aws:PrincipalIsAWSService': 'false' },
+              },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('allows nothing to anyone in its topic policy', () => {
+      const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+      const allows = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]).filter((s) => s.Effect === 'Allow');
+      expect(allows).toEqual([]);
+    });
+  });
+
+  describe('dead-letter queues', () => {
+    it('encrypts both queues with the construct key and keeps messages 14 days', () => {
+      for (const queue of [authorizer.deliveryDeadLetterQueue, authorizer.ingestFailureQueue]) {
+        expect(template.toJSON().Resources[logicalId(queue)].Properties).toMatchObject({
+          KmsMasterKeyId: arnOf(authorizer.encryptionKey),
+          MessageRetentionPeriod: 14 * 24 * 3600,
+        });
+      }
+    });
+
+    it('refuses non-TLS access to both queues', () => {
+      for (const queue of [authorizer.deliveryDeadLetterQueue, authorizer.ingestFailureQueue]) {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [ref(queue)],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('lets SNS write the delivery DLQ only for this topic, and use the key for it', () => {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(authorizer.deliveryDeadLetterQueue)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'sns.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Condition: { ArnEquals: { 'aws:SourceArn': ref(authorizer.topic) } },
+            }),
+          ]),
+        },
+      });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'sns.amazonaws.com' },
+              Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('ingest function', () => {
+    it('runs the ingest bundle on nodejs22.x, arm64, 512 MiB, 30 s', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'ingest.handler',
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        Timeout: 30,
+      });
+    });
+
+    it('is subscribed to the topic with a dead-letter queue for failed deliveries', () => {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'lambda',
+        TopicArn: ref(authorizer.topic),
+        Endpoint: arnOf(authorizer.ingestFunction),
+        RedrivePolicy: { deadLetterTargetArn: arnOf(authorizer.deliveryDeadLetterQueue) },
+      });
+    });
+
+    it('may be invoked by SNS for this topic only', () => {
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        FunctionName: arnOf(authorizer.ingestFunction),
+        Principal: 'sns.amazonaws.com',
+        SourceArn: ref(authorizer.topic),
+      });
+    });
+
+    it('retries twice, keeps events 6 hours, then sends them to the failure queue', () => {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: ref(authorizer.ingestFunction),
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 6 * 3600,
+        DestinationConfig: { OnFailure: { Destination: arnOf(authorizer.ingestFailureQueue) } },
+      });
+    });
+
+    it('gets the table name, TTL settings and metric names', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'ingest.handler',
+        Environment: {
+          Variables: {
+            REVOCATION_TABLE_NAME: ref(authorizer.table),
+            JWT_CLOCK_TOLERANCE_SECONDS: '60',
+            JWT_MAX_TOKEN_LIFETIME_SECONDS: '86400',
+            POWERTOOLS_SERVICE_NAME: 'revocation-ingest',
+            POWERTOOLS_METRICS_NAMESPACE: 'RevocationAuthorizer',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+          },
+        },
+      });
+    });
+
+    it('may only UpdateItem on the table, besides its log group and failure queue', () => {
+      const statements = statementsOfRole(authorizer.ingestFunction.role!);
+      const dynamodb = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamodb).toEqual([{ Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: arnOf(authorizer.table) }]);
+      expect(statements.flatMap(actionsOf).sort()).toEqual(
+        [
+          'dynamodb:UpdateItem',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'sqs:SendMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'kms:Decrypt',
+          'kms:Encrypt',
+          'kms:ReEncrypt*',
+          'kms:GenerateDataKey*',
+        ].sort(),
+      );
+    });
+  });
+
+  describe('authorizer function', () => {
+    it('runs the authorizer bundle on nodejs22.x, arm64, 1024 MiB, 10 s', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'authorizer.handler',
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 1024,
+        Timeout: 10,
+      });
+    });
+
+    it('has no reserved concurrency and no alias by default', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'authorizer.handler',
+        ReservedConcurrentExecutions: Match.absent(),
+      });
+      template.resourceCountIs('AWS::Lambda::Alias', 0);
+      expect(authorizer.authorizerHandler).toBe(authorizer.authorizerFunction);
+    });
+
+    it('gets issuers, revocation settings and metric names from the props and their defaults', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'authorizer.handler',
+        Environment: {
+          Variables: {
+            JWT_ISSUERS: JSON.stringify([TEST_ISSUER]),
+            JWT_CLIENT_CLAIM: 'client_id',
+            JWT_ALGORITHMS: Match.absent(),
+            JWT_CLOCK_TOLERANCE_SECONDS: '60',
+            JWT_MAX_TOKEN_LIFETIME_SECONDS: '86400',
+            REVOCATION_TABLE_NAME: ref(authorizer.table),
+            REVOCATION_SYNC_INTERVAL_MS: '1000',
+            REVOCATION_MAX_STALENESS_MS: '30000',
+            REVOCATION_FAIL_MODE: 'closed',
+            REVOCATION_CONSISTENCY: 'eventual',
+            POWERTOOLS_SERVICE_NAME: 'revocation-authorizer',
+            POWERTOOLS_METRICS_NAMESPACE: 'RevocationAuthorizer',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+          },
+        },
+      });
+    });
+
+    it('may only Scan the table and Query its change index, besides writing its log group', () => {
+      const statements = statementsOfRole(authorizer.authorizerFunction.role!);
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: arnOf(authorizer.node.findChild('AuthorizerLogGroup')),
+        },
+        { Effect: 'Allow', Action: 'dynamodb:Scan', Resource: arnOf(authorizer.table) },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
+          Resource: { 'Fn::Join': ['', [arnOf(authorizer.table), `/index/${REVOCATION_TABLE_SCHEMA.changesIndex.name}`]] },
+        },
+      ]);
+    });
+
+    it('packages only its own bundle, and the ingest function only its own', () => {
+      const assetFiles = (fn: IConstruct) => {
+        const metadata = template.toJSON().Resources[logicalId(fn)].Metadata as Record<string, string>;
+        const directory = join(assemblyDirectory, metadata['aws:asset:path']!);
+        expect(existsSync(directory)).toBe(true);
+        return readdirSync(directory).sort();
+      };
+      expect(assetFiles(authorizer.authorizerFunction)).toEqual(['authorizer.mjs', 'authorizer.mjs.map']);
+      expect(assetFiles(authorizer.ingestFunction)).toEqual(['ingest.mjs', 'ingest.mjs.map']);
+    });
+  });
+
+  describe('IAM', () => {
+    it('grants no wildcard action in any identity policy', () => {
+      const actions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+        (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap(actionsOf),
+      );
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
+    });
+
+    it('scopes every DynamoDB statement to the table or its index', () => {
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        const resources = [statement.Resource].flat();
+        for (const resource of resources) expect(JSON.stringify(resource)).toContain(logicalId(authorizer.table));
+      }
+    });
+
+    it('attaches no managed policy (not even AWSLambdaBasicExecutionRole) to the function roles', () => {
+      for (const fn of [authorizer.authorizerFunction, authorizer.ingestFunction]) {
+        const role = template.toJSON().Resources[logicalId(fn.role!)];
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+  });
+
+  describe('logs', () => {
+    it('keeps both functions’ logs one month', () => {
+      template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 2);
+    });
+  });
+
+  describe('alarms', () => {
+    it('alarms on a message in either dead-letter queue', () => {
+      for (const queue of [authorizer.deliveryDeadLetterQueue, authorizer.ingestFailureQueue]) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(queue), 'QueueName'] } }],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        });
+      }
+    });
+
+    it('alarms on ingest errors, authorizer errors and authorizer throttles', () => {
+      const cases = [
+        [authorizer.ingestFunction, 'Errors'],
+        [authorizer.authorizerFunction, 'Errors'],
+        [authorizer.authorizerFunction, 'Throttles'],
+      ] as const;
+      for (const [fn, metricName] of cases) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }],
+          Statistic: 'Sum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
+      }
+    });
+
+    it('alarms when the revocation view grows older than half the allowed staleness', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'RevocationAuthorizer',
+        MetricName: 'RevocationSyncLagMs',
+        Dimensions: [{ Name: 'service', Value: 'revocation-authorizer' }],
+        Statistic: 'Maximum',
+        Threshold: 15_000,
+      });
+    });
+
+    it('has no fail-open alarm while failing closed', () => {
+      template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'FailOpenAllows' }, 0);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+      expect(authorizer.alarms).toHaveLength(6);
+    });
+  });
+
+  describe('dashboard', () => {
+    const body = () => JSON.stringify(template.toJSON().Resources[logicalId(authorizer.dashboard)].Properties.DashboardBody);
+
+    it('charts decisions by reason, revocations applied by kind and cold starts from the EMF metrics', () => {
+      const text = body();
+      for (const metricName of ['Decisions', 'RevocationsApplied', 'MessagesRejected', 'ColdStart']) {
+        expect(text).toContain(`MetricName=\\\\\\"${metricName}\\\\\\"`);
+      }
+      expect(text).toContain("PROP('Dim.reason')");
+      expect(text).toContain("PROP('Dim.kind')");
+    });
+
+    it('charts the revocation view age against maxStaleness', () => {
+      const text = body();
+      expect(text).toContain('\\"RevocationAuthorizer\\",\\"RevocationSyncLagMs\\",\\"service\\",\\"revocation-authorizer\\"');
+      expect(text).toContain('\\"value\\":30000,\\"label\\":\\"maxStaleness\\"');
+    });
+  });
+
+  it('states the worst-case revocation delay: no cache plus a 1 s sync interval', () => {
+    expect(authorizer.resultsCacheTtl.toSeconds()).toBe(0);
+    expect(authorizer.worstCaseRevocationDelay.toMilliseconds()).toBe(1000);
+  });
+});

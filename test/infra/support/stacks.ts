@@ -1,0 +1,44 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { RevocationAuthorizer, type RevocationAuthorizerProps } from '../../../infra/revocation-authorizer.js';
+
+/** A trusted issuer for tests; nothing is fetched at synth time. */
+export const TEST_ISSUER = {
+  issuer: 'https://issuer.test.example/',
+  jwksUri: 'https://issuer.test.example/.well-known/jwks.json',
+  audience: 'test-api',
+} as const;
+
+export const TEST_ACCOUNT = '111111111111';
+
+/**
+ * Stand-ins for dist/: the construct only packages the files, so the infra tests neither depend on
+ * the handlers being written yet nor race `npm run build` (which deletes dist/) in a parallel run.
+ */
+export function createStubBundles(): { readonly directory: string; remove(): void } {
+  const directory = mkdtempSync(join(tmpdir(), 'revocation-authorizer-bundles-'));
+  for (const name of ['authorizer', 'ingest']) {
+    writeFileSync(join(directory, `${name}.mjs`), `export const handler = async () => { throw new Error('stub ${name}'); };\n`);
+    writeFileSync(join(directory, `${name}.mjs.map`), '{"version":3,"sources":[],"mappings":""}\n');
+  }
+  // Must stay out of both zips.
+  writeFileSync(join(directory, 'unrelated.txt'), 'not part of any function\n');
+  mkdirSync(join(directory, 'nested'));
+  writeFileSync(join(directory, 'nested', 'file.mjs'), '');
+  return { directory, remove: () => rmSync(directory, { recursive: true, force: true }) };
+}
+
+/** A stack in a fixed account and region holding one RevocationAuthorizer. */
+export function authorizerStack(
+  bundleDirectory: string,
+  props: Partial<RevocationAuthorizerProps> | ((stack: Stack) => Partial<RevocationAuthorizerProps>) = {},
+): { app: App; stack: Stack; authorizer: RevocationAuthorizer } {
+  // Asset metadata lets a test find each function's staged asset directory.
+  const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
+  const stack = new Stack(app, 'TestStack', { env: { account: TEST_ACCOUNT, region: 'eu-west-1' } });
+  const overrides = typeof props === 'function' ? props(stack) : props;
+  const authorizer = new RevocationAuthorizer(stack, 'Revocation', { issuers: [TEST_ISSUER], bundleDirectory, ...overrides });
+  return { app, stack, authorizer };
+}
