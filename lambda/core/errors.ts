@@ -84,6 +84,24 @@ export class RevocationStateUnavailableError extends AuthorizerError {
   readonly code = 'ERR_REVOCATION_STATE_UNAVAILABLE';
 }
 
+/** A revocation could not be written to the table, even after retries; retry the whole batch. */
+export class RevocationWriteError extends AuthorizerError {
+  readonly code = 'ERR_REVOCATION_WRITE_FAILED';
+}
+
+/** Why a revocation message was refused: the `reason` in its log line and MessagesRejected metric. */
+export type InvalidMessageReason =
+  | 'malformed_json'
+  | 'too_large'
+  | 'unknown_format'
+  | 'unsupported_version'
+  | 'unknown_type'
+  | 'missing_field'
+  | 'invalid_field'
+  | 'invalid_id'
+  | 'invalid_time'
+  | 'invalid_token';
+
 /** A revocation message that cannot be accepted; nothing from it is written. */
 export class InvalidMessageError extends AuthorizerError {
   readonly code = 'ERR_INVALID_MESSAGE';
@@ -91,6 +109,7 @@ export class InvalidMessageError extends AuthorizerError {
     message: string,
     /** Where in the message the problem is, e.g. `revocations[3].sub`. */
     readonly path?: string,
+    readonly reason: InvalidMessageReason = 'invalid_field',
   ) {
     super(path ? `${path}: ${message}` : message);
   }

@@ -17,6 +17,8 @@ export const REVOCATION_TABLE_SCHEMA = {
     name: 'changes',
     partitionKey: { name: 'shard', type: 'N' },
     sortKey: { name: 'updatedAt', type: 'N' },
+    /** A delta sync reads whole (small) items from the index. */
+    projectionType: 'ALL',
   },
   /** Partitions of the change index. Readers query each one; writers pick one per item by hash. */
   indexShards: 4,

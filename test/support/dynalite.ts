@@ -45,6 +45,9 @@ export async function startDynalite(options: { path?: string } = {}): Promise<Lo
       if (!running) return;
       running = false;
       server.closeAllConnections?.();
+      // Drop the client's keep-alive sockets too: the first request after a restart would
+      // otherwise go to a dead socket and fail with "socket hang up". The client stays usable.
+      client.destroy();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
     async start() {

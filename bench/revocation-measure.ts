@@ -1,0 +1,208 @@
+/**
+ * Measurements of the revocation view, for `npm run bench` to call (they are not tests).
+ * Memory figures need `node --expose-gc`; without it they throw.
+ */
+import { randomUUID } from 'node:crypto';
+import { PerformanceObserver } from 'node:perf_hooks';
+import type { RevocationSettings } from '../lambda/core/config.js';
+import { RevocationCache } from '../lambda/core/revocation-cache.js';
+import type { Revocation } from '../lambda/core/revocation.js';
+import type { RevocationStore } from '../lambda/core/revocation-store.js';
+import { RevocationSync } from '../lambda/core/revocation-sync.js';
+import type { VerifiedToken } from '../lambda/core/verified-token.js';
+
+const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI';
+
+/**
+ * A flat string, as JSON.parse gives a token's claims. randomUUID() and template literals build
+ * cons-string trees (hundreds of bytes for a UUID), which would inflate a Map's figures unfairly.
+ */
+const flat = (value: string): string => JSON.parse(JSON.stringify(value)) as string;
+const uuid = (): string => flat(randomUUID());
+const RETENTION_SECONDS = 86_400 + 60;
+
+export interface MemoryFigures {
+  readonly entries: number;
+  /** Heap + ArrayBuffer growth after GC, per entry, for the RevocationCache. */
+  readonly cacheBytesPerEntry: number;
+  /** The cache's typed arrays alone, per entry. */
+  readonly cacheTypedArrayBytesPerEntry: number;
+  /** The same (issuer, jti) → expiry data in a Map<string, number> keyed by `${issuer} ${jti}`. */
+  readonly mapBytesPerEntry: number;
+  /** A Map<string, number> keyed by the jti alone (no issuer scoping): a lower bound for any Map. */
+  readonly mapJtiOnlyBytesPerEntry: number;
+}
+
+/** Bytes per jti entry (UUID jtis, a Cognito-length issuer) of the cache and of plain Maps. */
+export function measureMemory(entries: number): MemoryFigures {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const expiry = nowSeconds + 3600;
+  const cacheBytes = retainedBytes(() => {
+    const cache = new RevocationCache({ cutoffRetentionSeconds: RETENTION_SECONDS });
+    for (let i = 0; i < entries; i++) cache.apply({ kind: 'jti', issuer: ISSUER, jti: uuid(), expiresAtEpochSeconds: expiry + (i % 600) }, nowSeconds);
+    return cache;
+  });
+  const typed = new RevocationCache({ cutoffRetentionSeconds: RETENTION_SECONDS });
+  for (let i = 0; i < entries; i++) typed.apply({ kind: 'jti', issuer: ISSUER, jti: `t${i}`, expiresAtEpochSeconds: expiry }, nowSeconds);
+  const mapBytes = retainedBytes(() => {
+    const map = new Map<string, number>();
+    for (let i = 0; i < entries; i++) map.set(flat(`${ISSUER} ${uuid()}`), expiry + (i % 600));
+    return map;
+  });
+  const mapJtiOnlyBytes = retainedBytes(() => {
+    const map = new Map<string, number>();
+    for (let i = 0; i < entries; i++) map.set(uuid(), expiry + (i % 600));
+    return map;
+  });
+  return {
+    entries,
+    cacheBytesPerEntry: cacheBytes / entries,
+    cacheTypedArrayBytesPerEntry: typed.byteLength / typed.size,
+    mapBytesPerEntry: mapBytes / entries,
+    mapJtiOnlyBytesPerEntry: mapJtiOnlyBytes / entries,
+  };
+}
+
+export interface LookupFigures {
+  readonly entries: number;
+  /** Median ns per isJtiRevoked for a revoked jti (batches of 1000 lookups). */
+  readonly medianNsRevokedJti: number;
+  /** Median ns per isJtiRevoked for a jti that is not revoked (the common case). */
+  readonly medianNsUnrevokedJti: number;
+  /** Median ns per full findRevocation (jti, subject and client) of a token that is not revoked. */
+  readonly medianNsFindRevocation: number;
+  /** Garbage collections during 2M isJtiRevoked + 2M findRevocation calls: 0 means the warm path does not allocate. */
+  readonly garbageCollections: number;
+}
+
+/** Lookup latency with `entries` live jti revocations (plus 1% subject and client cut-offs). */
+export async function measureLookups(entries: number, batches = 2000): Promise<LookupFigures> {
+  const nowMs = Date.now();
+  const nowSeconds = nowMs / 1000;
+  const revoked: string[] = [];
+  const items: Revocation[] = [];
+  for (let i = 0; i < entries; i++) {
+    const jti = uuid();
+    if (i % 100 === 0) revoked.push(jti);
+    items.push({ kind: 'jti', issuer: ISSUER, jti, expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600 });
+  }
+  for (let i = 0; i < entries / 100; i++) {
+    items.push({ kind: 'subject', issuer: ISSUER, id: `user-${i}`, revokedAtEpochMs: nowMs - 60_000, expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600 });
+    items.push({ kind: 'client', issuer: ISSUER, id: `client-${i}`, revokedAtEpochMs: nowMs - 60_000, expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600 });
+  }
+  const sync = new RevocationSync({
+    reader: {
+      scanLive: async (_segments, now, visit) => {
+        for (const item of items) visit(item);
+        return { items: items.length, expired: 0, skipped: 0 };
+      },
+      queryChanges: async () => ({ items: 0, expired: 0, skipped: 0 }),
+      getForToken: async () => [],
+    },
+    settings: {
+      tableName: 'unused',
+      syncIntervalMs: 3_600_000,
+      maxStalenessMs: 7_200_000,
+      failMode: 'closed',
+      consistency: 'eventual',
+      scanSegments: 1,
+      syncOverlapMs: 0,
+    },
+    rules: { maxTokenLifetimeSeconds: 86_400, clockToleranceSeconds: 60 },
+    now: () => nowMs,
+  });
+  await sync.load();
+  items.length = 0;
+  const cache = (sync as unknown as { cache: RevocationCache }).cache;
+  const unrevoked = Array.from({ length: 10_000 }, () => uuid());
+  const tokens: VerifiedToken[] = unrevoked.map((jti, i) => ({
+    issuer: ISSUER,
+    subject: `someone-${i}`,
+    tokenId: jti,
+    clientId: `app-${i % 50}`,
+    issuedAtEpochSeconds: Math.floor(nowSeconds) - 10,
+    expiresAtEpochSeconds: Math.floor(nowSeconds) + 600,
+    scope: undefined,
+    claims: {},
+  }));
+
+  const time = (lookup: (i: number) => unknown): number => {
+    const perLookup: number[] = [];
+    let sink = 0;
+    for (let warm = 0; warm < 200_000; warm++) if (lookup(warm)) sink++;
+    for (let batch = 0; batch < batches; batch++) {
+      const offset = (batch * 1000) % 9000;
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < 1000; i++) if (lookup(offset + i)) sink++;
+      perLookup.push(Number(process.hrtime.bigint() - start) / 1000);
+    }
+    if (sink === -1) console.log(sink);
+    perLookup.sort((a, b) => a - b);
+    return perLookup[perLookup.length >> 1]!;
+  };
+
+  const medianNsRevokedJti = time((i) => cache.isJtiRevoked(ISSUER, revoked[i % revoked.length]!, nowSeconds));
+  const medianNsUnrevokedJti = time((i) => cache.isJtiRevoked(ISSUER, unrevoked[i % unrevoked.length]!, nowSeconds));
+  const medianNsFindRevocation = time((i) => sync.findRevocation(tokens[i % tokens.length]!, nowMs));
+
+  // Counted over untimed loops: the timing itself allocates (BigInt clock readings).
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+  observer.observe({ entryTypes: ['gc'] });
+  let found = 0;
+  for (let i = 0; i < 2_000_000; i++) {
+    if (cache.isJtiRevoked(ISSUER, unrevoked[i % unrevoked.length]!, nowSeconds)) found++;
+    if (sync.findRevocation(tokens[i % tokens.length]!, nowMs) !== undefined) found++;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  if (found === -1) console.log(found);
+  return { entries, medianNsRevokedJti, medianNsUnrevokedJti, medianNsFindRevocation, garbageCollections: collections };
+}
+
+export interface ColdStartFigures {
+  readonly items: number;
+  readonly segments: number;
+  readonly loadMs: number;
+  /** CPU time this process spent in the load (the SDK's parsing and the cache): what an instance pays whatever the server. */
+  readonly loaderCpuMs: number;
+  readonly entries: number;
+  readonly cacheBytes: number;
+}
+
+/** Time of a cold-start load from `store`'s table (already seeded), as the authorizer does it. */
+export async function measureColdStart(store: RevocationStore, settings: RevocationSettings): Promise<ColdStartFigures> {
+  const sync = new RevocationSync({ reader: store, settings, rules: { maxTokenLifetimeSeconds: 86_400, clockToleranceSeconds: 60 } });
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  await sync.load();
+  const loadMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  const cache = (sync as unknown as { cache: RevocationCache }).cache;
+  return {
+    items: sync.entryCount,
+    segments: settings.scanSegments,
+    loadMs,
+    loaderCpuMs: (cpu.user + cpu.system) / 1000,
+    entries: sync.entryCount,
+    cacheBytes: cache.byteLength,
+  };
+}
+
+/** Heap and ArrayBuffer bytes still held by what `build` returns, after full collections. */
+function retainedBytes(build: () => unknown): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run node with --expose-gc to measure memory');
+  const used = () => {
+    gc();
+    gc();
+    const usage = process.memoryUsage();
+    return usage.heapUsed + usage.arrayBuffers;
+  };
+  const before = used();
+  let held: unknown = build();
+  const after = used();
+  if (held === null) console.log(held);
+  held = undefined;
+  return after - before;
+}

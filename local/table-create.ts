@@ -1,0 +1,27 @@
+/**
+ * `npm run table:create`: creates the revocation table (schema: lambda/core/table-schema.ts) at
+ * AWS_ENDPOINT_URL_DYNAMODB, or in the account and region of the standard AWS variables when it
+ * is unset. Idempotent. Reads REVOCATION_TABLE_NAME (default `revocations`).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EnvReader } from '../lambda/core/env.js';
+import { RevocationStore } from '../lambda/core/revocation-store.js';
+
+const read = new EnvReader(process.env);
+const tableName = read.string('REVOCATION_TABLE_NAME', 'revocations');
+const endpoint = read.optional('AWS_ENDPOINT_URL_DYNAMODB') ?? '(default AWS endpoint)';
+
+try {
+  // The SDK reads AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and credentials from the environment.
+  const store = new RevocationStore(new DynamoDBClient({}), tableName);
+  const result = await store.createTable();
+  const ttl = {
+    enabled: 'TTL enabled on expiresAt',
+    'already-enabled': 'TTL already enabled on expiresAt',
+    unsupported: 'TTL not supported by this endpoint (readers filter expired items themselves)',
+  }[result.timeToLive];
+  console.log(`${result.created ? 'created' : 'already exists:'} table ${tableName} at ${endpoint}; ${ttl}`);
+} catch (error) {
+  console.error(`could not create table ${tableName} at ${endpoint}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  process.exitCode = 1;
+}
