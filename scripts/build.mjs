@@ -19,6 +19,8 @@ const result = await build({
   platform: 'node',
   target: 'node22',
   minify: true,
+  // Error classes name themselves with new.target.name; Lambda reports and logs show those names.
+  keepNames: true,
   sourcemap: 'linked',
   sourcesContent: false,
   metafile: true,

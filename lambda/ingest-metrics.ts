@@ -1,0 +1,33 @@
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { InvalidMessageReason } from './core/errors.js';
+import { INGEST_METRICS, METRIC_DIMENSIONS } from './core/metric-names.js';
+import type { RevocationKind } from './core/revocation.js';
+import type { ApplyResult } from './core/revocation-store.js';
+import type { IngestRecorder } from './ingest-handler.js';
+
+/**
+ * Publishes the ingest counts as EMF, once per invocation (an invocation is one SNS message):
+ * RevocationsApplied per kind, RevocationsUnchanged, MessagesRejected per reason. Each dimensioned
+ * count is its own single metric so it carries exactly one dimension set (see metric-names.ts).
+ */
+export class IngestMetrics implements IngestRecorder {
+  constructor(private readonly metrics: Metrics) {}
+
+  rejected(reason: InvalidMessageReason): void {
+    const single = this.metrics.singleMetric();
+    single.addDimension(METRIC_DIMENSIONS.reason, reason);
+    single.addMetric(INGEST_METRICS.messagesRejected, MetricUnit.Count, 1);
+  }
+
+  written(result: ApplyResult): void {
+    for (const [kind, count] of Object.entries(result.applied) as [RevocationKind, number][]) {
+      if (count === 0) continue;
+      const single = this.metrics.singleMetric();
+      single.addDimension(METRIC_DIMENSIONS.kind, kind);
+      single.addMetric(INGEST_METRICS.revocationsApplied, MetricUnit.Count, count);
+    }
+    const unchanged = result.unchanged.jti + result.unchanged.subject + result.unchanged.client;
+    this.metrics.addMetric(INGEST_METRICS.revocationsUnchanged, MetricUnit.Count, unchanged);
+    this.metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,26 @@
+import type { Context, SNSEvent } from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { loadIngestConfig } from './core/config.js';
+import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './core/metric-names.js';
+import { createRevocationClient, RevocationStore } from './core/revocation-store.js';
+import { createIngestHandler, type IngestSummary } from './ingest-handler.js';
+import { IngestMetrics } from './ingest-metrics.js';
+import { powertoolsLog } from './powertools-log.js';
+
+// Module scope: runs once per cold start. A bad environment throws here, loudly.
+const config = loadIngestConfig(process.env);
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAMES.ingest;
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE, serviceName });
+// Region, credentials and AWS_ENDPOINT_URL_DYNAMODB come from the standard SDK environment. The
+// store retries throttling itself; the timeouts keep a hung connection from eating the invocation.
+const store = new RevocationStore(createRevocationClient({ requestTimeoutMs: 5000 }), config.tableName);
+const log = powertoolsLog(logger);
+const ingest = createIngestHandler({ store, config, log, metrics: new IngestMetrics(metrics) });
+
+/** SNS → revocation table. Throws on a refused message or a failed write so Lambda retries, then dead-letters. */
+export async function handler(event: SNSEvent, context?: Context): Promise<IngestSummary> {
+  if (context !== undefined) logger.addContext(context);
+  return ingest(event);
+}

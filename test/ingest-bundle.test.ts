@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Revocation } from '../lambda/core/revocation.js';
+import { RevocationStore } from '../lambda/core/revocation-store.js';
+import { BundleProcess } from './support/bundle-process.js';
+import { startDynalite, type LocalDynamo } from './support/dynalite.js';
+import { snsEvent } from './support/sns-event.js';
+
+const TABLE = 'revocations';
+const ISSUER = 'https://issuer.example.com/';
+
+let dynamo: LocalDynamo;
+let store: RevocationStore;
+let ingest: BundleProcess | undefined;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  store = new RevocationStore(dynamo.client, TABLE);
+  await store.createTable();
+});
+afterAll(async () => {
+  await ingest?.stop();
+  await dynamo.stop();
+});
+
+describe('dist/ingest.mjs, run as built in a fresh Node process', () => {
+  it('writes revocations from SNS events, refuses a bad one, and logs and publishes metrics through Powertools', async () => {
+    // Prepare
+    ingest = new BundleProcess('ingest', { ...dynamo.env, REVOCATION_TABLE_NAME: TABLE });
+    const revokedAt = Date.now() - 1000;
+    const good = snsEvent({ message: JSON.stringify({ type: 'subject', sub: 'alice', revokedAt }), attributes: { issuer: ISSUER } });
+    const bad = snsEvent({ message: 'not json', messageId: '7e0e1f2a-0000-4000-8000-00000000bad0' });
+
+    // Act
+    const accepted = await ingest.invoke(good);
+    const refused = await ingest.invoke(bad);
+
+    // Assess
+    expect(accepted).toEqual({ ok: true, result: expect.objectContaining({ applied: { jti: 0, subject: 1, client: 0 } }) });
+    expect(refused).toEqual({
+      ok: false,
+      error: { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE', message: 'message is not valid JSON' },
+    });
+    const stored: Revocation[] = [];
+    await store.scanLive(1, Date.now() / 1000, (revocation) => stored.push(revocation));
+    expect(stored).toEqual([expect.objectContaining({ kind: 'subject', issuer: ISSUER, id: 'alice', revokedAtEpochMs: revokedAt })]);
+
+    const lines = ingest.logLines();
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        code: 'ERR_INVALID_MESSAGE',
+        reason: 'malformed_json',
+        messageId: '7e0e1f2a-0000-4000-8000-00000000bad0',
+        service: 'revocation-ingest',
+      }),
+    );
+    const emf = lines.filter((line) => '_aws' in line);
+    expect(emf).toContainEqual(expect.objectContaining({ RevocationsApplied: 1, kind: 'subject', service: 'revocation-ingest' }));
+    expect(emf).toContainEqual(expect.objectContaining({ RevocationsUnchanged: 0 }));
+    expect(emf).toContainEqual(expect.objectContaining({ MessagesRejected: 1, reason: 'malformed_json' }));
+    for (const blob of emf) {
+      expect(blob).toMatchObject({ _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: 'RevocationAuthorizer' })] } });
+    }
+  });
+});
