@@ -1,0 +1,56 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createAuthorizerHandler } from './authorizer-handler.js';
+import { loadAuthorizerConfig } from './core/config.js';
+import { KeyResolver } from './core/key-resolver.js';
+import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './core/metric-names.js';
+import { createRevocationClient, RevocationStore } from './core/revocation-store.js';
+import { RevocationSync } from './core/revocation-sync.js';
+import { TokenVerifier } from './core/verify-token.js';
+import { DecisionMetrics } from './decision-metrics.js';
+import { powertoolsLog } from './powertools-log.js';
+
+// Module scope runs once per cold start; a bad configuration fails the init loudly, by name.
+const config = loadAuthorizerConfig(process.env);
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAMES.authorizer });
+const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAMES.authorizer,
+});
+const log = powertoolsLog(logger);
+
+// Timeouts that throw: a hung connection must not hold a request for the whole Lambda timeout;
+// the staleness bound decides what happens while DynamoDB is unreachable, not the socket.
+const dynamodb = createRevocationClient();
+const revocations = new RevocationSync({
+  reader: new RevocationStore(dynamodb, config.revocation.tableName),
+  settings: config.revocation,
+  rules: config.rules,
+  log,
+});
+const keyResolvers = config.issuers.map((issuer) => new KeyResolver(issuer, config.jwks, log));
+const decisions = new DecisionMetrics(metrics, () => ({
+  revocationEntries: revocations.entryCount,
+  revocationSyncLagMs: Math.min(revocations.viewAgeMs(Date.now()), Number.MAX_SAFE_INTEGER),
+  failOpenAllows: revocations.counters.failOpenAllows,
+}));
+
+metrics.captureColdStartMetric();
+
+/** Lambda entry point for every API Gateway authorizer flavour; see lambda/authorizer-handler.ts. */
+export const handler = createAuthorizerHandler({
+  verifier: new TokenVerifier(config, keyResolvers),
+  revocations,
+  log,
+  decisions,
+  // Started here, during the init phase, so the first request finds keys and revocations loaded.
+  initialize: async () => {
+    const startedMs = Date.now();
+    await Promise.all([revocations.load(), ...keyResolvers.map((keys) => keys.prefetch())]);
+    log.info('cold start ready', {
+      loadMs: Date.now() - startedMs,
+      revocations: revocations.entries,
+      issuers: config.issuers.map((issuer) => issuer.issuer),
+    });
+  },
+});

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+
+/** The outcome of one invocation: the handler's result, or what it threw. */
+export type Invocation =
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly error: { readonly name: string; readonly message: string; readonly code?: string } };
+
+// Runs in the child: import the bundle once (a cold start), then one invocation per stdin line,
+// the way a Lambda instance reuses its module between events.
+const RUNTIME = `
+  import { createInterface } from 'node:readline';
+  const { handler } = await import(process.env.BUNDLE_URL);
+  const context = { functionName: 'test', awsRequestId: 'test-request', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:test', memoryLimitInMB: '256', functionVersion: '$LATEST', getRemainingTimeInMillis: () => 10000 };
+  for await (const line of createInterface({ input: process.stdin })) {
+    let reply;
+    try {
+      reply = { ok: true, result: await handler(JSON.parse(line), context) };
+    } catch (error) {
+      reply = { ok: false, error: { name: error?.name, message: error?.message, code: error?.code } };
+    }
+    process.stdout.write('@@INVOCATION ' + JSON.stringify(reply) + '\\n');
+  }
+`;
+
+/**
+ * A built bundle (dist/*.mjs) loaded in a fresh Node process that has nothing but environment
+ * variables, invoked repeatedly like a warm Lambda instance.
+ */
+export class BundleProcess {
+  /** Everything the process wrote that was not an invocation result: its logs. */
+  output = '';
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly pending: ((invocation: Invocation) => void)[] = [];
+
+  constructor(bundle: 'authorizer' | 'ingest', env: Record<string, string>) {
+    const path = resolve('dist', `${bundle}.mjs`);
+    if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first (npm test does)`);
+    this.child = spawn(process.execPath, ['--input-type=module', '-e', RUNTIME], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        BUNDLE_URL: pathToFileURL(path).href,
+        ...env,
+      },
+    });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      if (line.startsWith('@@INVOCATION ')) this.pending.shift()?.(JSON.parse(line.slice('@@INVOCATION '.length)));
+      else this.output += `${line}\n`;
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+    });
+    this.child.on('exit', (code) => {
+      for (const settle of this.pending.splice(0)) {
+        settle({ ok: false, error: { name: 'ProcessExited', message: `bundle process exited with ${code}:\n${this.output}` } });
+      }
+    });
+  }
+
+  invoke(event: unknown): Promise<Invocation> {
+    return new Promise((settle) => {
+      this.pending.push(settle);
+      this.child.stdin.write(`${JSON.stringify(event)}\n`);
+    });
+  }
+
+  /** Structured log lines the process printed, parsed. */
+  logLines(): Record<string, unknown>[] {
+    return this.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolveExit) => this.child.once('exit', resolveExit));
+    this.child.stdin.end();
+    this.child.kill();
+    await exited;
+  }
+}
