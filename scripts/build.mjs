@@ -2,17 +2,18 @@
 // The AWS SDK is bundled on purpose: the version is pinned by package-lock.json, not by whatever
 // the Lambda runtime happens to ship, and tree-shaking keeps cold-start imports small.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 
+const OUT_DIR = 'dist';
 const entryPoints = {
   authorizer: 'lambda/authorizer.ts',
   ingest: 'lambda/ingest.ts',
 };
 
-await rm('dist', { recursive: true, force: true });
 const result = await build({
   entryPoints,
-  outdir: 'dist',
+  outdir: OUT_DIR,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   format: 'esm',
@@ -26,11 +27,26 @@ const result = await build({
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
+  write: false,
   // Some bundled CommonJS dependencies call require() for Node built-ins; ESM has no require.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
 });
+
+// Replace each file atomically (write aside, then rename over): a process loading dist/ while a
+// build runs (the local stack, a test) sees the old bundle or the new one, never a missing file.
+await mkdir(OUT_DIR, { recursive: true });
+const written = new Set();
+for (const file of result.outputFiles) {
+  const temporary = `${file.path}.${process.pid}.tmp`;
+  await writeFile(temporary, file.contents);
+  await rename(temporary, file.path);
+  written.add(basename(file.path));
+}
+for (const stale of await readdir(OUT_DIR)) {
+  if (!written.has(stale) && !stale.endsWith('.tmp')) await rm(join(OUT_DIR, stale), { recursive: true, force: true });
+}
 
 for (const [file, { bytes }] of Object.entries(result.metafile.outputs)) {
   if (file.endsWith('.mjs')) console.log(`${file}  ${(bytes / 1024).toFixed(1)} KiB`);

@@ -3,7 +3,7 @@ import type { Revocation } from '../lambda/core/revocation.js';
 import { RevocationStore } from '../lambda/core/revocation-store.js';
 import { BundleProcess } from './support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
-import { snsEvent } from './support/sns-event.js';
+import { snsEvent } from '../local/sns-event.js';
 
 const TABLE = 'revocations';
 const ISSUER = 'https://issuer.example.com/';

@@ -4,7 +4,7 @@ import { httpApiV2Event } from './support/api-gateway-events.js';
 import { BundleProcess, type Invocation } from './support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { TestIssuer } from './support/issuer.js';
-import { snsEvent } from './support/sns-event.js';
+import { snsEvent } from '../local/sns-event.js';
 
 const TABLE = 'revocations';
 const SYNC_INTERVAL_MS = 300;

@@ -12,7 +12,7 @@ import { parseRevocationKey, RevocationStore, type ApplyResult } from '../lambda
 import { createIngestHandler, type IngestHandler, type IngestRecorder } from '../lambda/ingest-handler.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { LogRecorder } from './support/log-recorder.js';
-import { snsEvent, type SnsPublication } from './support/sns-event.js';
+import { snsEvent, type SnsPublication } from '../local/sns-event.js';
 
 interface CorpusEntry {
   readonly name: string;

@@ -1,0 +1,67 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import dynalite from 'dynalite';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RevocationStore, type CreateTableResult } from '../lambda/core/revocation-store.js';
+import { closeServer, listen } from './listen.js';
+
+export interface DynamoServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** LevelDB directory: the table survives restarts. */
+  readonly path: string;
+  readonly region: string;
+  readonly tableName: string;
+}
+
+export interface DynamoServer {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly table: CreateTableResult;
+  /** Finishes pending writes and closes the LevelDB store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * dynalite (a DynamoDB implementation on LevelDB) on disk, with the revocation table created if
+ * missing, through the same RevocationStore.createTable as `npm run table:create`.
+ */
+export async function startDynamoServer(options: DynamoServerOptions): Promise<DynamoServer> {
+  await mkdir(options.path, { recursive: true });
+  // createTableMs 0: the table is ACTIVE at once instead of CREATING for half a second.
+  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  const port = await listen(server, options.port, options.host, 'DYNAMODB_PORT');
+  const endpoint = `http://${urlHost(options.host)}:${port}`;
+  const client = new DynamoDBClient({
+    region: options.region,
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    client.destroy();
+    // dynalite's close waits for pending writes, then closes LevelDB.
+    await closeServer(server, 5000);
+  };
+  try {
+    const table = await new RevocationStore(client, options.tableName).createTable({ maxWaitSeconds: 10 });
+    return { endpoint, port: (server.address() as AddressInfo).port, table, stop };
+  } catch (error) {
+    await stop().catch(() => {});
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(
+      `cannot open the DynamoDB data in ${options.path} (${detail}); is another local stack using this DATA_DIR?`,
+      { cause: error },
+    );
+  }
+}
+
+/** An address as it goes in a URL: IPv6 in brackets, the wildcard as loopback. */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

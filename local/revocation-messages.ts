@@ -1,0 +1,110 @@
+import { InvalidMessageError, TokenRejectedError } from '../lambda/core/errors.js';
+import { looksLikeJwt, MAX_TOKEN_BYTES, revocationFromToken, type MessageRules } from '../lambda/core/message-fields.js';
+import { MESSAGE_VERSION, parseRevocationMessage } from '../lambda/core/messages.js';
+import { parseToken } from '../lambda/core/parse-token.js';
+import { tokenHash } from '../lambda/core/revocation.js';
+
+/**
+ * Revocations as the revoke CLI builds them, in the project's own message format (version 1,
+ * docs/messages.md), checked with the ingest's own parser before anything is published.
+ */
+
+export type RevocationEntry =
+  | { readonly type: 'jti'; readonly jti: string; readonly iss?: string; readonly exp?: number }
+  | { readonly type: 'subject'; readonly sub: string; readonly iss?: string; readonly revokedAt: number }
+  | { readonly type: 'client'; readonly clientId: string; readonly iss?: string; readonly revokedAt: number };
+
+/** A message body ready to publish, and how many revocations it carries. */
+export interface OutgoingMessage {
+  readonly body: string;
+  readonly revocations: number;
+}
+
+/**
+ * Published messages stay well under SNS's 256 KB so that ten of them fit one PublishBatch,
+ * and one ingest invocation writes a few hundred items, not thousands.
+ */
+export const MAX_PACKED_MESSAGE_BYTES = 24 * 1024;
+
+/**
+ * A whole token → the jti entry the ingest would derive from it (iss, jti or the token's hash,
+ * exp), so the token itself never leaves this machine: a token in a dead-letter queue would be
+ * a live credential if its revocation failed. Throws InvalidMessageError for what is not a JWT.
+ */
+export function entryFromToken(token: string, path: string, rules: MessageRules): RevocationEntry {
+  // The ingest's own checks, for the same refusals and messages.
+  revocationFromToken(token, path, '*', rules);
+  let payload: Readonly<Record<string, unknown>>;
+  try {
+    payload = parseToken(token, MAX_TOKEN_BYTES).payload;
+  } catch (error) {
+    if (error instanceof TokenRejectedError) throw new InvalidMessageError(error.message, path, 'invalid_token');
+    throw error;
+  }
+  return {
+    type: 'jti',
+    jti: typeof payload.jti === 'string' ? payload.jti : tokenHash(token),
+    ...(typeof payload.iss === 'string' ? { iss: payload.iss } : {}),
+    exp: Math.ceil(payload.exp as number),
+  };
+}
+
+/** One message for a few entries given on the command line: a single revocation or a batch. */
+export function messageOf(entries: readonly RevocationEntry[], rules: MessageRules): OutgoingMessage {
+  const body =
+    entries.length === 1
+      ? JSON.stringify({ version: MESSAGE_VERSION, ...entries[0] })
+      : JSON.stringify({ version: MESSAGE_VERSION, revocations: entries });
+  checkMessage(body, rules);
+  return { body, revocations: entries.length };
+}
+
+/** Entries packed into as few batch messages as fit MAX_PACKED_MESSAGE_BYTES each. */
+export function packEntries(entries: readonly RevocationEntry[], rules: MessageRules): OutgoingMessage[] {
+  const messages: OutgoingMessage[] = [];
+  const envelope = Buffer.byteLength(JSON.stringify({ version: MESSAGE_VERSION, revocations: [] }));
+  let batch: string[] = [];
+  let bytes = envelope;
+  const flush = () => {
+    if (batch.length === 0) return;
+    const body = `{"version":${MESSAGE_VERSION},"revocations":[${batch.join(',')}]}`;
+    checkMessage(body, rules);
+    messages.push({ body, revocations: batch.length });
+    batch = [];
+    bytes = envelope;
+  };
+  for (const entry of entries) {
+    const json = JSON.stringify(entry);
+    const size = Buffer.byteLength(json) + 1;
+    if (batch.length > 0 && bytes + size > MAX_PACKED_MESSAGE_BYTES) flush();
+    batch.push(json);
+    bytes += size;
+  }
+  flush();
+  return messages;
+}
+
+/** Throws the ingest's InvalidMessageError for a body it would refuse. */
+export function checkMessage(body: string, rules: MessageRules): number {
+  return parseRevocationMessage(body, {}, rules).length;
+}
+
+/** What one line of a --file holds. */
+export type FileLine =
+  | { readonly kind: 'entry'; readonly entry: RevocationEntry }
+  | { readonly kind: 'message'; readonly message: OutgoingMessage }
+  | { readonly kind: 'blank' };
+
+/**
+ * A --file line: a JSON message (published as it is, after the ingest's checks), a JWT (revoked
+ * by its jti), or else a jti. Blank lines and lines starting with `#` are skipped.
+ */
+export function readFileLine(line: string, issuer: string | undefined, rules: MessageRules): FileLine {
+  const text = line.trim();
+  if (text === '' || text.startsWith('#')) return { kind: 'blank' };
+  if (text.startsWith('{')) return { kind: 'message', message: { body: text, revocations: checkMessage(text, rules) } };
+  if (looksLikeJwt(text)) return { kind: 'entry', entry: entryFromToken(text, 'token', rules) };
+  const entry: RevocationEntry = { type: 'jti', jti: text, ...(issuer === undefined ? {} : { iss: issuer }) };
+  checkMessage(JSON.stringify(entry), rules);
+  return { kind: 'entry', entry };
+}

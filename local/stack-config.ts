@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigurationError } from '../lambda/core/errors.js';
+import { EnvReader, type Environment } from '../lambda/core/env.js';
+
+/** The local stack's settings, read once from the environment (DESIGN.md, "Public contract"). */
+export interface LocalStackConfig {
+  /** Address every port binds to. @default 127.0.0.1 (nothing is reachable from other machines) */
+  readonly host: string;
+  /** The HTTP API gateway, and the stack's own endpoints under /_local. @default 3000 */
+  readonly port: number;
+  /** dynalite. @default 8000 */
+  readonly dynamodbPort: number;
+  /** Absolute; holds the DynamoDB data, the demo issuer key, the dead-letter file. @default .data */
+  readonly dataDir: string;
+  /** @default us-east-1 */
+  readonly region: string;
+  /** @default revocations */
+  readonly tableName: string;
+  /** An HTTP backend to proxy allowed requests to, instead of the echo backend. */
+  readonly upstreamUrl: URL | undefined;
+  /** `demo` unless JWT_ISSUER, JWT_ISSUERS or JWKS_URI is set: then only that issuer is trusted. */
+  readonly issuerMode: 'demo' | 'external';
+  /** The demo issuer's `aud`. @default JWT_AUDIENCE, else local-api */
+  readonly demoAudience: string;
+  /** Where dist/authorizer.mjs and dist/ingest.mjs are: dist/ of this repository. */
+  readonly bundleDir: string;
+}
+
+const REPOSITORY_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
+
+/** Reads the stack's variables; every problem is reported at once, each naming its variable. */
+export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): LocalStackConfig {
+  const read = new EnvReader(env);
+  const port = read.integer('PORT', 3000, 'a TCP port', 0, 65_535);
+  const dynamodbPort = read.integer('DYNAMODB_PORT', 8000, 'a TCP port', 0, 65_535);
+  if (port !== 0 && port === dynamodbPort) read.problems.push(`PORT and DYNAMODB_PORT must differ, both are ${port}`);
+  const upstream = read.optional('UPSTREAM_URL');
+  let upstreamUrl: URL | undefined;
+  if (upstream !== undefined) {
+    try {
+      upstreamUrl = new URL(upstream);
+      if (upstreamUrl.protocol !== 'http:' && upstreamUrl.protocol !== 'https:') throw new TypeError('not http');
+    } catch {
+      read.problems.push(`UPSTREAM_URL must be an http:// or https:// URL, got "${upstream}"`);
+    }
+  }
+  const external = ['JWT_ISSUER', 'JWT_ISSUERS', 'JWKS_URI'].some((name) => read.optional(name) !== undefined);
+  const config: LocalStackConfig = {
+    host: read.string('HOST', '127.0.0.1'),
+    port,
+    dynamodbPort,
+    dataDir: resolve(cwd, read.string('DATA_DIR', '.data')),
+    region: read.string('AWS_REGION', read.string('AWS_DEFAULT_REGION', 'us-east-1')),
+    tableName: read.string('REVOCATION_TABLE_NAME', 'revocations'),
+    upstreamUrl,
+    issuerMode: external ? 'external' : 'demo',
+    demoAudience: read.string('JWT_AUDIENCE', 'local-api'),
+    bundleDir: resolve(REPOSITORY_ROOT, 'dist'),
+  };
+  if (read.problems.length > 0) throw new ConfigurationError(read.problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * What a running stack tells its command-line tools, in DATA_DIR/local-stack.json: `npm run revoke`
+ * and `npm run token` find the stack through it when PORT is not set. Removed on shutdown.
+ */
+export interface StackState {
+  readonly pid: number;
+  /** The fields below are written once the stack is ready; until then only pid and startedAt. */
+  readonly gatewayUrl: string;
+  readonly snsEndpoint: string;
+  readonly topicArn: string;
+  readonly region: string;
+  readonly dynamodbEndpoint: string;
+  readonly deadLetterPath: string;
+  /** The demo issuer's `iss`, absent when an external issuer is trusted. */
+  readonly demoIssuer?: string;
+  readonly startedAt: string;
+}
+
+export const STATE_FILE = 'local-stack.json';
+
+export function stateFilePath(dataDir: string): string {
+  return join(dataDir, STATE_FILE);
+}
+
+/** The state of a stack that is still running on this DATA_DIR, or undefined. */
+export function readStackState(dataDir: string): StackState | undefined {
+  let state: StackState;
+  try {
+    state = JSON.parse(readFileSync(stateFilePath(dataDir), 'utf8')) as StackState;
+  } catch {
+    return undefined;
+  }
+  return typeof state.pid === 'number' && isAlive(state.pid) ? state : undefined;
+}
+
+export async function writeStackState(dataDir: string, state: StackState | Pick<StackState, 'pid' | 'startedAt'>): Promise<void> {
+  await writeFile(stateFilePath(dataDir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Thrown when another running stack holds DATA_DIR (LevelDB allows one process per directory). */
+export class DataDirInUseError extends Error {
+  constructor(dataDir: string, state: Pick<StackState, 'pid'>) {
+    super(
+      `another local stack (pid ${state.pid}) is using ${dataDir}; stop it, use another DATA_DIR, ` +
+        `or delete ${stateFilePath(dataDir)} if no stack is running`,
+    );
+    this.name = new.target.name;
+  }
+}
+
+/** Takes DATA_DIR for this process, or throws DataDirInUseError when a live stack has it. */
+export async function claimDataDir(dataDir: string): Promise<void> {
+  const running = readStackState(dataDir);
+  if (running !== undefined && running.pid !== process.pid) throw new DataDirInUseError(dataDir, running);
+  await writeStackState(dataDir, { pid: process.pid, startedAt: new Date().toISOString() });
+}
+
+export async function removeStackState(dataDir: string): Promise<void> {
+  await rm(stateFilePath(dataDir), { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

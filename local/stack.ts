@@ -1,0 +1,217 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { SERVICE_NAMES } from '../lambda/core/metric-names.js';
+import { DemoIssuer } from './demo-issuer.js';
+import { startDynamoServer, urlHost, type DynamoServer } from './dynamo-server.js';
+import { echoBackend } from './echo-backend.js';
+import { createGateway } from './gateway.js';
+import { LambdaFunction } from './lambda-runtime.js';
+import { closeServer, listen } from './listen.js';
+import { createLocalRoutes, LOCAL_PATHS, RESERVED_PREFIX } from './local-routes.js';
+import { SnsSubscription } from './sns-delivery.js';
+import { createSnsEndpoint, localTopicArn } from './sns-endpoint.js';
+import type { LocalStackConfig } from './stack-config.js';
+import { claimDataDir, removeStackState, writeStackState, type StackState } from './stack-state.js';
+import { upstreamProxy } from './upstream-proxy.js';
+
+export interface LocalStack {
+  readonly config: LocalStackConfig;
+  readonly state: StackState;
+  /** The issuer the authorizer trusts: the demo issuer's URL, or JWT_ISSUER(S). */
+  readonly trustedIssuer: string;
+  /** Stops taking requests, lets running ones (and their revocation writes) finish, closes the data. */
+  stop(): Promise<void>;
+}
+
+export interface StackOutput {
+  /** Lines for the console: access log, dead-letter notices. */
+  readonly log: (line: string) => void;
+}
+
+/** Lambda's default timeouts would be 3 s; these match what the CDK construct deploys. */
+const AUTHORIZER_TIMEOUT_MS = 10_000;
+const INGEST_TIMEOUT_MS = 60_000;
+/** How long shutdown waits for requests in flight before cutting connections. */
+const DRAIN_TIMEOUT_MS = 5000;
+
+/**
+ * Starts the whole product on one machine, in this order: dynalite with the table; the gateway's
+ * port (its /_local endpoints answer at once, API requests wait for the stack to be ready, so the
+ * authorizer's cold start can fetch the demo JWKS from it); the two bundles, each imported once
+ * with its environment set on process.env first (they read it at module scope).
+ */
+export async function startLocalStack(config: LocalStackConfig, output: StackOutput): Promise<LocalStack> {
+  const bundles = { authorizer: join(config.bundleDir, 'authorizer.mjs'), ingest: join(config.bundleDir, 'ingest.mjs') };
+  for (const path of Object.values(bundles)) {
+    if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build (npm start does it first)`);
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  await claimDataDir(config.dataDir);
+  let dynamo: DynamoServer;
+  try {
+    dynamo = await startDynamoServer({
+      host: config.host,
+      port: config.dynamodbPort,
+      path: join(config.dataDir, 'dynamodb'),
+      region: config.region,
+      tableName: config.tableName,
+    });
+  } catch (error) {
+    await removeStackState(config.dataDir);
+    throw error;
+  }
+
+  const cleanups: (() => Promise<void>)[] = [() => removeStackState(config.dataDir), () => dynamo.stop()];
+  try {
+    return await startRest(config, output, bundles, dynamo, cleanups);
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    throw error;
+  }
+}
+
+async function startRest(
+  config: LocalStackConfig,
+  output: StackOutput,
+  bundles: { authorizer: string; ingest: string },
+  dynamo: DynamoServer,
+  cleanups: (() => Promise<void>)[],
+): Promise<LocalStack> {
+  const api = { apiId: 'local', region: config.region };
+  const topicArn = localTopicArn(config.region);
+  const deadLetterPath = join(config.dataDir, 'dead-letter.jsonl');
+  let markReady!: () => void;
+  let failStart!: (error: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failStart = reject;
+  });
+  // Requests waiting on a start that failed get a 500, and nobody else observes the rejection.
+  ready.catch(() => {});
+  let isReady = false;
+  let authorizer: LambdaFunction | undefined;
+  let ingest: LambdaFunction | undefined;
+  let subscription: SnsSubscription | undefined;
+  let demoIssuer: DemoIssuer | undefined;
+  let trustedIssuer = '';
+
+  const sns = createSnsEndpoint({
+    region: config.region,
+    deliver: async (publication) => {
+      await ready;
+      return subscription!.deliver(publication);
+    },
+  });
+  const server = createServer(
+    createGateway({
+      api,
+      authorize: (event) => authorizer!.invoke(event),
+      backend: config.upstreamUrl ? upstreamProxy(config.upstreamUrl) : echoBackend(api),
+      reservedPrefix: RESERVED_PREFIX,
+      localRoutes: createLocalRoutes({
+        get demoIssuer() {
+          return demoIssuer;
+        },
+        sns,
+        status: () => ({
+          ready: isReady,
+          issuer: trustedIssuer,
+          topicArn,
+          tableName: config.tableName,
+          dynamodbEndpoint: dynamo.endpoint,
+          backend: config.upstreamUrl?.href ?? 'echo',
+        }),
+      }),
+      ready,
+      accessLog: output.log,
+    }),
+  );
+  const port = await listen(server, config.port, config.host, 'PORT');
+  const closeGateway = () => closeServer(server, DRAIN_TIMEOUT_MS);
+  cleanups.push(closeGateway);
+  const gatewayUrl = `http://${config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : urlHost(config.host)}:${port}`;
+  const loopbackUrl = `http://${urlHost(config.host)}:${port}`;
+
+  try {
+    const lambdaEnv: Record<string, string> = {
+      AWS_REGION: config.region,
+      // Only dynalite is ever called: dummy credentials keep the SDK from looking for real ones.
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      REVOCATION_TABLE_NAME: config.tableName,
+      // EMF metric lines are for CloudWatch; on a console they are noise unless asked for.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    };
+    if (config.issuerMode === 'demo') {
+      demoIssuer = await DemoIssuer.open({
+        keyPath: join(config.dataDir, 'demo-issuer-key.json'),
+        issuer: `http://localhost:${port}${RESERVED_PREFIX}/issuer`,
+        audience: config.demoAudience,
+      });
+      Object.assign(lambdaEnv, {
+        JWT_ISSUER: demoIssuer.issuer,
+        JWT_AUDIENCE: demoIssuer.audience,
+        JWKS_URI: `${loopbackUrl}${LOCAL_PATHS.jwks}`,
+      });
+      trustedIssuer = demoIssuer.issuer;
+    } else {
+      trustedIssuer = process.env.JWT_ISSUER ?? process.env.JWT_ISSUERS ?? '';
+    }
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    Object.assign(process.env, lambdaEnv);
+
+    authorizer = await loadFunction({ name: SERVICE_NAMES.authorizer, bundlePath: bundles.authorizer, timeoutMs: AUTHORIZER_TIMEOUT_MS, region: config.region });
+    ingest = await loadFunction({ name: SERVICE_NAMES.ingest, bundlePath: bundles.ingest, timeoutMs: INGEST_TIMEOUT_MS, region: config.region });
+    subscription = new SnsSubscription({ subscriber: ingest, deadLetterPath, log: output.log });
+  } catch (error) {
+    failStart(error);
+    throw error;
+  }
+
+  const state: StackState = {
+    pid: process.pid,
+    gatewayUrl,
+    snsEndpoint: `${loopbackUrl}${LOCAL_PATHS.sns}`,
+    topicArn,
+    region: config.region,
+    dynamodbEndpoint: dynamo.endpoint,
+    deadLetterPath,
+    ...(demoIssuer ? { demoIssuer: demoIssuer.issuer } : {}),
+    startedAt: new Date().toISOString(),
+  };
+  await writeStackState(config.dataDir, state);
+  isReady = true;
+  markReady();
+
+  const functions = [authorizer, ingest];
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    state,
+    trustedIssuer,
+    stop() {
+      // No new requests; requests in flight finish (a Publish is answered only once its
+      // revocation is written); the functions go idle; the state file goes; LevelDB closes last.
+      stopping ??= (async () => {
+        await closeGateway();
+        await Promise.all(functions.map((fn) => fn.idle()));
+        await removeStackState(config.dataDir);
+        await dynamo.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function loadFunction(options: Parameters<typeof LambdaFunction.load>[0]): Promise<LambdaFunction> {
+  try {
+    return await LambdaFunction.load(options);
+  } catch (error) {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(`${options.name} (${options.bundlePath}) failed its cold start: ${detail}`, { cause: error });
+  }
+}

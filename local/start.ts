@@ -1,0 +1,93 @@
+/**
+ * `npm start`: the whole product on one machine. Reads PORT, DYNAMODB_PORT, DATA_DIR (and HOST,
+ * UPSTREAM_URL, JWT_ISSUER/JWT_AUDIENCE/JWKS_URI; see docs/local.md), starts the stack, prints
+ * where everything is, and shuts down cleanly on SIGINT or SIGTERM.
+ */
+import { relative } from 'node:path';
+import { ConfigurationError } from '../lambda/core/errors.js';
+import { LOCAL_PATHS } from './local-routes.js';
+import { loadLocalStackConfig, type LocalStackConfig } from './stack-config.js';
+import { startLocalStack, type LocalStack } from './stack.js';
+
+/** Longest a shutdown may take before the process gives up on it. */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+let stack: LocalStack | undefined;
+let stopRequested: NodeJS.Signals | undefined;
+
+// Installed before anything starts, so a signal during start-up also ends in a clean stop.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // A signal often arrives twice (the process group and tsx both forward it): one shutdown.
+    if (stopRequested !== undefined) return;
+    stopRequested = signal;
+    if (stack !== undefined) void shutDown(stack, signal);
+  });
+}
+// On Lambda an unhandled rejection ends the instance; here it must not end the whole stack.
+process.on('unhandledRejection', (reason) => {
+  console.error(`unhandled rejection in the local stack: ${reason instanceof Error ? reason.stack : String(reason)}`);
+});
+
+try {
+  const config: LocalStackConfig = loadLocalStackConfig(process.env);
+  stack = await startLocalStack(config, { log: (line) => console.log(line) });
+} catch (error) {
+  const problems = error instanceof ConfigurationError ? error.problems : [error instanceof Error ? error.message : String(error)];
+  console.error(`local stack not started:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  process.exit(1);
+}
+
+if (stopRequested !== undefined) await shutDown(stack, stopRequested);
+else console.log(banner(stack));
+
+async function shutDown(running: LocalStack, signal: NodeJS.Signals): Promise<void> {
+  console.log(`${signal}: stopping the local stack…`);
+  setTimeout(() => {
+    console.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting anyway`);
+    process.exit(1);
+  }, SHUTDOWN_TIMEOUT_MS).unref();
+  try {
+    await running.stop();
+  } catch (error) {
+    console.error(`shutdown failed: ${error instanceof Error ? error.stack : String(error)}`);
+    process.exit(1);
+  }
+  console.log(`stopped; data kept in ${displayPath(running.config.dataDir)}`);
+  process.exit(0);
+}
+
+function banner({ config, state, trustedIssuer }: LocalStack): string {
+  const url = state.gatewayUrl;
+  const data = displayPath(config.dataDir);
+  // The CLIs find the stack on port 3000 unless told otherwise.
+  const port = new URL(url).port;
+  const npm = (script: string) => `${port === '3000' ? '' : `PORT=${port} `}npm run ${script} --`;
+  const lines = [
+    '',
+    `Local stack ready (${config.issuerMode === 'demo' ? 'demo issuer' : `trusting ${trustedIssuer}`})`,
+    `  API, through the authorizer   ${url}/  (backend: ${config.upstreamUrl?.href ?? 'echo'})`,
+    ...(config.issuerMode === 'demo'
+      ? [`  demo issuer                   ${url}${LOCAL_PATHS.token}?sub=alice&client=web  (JWKS ${url}${LOCAL_PATHS.jwks})`]
+      : []),
+    `  SNS endpoint                  ${state.snsEndpoint}  (topic ${state.topicArn})`,
+    `  DynamoDB (dynalite)           ${state.dynamodbEndpoint}  (table ${config.tableName}, data in ${data}/)`,
+    `  dead letters                  ${displayPath(state.deadLetterPath)}`,
+    '',
+    'Try it:',
+    config.issuerMode === 'demo'
+      ? `  TOKEN=$(curl -s '${url}${LOCAL_PATHS.token}?sub=alice&client=web')`
+      : '  TOKEN=<an access token from your issuer>',
+    `  curl -i ${url}/hello -H "Authorization: Bearer $TOKEN"      # 200: the echo shows the claims`,
+    `  ${npm('revoke')} --token "$TOKEN"`,
+    `  curl -i ${url}/hello -H "Authorization: Bearer $TOKEN"      # 403`,
+    '',
+    `Ctrl-C stops the stack; revocations stay in ${data}/.`,
+  ];
+  return lines.join('\n');
+}
+
+function displayPath(path: string): string {
+  const fromHere = relative(process.cwd(), path);
+  return fromHere !== '' && !fromHere.startsWith('..') ? fromHere : path;
+}

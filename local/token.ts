@@ -1,0 +1,66 @@
+/**
+ * `npm run token -- --sub alice [--client web] [--scope "orders.read"] [--ttl 3600] [--jti ID] [--json]`:
+ * mints a token from the running local stack's demo issuer (GET /_local/token) and prints it.
+ * Finds the stack on PORT (default 3000) or through DATA_DIR's state file, as `npm run revoke` does.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LOCAL_PATHS } from './local-routes.js';
+import { readStackState } from './stack-state.js';
+
+const USAGE = `Usage: npm run token -- [--sub SUB] [--client ID] [--scope SCOPE] [--ttl SECONDS] [--jti ID] [--json]
+Mints an access token from the local stack's demo issuer (npm start without JWT_ISSUER).
+Defaults: sub demo-user, client demo-client, ttl 3600. --json prints the claims too.`;
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        sub: { type: 'string' },
+        client: { type: 'string' },
+        scope: { type: 'string' },
+        ttl: { type: 'string' },
+        jti: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`token: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = process.env.PORT;
+  const state = readStackState(resolve(process.env.DATA_DIR ?? '.data'));
+  const base = port ? `http://127.0.0.1:${port}` : (state?.gatewayUrl ?? 'http://127.0.0.1:3000');
+  const url = new URL(LOCAL_PATHS.token, base);
+  for (const name of ['sub', 'client', 'scope', 'ttl', 'jti'] as const) {
+    const value = values[name];
+    if (value !== undefined) url.searchParams.set(name, value);
+  }
+  if (values.json) url.searchParams.set('format', 'json');
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch {
+    console.error(`token: nothing answers at ${base}. Is \`npm start\` running? Set PORT if it is not on 3000.`);
+    return 1;
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    console.error(`token: ${response.status}: ${text.trim()}`);
+    return response.status === 400 ? 2 : 1;
+  }
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  return 0;
+}
+
+// Last, so every declaration above is initialised when main runs.
+process.exitCode = await main(process.argv.slice(2));

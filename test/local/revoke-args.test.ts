@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidMessageError } from '../../lambda/core/errors.js';
+import { tokenHash } from '../../lambda/core/revocation.js';
+import { batchesOf } from '../../local/publisher.js';
+import { parseRevokeArgs, UsageError } from '../../local/revoke-args.js';
+import { MAX_PACKED_MESSAGE_BYTES, messageOf, packEntries, readFileLine, type RevocationEntry } from '../../local/revocation-messages.js';
+
+const NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0);
+const rules = { nowMs: NOW_MS, clockToleranceSeconds: 60, maxTokenLifetimeSeconds: 86_400 };
+
+/** An unsigned-looking but well-formed compact JWS with the given payload. */
+function jwt(payload: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'ES256', typ: 'at+jwt' })}.${part(payload)}.${Buffer.from('signature').toString('base64url')}`;
+}
+
+describe('parseRevokeArgs', () => {
+  it('builds jti, subject and client entries from repeated and combined flags', () => {
+    const request = parseRevokeArgs(['--jti', 'a', '--exp', '1768482000', '--iss', 'https://i/', '--sub', 'alice', '--client', 'web', '--at', '1768478400000'], rules);
+
+    expect(request).toEqual({
+      kind: 'entries',
+      dryRun: false,
+      entries: [
+        { type: 'jti', jti: 'a', iss: 'https://i/', exp: 1768482000 },
+        { type: 'subject', sub: 'alice', iss: 'https://i/', revokedAt: 1768478400000 },
+        { type: 'client', clientId: 'web', iss: 'https://i/', revokedAt: 1768478400000 },
+      ],
+    });
+  });
+
+  it('cuts subjects and clients off at now when --at is not given', () => {
+    expect(parseRevokeArgs(['--sub', 'alice'], rules)).toMatchObject({ entries: [{ type: 'subject', sub: 'alice', revokedAt: NOW_MS }] });
+  });
+
+  it('reads a --token into the jti entry the ingest would derive, so the token itself is not published', () => {
+    const withJti = jwt({ iss: 'https://i/', jti: 'j-1', exp: 1768482000.5 });
+    const withoutJti = jwt({ iss: 'https://i/', exp: 1768482000 });
+
+    const request = parseRevokeArgs(['--token', withJti, '--token', withoutJti], rules);
+
+    expect(request).toMatchObject({
+      entries: [
+        { type: 'jti', jti: 'j-1', iss: 'https://i/', exp: 1768482001 },
+        { type: 'jti', jti: tokenHash(withoutJti), iss: 'https://i/', exp: 1768482000 },
+      ],
+    });
+  });
+
+  it.each([
+    [[], 'nothing to revoke'],
+    [['--jti', 'a', '--raw', '{}'], 'stand alone'],
+    [['--file', 'f', '--sub', 'x'], 'stand alone'],
+    [['--exp', '1768482000', '--jti', 'a', '--jti', 'b'], '--exp goes with exactly one --jti'],
+    [['--jti', 'a', '--at', '1768478400000'], '--at goes with --sub or --client'],
+    [['--token', jwt({ exp: 1768482000 }), '--iss', 'x'], 'a --token carries its own iss'],
+    [['--sub', 'x', '--at', 'yesterday'], '--at must be a whole number of epoch milliseconds'],
+    [['--token', 'not-a-jwt'], '--token: token must be three base64url segments'],
+    [['--jti'], "Option '--jti <value>' argument missing"],
+    [['--nope'], "Unknown option '--nope'"],
+    [['stray'], 'Unexpected argument'],
+  ])('refuses %j with a usage error', (argv, message) => {
+    expect(() => parseRevokeArgs(argv, rules)).toThrow(UsageError);
+    expect(() => parseRevokeArgs(argv, rules)).toThrow(message);
+  });
+
+  it('hands --raw over verbatim, unchecked', () => {
+    expect(parseRevokeArgs(['--raw', 'not json at all'], rules)).toEqual({ kind: 'raw', body: 'not json at all', dryRun: false });
+  });
+});
+
+describe('revocation messages', () => {
+  it('sends one entry as a single message and several as a batch, both version 1', () => {
+    const one = messageOf([{ type: 'jti', jti: 'a' }], rules);
+    const two = messageOf([{ type: 'jti', jti: 'a' }, { type: 'client', clientId: 'web', revokedAt: NOW_MS }], rules);
+
+    expect(JSON.parse(one.body)).toEqual({ version: 1, type: 'jti', jti: 'a' });
+    expect(JSON.parse(two.body)).toEqual({ version: 1, revocations: [{ type: 'jti', jti: 'a' }, { type: 'client', clientId: 'web', revokedAt: NOW_MS }] });
+    expect(two.revocations).toBe(2);
+  });
+
+  it('refuses what the ingest would refuse, with its own error and path', () => {
+    const seconds: RevocationEntry = { type: 'subject', sub: 'alice', revokedAt: 1_768_478_400 };
+
+    expect(() => messageOf([seconds], rules)).toThrow(InvalidMessageError);
+    expect(() => messageOf([seconds], rules)).toThrow('revokedAt: 1768478400 looks like epoch seconds');
+  });
+
+  it('packs many entries into batch messages under the size limit, and those into PublishBatch calls of at most 10', () => {
+    const entries: RevocationEntry[] = Array.from({ length: 20_000 }, (_, index) => ({ type: 'jti', jti: `jti-${index}` }));
+
+    const messages = packEntries(entries, rules);
+    const batches = batchesOf(messages);
+
+    expect(messages.reduce((sum, message) => sum + message.revocations, 0)).toBe(20_000);
+    expect(Math.max(...messages.map((message) => Buffer.byteLength(message.body)))).toBeLessThanOrEqual(MAX_PACKED_MESSAGE_BYTES);
+    expect(messages.length).toBeGreaterThan(20);
+    expect(batches.slice(0, -1).map((batch) => batch.length)).toEqual(Array(batches.length - 1).fill(10));
+    for (const batch of batches) expect(batch.reduce((sum, message) => sum + Buffer.byteLength(message.body), 0)).toBeLessThanOrEqual(262_144);
+    expect(batches.flat()).toEqual(messages);
+  });
+
+  it('reads file lines as JSON messages, JWTs or jtis, skipping blanks and comments', () => {
+    const token = jwt({ iss: 'https://i/', jti: 'from-token', exp: 1768482000 });
+
+    expect(readFileLine('  ', undefined, rules)).toEqual({ kind: 'blank' });
+    expect(readFileLine('# revoked on Monday', undefined, rules)).toEqual({ kind: 'blank' });
+    expect(readFileLine('plain-jti', 'https://i/', rules)).toEqual({ kind: 'entry', entry: { type: 'jti', jti: 'plain-jti', iss: 'https://i/' } });
+    expect(readFileLine(token, undefined, rules)).toEqual({ kind: 'entry', entry: { type: 'jti', jti: 'from-token', iss: 'https://i/', exp: 1768482000 } });
+    expect(readFileLine('{"revokedToken":"abc","ttl":"60"}', undefined, rules)).toEqual({
+      kind: 'message',
+      message: { body: '{"revokedToken":"abc","ttl":"60"}', revocations: 1 },
+    });
+    expect(() => readFileLine('{"type":"subject"}', undefined, rules)).toThrow('sub: is required');
+  });
+});
