@@ -31,8 +31,8 @@ export class EnvReader {
     const value = this.optional(name);
     if (value === undefined) return defaultValue;
     if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
-      this.problems.push(`${name} must be a whole number of ${unit} ${range}, got "${value}"`);
+      const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min} to ${max}`;
+      this.problems.push(`${name} must be a whole number of ${unit} (${range}), got "${value}"`);
       return defaultValue;
     }
     return Number(value);
