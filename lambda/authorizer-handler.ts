@@ -37,11 +37,14 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
   let initialized: Promise<void> | undefined = deps.initialize();
   // Keep an unobserved cold-start failure from crashing the process; the first request reports it.
   initialized.catch(() => {});
+  // Once initialization succeeded it stays done: warm requests skip awaiting it.
+  let ready = false;
 
   async function ensureInitialized(): Promise<void> {
     initialized ??= deps.initialize();
     try {
       await initialized;
+      ready = true;
     } catch (error) {
       initialized = undefined;
       throw error;
@@ -50,7 +53,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
 
   return async function handler(event: AuthorizerEvent): Promise<AuthorizerResponse> {
     const startedMs = performance.now();
-    await ensureInitialized();
+    if (!ready) await ensureInitialized();
     const request = readAuthorizerEvent(event);
     const nowMs = now();
     let token: VerifiedToken | undefined;
@@ -74,15 +77,17 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       throw error;
     }
     deps.decisions?.record('allow', 'allowed', nowMs);
-    deps.log.debug('allow', {
-      decision: 'allow',
-      sub: token.subject,
-      client_id: token.clientId,
-      jti: token.tokenId,
-      iss: token.issuer,
-      latencyMs: round(performance.now() - startedMs),
-      requestId: request.requestId,
-    });
+    if (deps.log.debugEnabled !== false) {
+      deps.log.debug('allow', {
+        decision: 'allow',
+        sub: token.subject,
+        client_id: token.clientId,
+        jti: token.tokenId,
+        iss: token.issuer,
+        latencyMs: round(performance.now() - startedMs),
+        requestId: request.requestId,
+      });
+    }
     return allow(request, token);
   };
 

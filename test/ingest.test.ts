@@ -176,7 +176,7 @@ describe('ingest handler', () => {
           issuer: ISSUER,
           id: '5c1d0f6e-user',
           revokedAtEpochMs: revocationTime,
-          expiresAtEpochSeconds: Math.floor(revocationTime / 1000) + 86_400 + 60,
+          expiresAtEpochSeconds: Math.ceil(revocationTime / 1000) + 86_400 + 60,
         },
       ]);
     });

@@ -52,15 +52,25 @@ function respond(
   principalId: string,
   context: AuthorizerContext,
 ): AuthorizerResponse {
-  const policy: PolicyResponse = {
-    principalId,
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApiArn(request.resourceArn) }],
-    },
-    context,
+  const policyDocument: PolicyResponse['policyDocument'] = {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApiArnOf(request.resourceArn) }],
   };
-  return request.flavour === 'http-v2' ? { isAuthorized: effect === 'Allow', ...policy } : policy;
+  // Built field by field rather than spread: this runs on every decision.
+  if (request.flavour === 'http-v2') return { isAuthorized: effect === 'Allow', principalId, policyDocument, context };
+  return { principalId, policyDocument, context };
+}
+
+// Requests to one route repeat its ARN: remember the last answer instead of splitting each time.
+let lastResourceArn: string | undefined;
+let lastWholeApiArn = '';
+
+function wholeApiArnOf(resourceArn: string): string {
+  if (resourceArn !== lastResourceArn) {
+    lastWholeApiArn = wholeApiArn(resourceArn);
+    lastResourceArn = resourceArn;
+  }
+  return lastWholeApiArn;
 }
 
 function isRest(flavour: ApiFlavour): boolean {

@@ -1,5 +1,6 @@
 import { ConfigurationError } from './errors.js';
 import { EnvReader, splitList, type Environment } from './env.js';
+import { ANY_ISSUER } from './revocation.js';
 
 /** Asymmetric JWS algorithms this product can verify. Symmetric (HS*) and `none` never are. */
 export const SUPPORTED_ALGORITHMS = [
@@ -181,6 +182,9 @@ function readIssuers(read: EnvReader): IssuerConfig[] {
   else checkJwksUri(read, 'JWKS_URI', jwksUri);
   const audiences = read.list('JWT_AUDIENCE', []);
   if (audiences.length === 0) read.problems.push('JWT_AUDIENCE must list the accepted audience values');
+  if (splitList(single).includes(ANY_ISSUER)) {
+    read.problems.push(`JWT_ISSUER "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
+  }
   return splitList(single).map((issuer) => ({
     issuer,
     jwksUri: jwksUri ?? '',
@@ -232,6 +236,7 @@ function readIssuersJson(
           : (read.problems.push(`${where}.algorithms must be an array of algorithm names`), defaultAlgorithms);
     const clientClaim = record.clientClaim ?? defaultClientClaim;
     if (typeof clientClaim !== 'string' || clientClaim === '') read.problems.push(`${where}.clientClaim must be a claim name`);
+    if (issuer === ANY_ISSUER) read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
     if (typeof issuer === 'string' && typeof jwksUri === 'string' && isNonEmptyStringArray(audiences) && typeof clientClaim === 'string') {
       if (issuers.some((known) => known.issuer === issuer)) read.problems.push(`${where}.issuer "${issuer}" is listed twice`);
       issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim });

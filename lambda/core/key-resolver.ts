@@ -21,7 +21,8 @@ export class KeyResolver {
   private readonly remote: RemoteJWKSet;
   // jose writes `uat` here after every successful fetch: our signal that the key set changed.
   private readonly fetched: JWKSCacheInput = {};
-  private memo = new Map<string, KeyObject>();
+  // By alg, then kid: two lookups of short strings cost less than building and hashing `${alg} ${kid}`.
+  private memo = new Map<Algorithm, Map<string | undefined, KeyObject>>();
   private memoFetchedAt: number | undefined;
   private refreshing: Promise<void> | undefined;
   private lastRefreshAttemptMs = 0;
@@ -73,7 +74,7 @@ export class KeyResolver {
     if (this.fetched.uat !== undefined && nowMs - this.fetched.uat > this.settings.cacheMaxAgeMs) {
       this.refreshInBackground(nowMs);
     }
-    const key = this.memo.get(memoKey(alg, kid));
+    const key = this.memo.get(alg)?.get(kid);
     return key ?? this.resolveFromKeySet(alg, kid, nowMs);
   }
 
@@ -98,7 +99,11 @@ export class KeyResolver {
     if (mismatch !== undefined) {
       throw new TokenRejectedError('unknown_key', `key ${kid ?? '(no kid)'} cannot verify ${alg}: ${mismatch}`);
     }
-    if (this.memoFetchedAt === this.fetched.uat) this.memo.set(memoKey(alg, kid), key);
+    if (this.memoFetchedAt === this.fetched.uat) {
+      let byKid = this.memo.get(alg);
+      if (byKid === undefined) this.memo.set(alg, (byKid = new Map()));
+      byKid.set(kid, key);
+    }
     return key;
   }
 
@@ -141,10 +146,6 @@ export class KeyResolver {
         this.refreshing = undefined;
       });
   }
-}
-
-function memoKey(alg: Algorithm, kid: string | undefined): string {
-  return kid === undefined ? alg : `${alg} ${kid}`;
 }
 
 function describe(error: unknown): string {

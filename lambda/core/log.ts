@@ -7,6 +7,11 @@ export interface Log {
   info(message: string, extra?: Record<string, unknown>): void;
   warn(message: string, extra?: Record<string, unknown>): void;
   error(message: string, extra?: Record<string, unknown>): void;
+  /**
+   * False when debug lines are dropped, so a caller on the request path can skip building them.
+   * @default true (absent: build them and let debug decide)
+   */
+  readonly debugEnabled?: boolean;
 }
 
 /** A Log that drops everything, for callers that do not care. */

@@ -1,6 +1,6 @@
 import { InvalidMessageError, TokenRejectedError } from './errors.js';
 import { parseToken } from './parse-token.js';
-import { tokenHash, type CutoffRevocation, type JtiRevocation } from './revocation.js';
+import { ANY_ISSUER, tokenHash, type CutoffRevocation, type JtiRevocation } from './revocation.js';
 
 /**
  * The checks every message format shares: ids, issuers, times and whole tokens, each turned into
@@ -168,8 +168,10 @@ export function cutoffRevocation(
     issuer,
     id,
     revokedAtEpochMs,
+    // Rounded up: a token with a fractional iat just under a T with a millisecond fraction lives
+    // until iat + lifetime + tolerance, which floor(T / 1000) would cut short by up to a second.
     expiresAtEpochSeconds:
-      Math.floor(revokedAtEpochMs / 1000) + rules.maxTokenLifetimeSeconds + rules.clockToleranceSeconds,
+      Math.ceil(revokedAtEpochMs / 1000) + rules.maxTokenLifetimeSeconds + rules.clockToleranceSeconds,
   };
 }
 
@@ -194,6 +196,11 @@ export function revocationFromToken(value: unknown, path: string, fallbackIssuer
   if (typeof payload.exp !== 'number') throw invalid('invalid_time', at(path, 'exp'), 'the exp claim must be a number');
   const exp = readExpSeconds(payload.exp, at(path, 'exp'), rules, false);
   const issuer = payload.iss === undefined ? fallbackIssuer : readIssuer(payload.iss, at(path, 'iss'));
+  // An unverified claim may narrow a revocation to the tokens that carry it, never widen it to
+  // every issuer: '*' is the store's "any issuer" and no real token is issued under that name.
+  if (issuer === ANY_ISSUER && payload.iss !== undefined) {
+    throw invalid('invalid_token', at(path, 'iss'), `"${ANY_ISSUER}" is reserved for revocations of every issuer; revoke by jti instead`);
+  }
   const jti = payload.jti === undefined ? tokenHash(value) : readId(payload.jti, at(path, 'jti'));
   return jtiRevocation(issuer, jti, exp, rules);
 }

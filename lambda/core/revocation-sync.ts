@@ -271,8 +271,10 @@ export class RevocationSync implements RevocationChecker {
     const startMs = this.now();
     this.lastAttemptStartMs = startMs;
     const nowEpochSeconds = startMs / 1000;
-    // Index reads are eventually consistent and writers' clocks differ a little: reach back.
-    const sinceMs = this.lastSuccessStartMs - this.settings.syncOverlapMs;
+    // Index reads are eventually consistent and writers' clocks differ a little: reach back. The
+    // store reads what was stamped after `since`; an item stamped in the very millisecond the last
+    // read started may have missed that read, so the reach starts a millisecond earlier.
+    const sinceMs = this.lastSuccessStartMs - this.settings.syncOverlapMs - 1;
     let changed = 0;
     try {
       const summary = await this.reader.queryChanges(sinceMs, nowEpochSeconds, (revocation) => {

@@ -16,7 +16,7 @@ export interface JtiRevocation {
   readonly kind: 'jti';
   /** The token's `iss`, or {@link ANY_ISSUER}. */
   readonly issuer: string;
-  /** The token's `jti`, or {@link TOKEN_HASH_PREFIX} + base64url SHA-256 of a token without one. */
+  /** The token's `jti`, or {@link tokenHash} (base64url SHA-256 of its signed part) for a token without one. */
   readonly jti: string;
   /** When the entry may be forgotten: the token's exp plus clock tolerance. */
   readonly expiresAtEpochSeconds: number;
@@ -37,7 +37,14 @@ export interface CutoffRevocation {
 export type Revocation = JtiRevocation | CutoffRevocation;
 export type RevocationKind = Revocation['kind'];
 
-/** The jti under which a whole token without a `jti` claim is revoked: ingest and verifier agree on it. */
+/**
+ * The jti under which a whole token without a `jti` claim is revoked: ingest and verifier agree on
+ * it. It hashes the signed part (`header.payload`) only: an ECDSA signature (r, s) verifies as
+ * (r, n - s) too, so a holder of a revoked ES256 token could otherwise re-spell its signature and
+ * present a token with another hash that is not revoked.
+ */
 export function tokenHash(token: string): string {
-  return TOKEN_HASH_PREFIX + createHash('sha256').update(token).digest('base64url');
+  const lastDot = token.lastIndexOf('.');
+  const signed = lastDot < 0 ? token : token.slice(0, lastDot);
+  return TOKEN_HASH_PREFIX + createHash('sha256').update(signed).digest('base64url');
 }

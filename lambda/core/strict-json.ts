@@ -13,56 +13,62 @@ export function parseJsonObject(text: string): Record<string, unknown> | undefin
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  return hasDuplicateMember(text) ? undefined : (value as Record<string, unknown>);
+  return countMemberNames(text) === countMembers(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
+/*
+ * Why counting finds duplicates: JSON.parse turns every object of the text into one object whose
+ * own keys are its distinct (decoded) member names, and keeps, of a repeated name, only the last
+ * member's value. So the parsed members number exactly the names written in the text when no
+ * object repeats a name, and fewer when one does: the repeated name collapses, and the objects
+ * inside the values it dropped vanish with their names. "a" and "\u0061" decode to one key, so
+ * they count as a repeat. Counting costs two scans and no allocation per name, where a set of
+ * names per object cost more than JSON.parse itself on every token (bench/, docs/performance.md).
+ */
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const COLON = 0x3a;
 
-/** Walks text already known to be valid JSON and reports whether any object repeats a name. */
-function hasDuplicateMember(text: string): boolean {
-  // One entry per open container: the names seen so far for an object, null for an array.
-  const open: (Set<string> | null)[] = [];
-  let expectName = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      let end = i + 1;
-      let escaped = false;
-      for (;;) {
-        const d = text.charCodeAt(end);
-        if (d === BACKSLASH) {
-          escaped = true;
-          end += 2;
-        } else if (d === QUOTE) break;
-        else end++;
-      }
-      if (expectName) {
-        // "a" and "\u0061" name the same member, so compare decoded names.
-        const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
-        const names = open[open.length - 1]!;
-        if (names.has(name)) return true;
-        names.add(name);
-        expectName = false;
-      }
-      i = end;
-    } else if (c === OPEN_OBJECT) {
-      open.push(new Set());
-      expectName = true;
-    } else if (c === OPEN_ARRAY) {
-      open.push(null);
-      expectName = false;
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      open.pop();
-      expectName = false;
-    } else if (c === COMMA) {
-      expectName = open[open.length - 1] !== null;
+/** Member names in text already known to be valid JSON: the strings followed by a colon. */
+function countMemberNames(text: string): number {
+  let names = 0;
+  let open = text.indexOf('"');
+  while (open !== -1) {
+    let close = text.indexOf('"', open + 1);
+    while (isEscaped(text, close)) close = text.indexOf('"', close + 1);
+    let next = close + 1;
+    let c = text.charCodeAt(next);
+    // JSON whitespace (RFC 8259 §2) may separate a name from its colon.
+    while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = text.charCodeAt(++next);
+    if (c === COLON) names++;
+    open = text.indexOf('"', next);
+  }
+  return names;
+}
+
+/** A quote preceded by an odd number of backslashes is part of the string, not its end. */
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let i = quote - 1; text.charCodeAt(i) === BACKSLASH; i--) backslashes++;
+  return (backslashes & 1) === 1;
+}
+
+/** Own keys of every object in a parsed value, at any depth. Iterative: nesting depth costs no stack. */
+function countMembers(root: object): number {
+  let members = 0;
+  const pending: object[] = [root];
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'object' && item !== null) pending.push(item);
+      continue;
+    }
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      members++;
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) pending.push(item);
     }
   }
-  return false;
+  return members;
 }

@@ -6,7 +6,7 @@ export interface VerifiedToken {
   /** The `iss` claim, equal to one configured issuer. */
   readonly issuer: string;
   readonly subject: string | undefined;
-  /** The `jti` claim; for a token without one, `sha256:` + base64url SHA-256 of the token. */
+  /** The `jti` claim; for a token without one, `sha256:` + base64url SHA-256 of its signed part (see tokenHash). */
   readonly tokenId: string;
   /** The value of the issuer's client claim (`client_id` by default). */
   readonly clientId: string | undefined;

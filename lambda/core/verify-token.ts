@@ -24,6 +24,10 @@ const UNDERSTOOD_CRITICAL_HEADERS: readonly string[] = [];
 export class TokenVerifier {
   private readonly issuers: ReadonlyMap<string, { config: IssuerConfig; keys: KeyResolver }>;
   private readonly cache: VerifiedTokenCache;
+  // Consecutive tokens mostly share their issuer and, byte for byte, their header, which parseToken
+  // then hands over as one frozen object: the last lookup and the last header check are kept.
+  private lastIssuer: { iss: string; entry: { config: IssuerConfig; keys: KeyResolver } } | undefined;
+  private lastHeaderCheck: { header: ParsedToken['header']; issuer: IssuerConfig; alg: Algorithm } | undefined;
 
   constructor(
     private readonly config: AuthorizerConfig,
@@ -46,7 +50,11 @@ export class TokenVerifier {
 
     const parsed = parseToken(token, this.config.rules.maxTokenBytes);
     const issuer = this.issuerOf(parsed);
-    const alg = this.checkHeader(parsed, issuer.config);
+    const checked = this.lastHeaderCheck;
+    const alg =
+      checked !== undefined && checked.header === parsed.header && checked.issuer === issuer.config
+        ? checked.alg
+        : this.checkHeader(parsed, issuer.config);
     const kid = parsed.header.kid as string | undefined;
     const key = issuer.keys.resolve(alg, kid, nowMs);
     if (key instanceof Promise) {
@@ -84,6 +92,7 @@ export class TokenVerifier {
 
   private issuerOf(parsed: ParsedToken): { config: IssuerConfig; keys: KeyResolver } {
     const iss = parsed.payload.iss;
+    if (this.lastIssuer !== undefined && iss === this.lastIssuer.iss) return this.lastIssuer.entry;
     if (typeof iss !== 'string') {
       throw new TokenRejectedError('missing_claim', 'iss is missing or not a string', { claim: 'iss' });
     }
@@ -95,6 +104,7 @@ export class TokenVerifier {
         actual: iss.length > 200 ? `${iss.slice(0, 200)}…` : iss,
       });
     }
+    this.lastIssuer = { iss, entry: issuer };
     return issuer;
   }
 
@@ -133,6 +143,8 @@ export class TokenVerifier {
         expected: rules.acceptedTypes,
       });
     }
+    // Only a header that passed is remembered; its object is frozen and the issuer's config too.
+    this.lastHeaderCheck = { header: parsed.header, issuer, alg: alg as Algorithm };
     return alg as Algorithm;
   }
 }

@@ -81,6 +81,10 @@ describe('loadAuthorizerConfig', () => {
     expect(problemsOf({})).toEqual([expect.stringMatching(/^JWT_ISSUER must name the trusted token issuer/)]);
   });
 
+  it('throws when the trusted issuer is "*", the mark of revocations for every issuer', () => {
+    expect(problemsOf({ ...ISSUER, JWT_ISSUER: '*' })).toEqual([expect.stringContaining('JWT_ISSUER "*" is reserved')]);
+  });
+
   it('throws when both JWT_ISSUERS and JWT_ISSUER are set', () => {
     expect(problemsOf({ ...ISSUER, JWT_ISSUERS: '[]' })).toEqual([expect.stringContaining('either JWT_ISSUERS')]);
   });

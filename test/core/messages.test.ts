@@ -109,6 +109,18 @@ describe('parseRevocationMessage', () => {
     expect(revocations[1999]).toEqual({ kind: 'jti', issuer: '*', jti: '9b2f-1999', expiresAtEpochSeconds: 1735693260 });
   });
 
+  it('refuses a whole token whose unverified iss claims every issuer ("*")', () => {
+    // Prepare: anyone can put "*" in an unsigned payload; it must not widen the revocation.
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const token = `${b64({ alg: 'RS256' })}.${b64({ iss: '*', jti: 'x-1', exp: Math.floor(rules.nowMs / 1000) + 600 })}.c2lnbmF0dXJl`;
+
+    // Act
+    const error = refusal(JSON.stringify({ type: 'token', token }));
+
+    // Assess
+    expect(error).toMatchObject({ reason: 'invalid_token', path: 'token.iss' });
+  });
+
   it('never repeats a refused token in its error message', () => {
     // Prepare
     const tokens = corpus.invalid
