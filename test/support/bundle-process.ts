@@ -11,11 +11,20 @@ export type Invocation =
 
 // Runs in the child: import the bundle once (a cold start), then one invocation per stdin line,
 // the way a Lambda instance reuses its module between events.
+// BUNDLE_CLOCK_MS, when set, freezes Date.now (the only clock the bundles read for decisions) at
+// that value, and a '@@CLOCK <ms>' line moves it: claim and cut-off boundaries then hold to the ms.
 const RUNTIME = `
   import { createInterface } from 'node:readline';
+  let clockMs = process.env.BUNDLE_CLOCK_MS === undefined ? undefined : Number(process.env.BUNDLE_CLOCK_MS);
+  if (clockMs !== undefined) Date.now = () => clockMs;
   const { handler } = await import(process.env.BUNDLE_URL);
   const context = { functionName: 'test', awsRequestId: 'test-request', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:test', memoryLimitInMB: '256', functionVersion: '$LATEST', getRemainingTimeInMillis: () => 10000 };
   for await (const line of createInterface({ input: process.stdin })) {
+    if (line.startsWith('@@CLOCK ')) {
+      clockMs = Number(line.slice(8));
+      process.stdout.write('@@INVOCATION {"ok":true,"result":null}\\n');
+      continue;
+    }
     let reply;
     try {
       reply = { ok: true, result: await handler(JSON.parse(line), context) };
@@ -25,6 +34,11 @@ const RUNTIME = `
     process.stdout.write('@@INVOCATION ' + JSON.stringify(reply) + '\\n');
   }
 `;
+
+export interface BundleProcessOptions {
+  /** Freezes the child's Date.now at this epoch ms (see setClock); real time when undefined. */
+  readonly clockMs?: number;
+}
 
 /**
  * A built bundle (dist/*.mjs) loaded in a fresh Node process that has nothing but environment
@@ -36,7 +50,7 @@ export class BundleProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly pending: ((invocation: Invocation) => void)[] = [];
 
-  constructor(bundle: 'authorizer' | 'ingest', env: Record<string, string>) {
+  constructor(bundle: 'authorizer' | 'ingest', env: Record<string, string>, options: BundleProcessOptions = {}) {
     const path = resolve('dist', `${bundle}.mjs`);
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first (npm test does)`);
     this.child = spawn(process.execPath, ['--input-type=module', '-e', RUNTIME], {
@@ -44,6 +58,7 @@ export class BundleProcess {
         PATH: process.env.PATH ?? '',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         BUNDLE_URL: pathToFileURL(path).href,
+        ...(options.clockMs === undefined ? {} : { BUNDLE_CLOCK_MS: String(options.clockMs) }),
         ...env,
       },
     });
@@ -59,6 +74,19 @@ export class BundleProcess {
         settle({ ok: false, error: { name: 'ProcessExited', message: `bundle process exited with ${code}:\n${this.output}` } });
       }
     });
+  }
+
+  /** Moves the frozen clock (only for a process started with `clockMs`). */
+  async setClock(clockMs: number): Promise<void> {
+    await new Promise((settle) => {
+      this.pending.push(settle);
+      this.child.stdin.write(`@@CLOCK ${clockMs}\n`);
+    });
+  }
+
+  /** The child's process id, e.g. to sample its memory. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   invoke(event: unknown): Promise<Invocation> {
