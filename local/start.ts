@@ -18,7 +18,7 @@ let stopRequested: NodeJS.Signals | undefined;
 // Installed before anything starts, so a signal during start-up also ends in a clean stop.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    // A signal often arrives twice (the process group and tsx both forward it): one shutdown.
+    // A signal may arrive twice (sent to the process group, and forwarded by npm): one shutdown.
     if (stopRequested !== undefined) return;
     stopRequested = signal;
     if (stack !== undefined) void shutDown(stack, signal);

@@ -234,7 +234,7 @@ describe('tsx local/start.ts with the demo issuer and UPSTREAM_URL', () => {
       UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/base`,
     };
     // dist/ was built by `npm start` above; this one starts without rebuilding it.
-    stack = await new StackProcess('tsx', port, env).ready();
+    stack = await new StackProcess('node', port, env).ready();
     env.PORT = String(port);
   });
   afterAll(async () => {

@@ -40,8 +40,9 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * `npm start` (or `tsx local/start.ts`) as a child process in its own process group, so that
- * `kill()` can take down npm, tsx and the stack together whatever happened.
+ * `npm start` (or `node --import tsx local/start.ts`, what it runs after building) as a child
+ * process in its own process group, so that `kill()` can take down npm and the stack together
+ * whatever happened.
  */
 export class StackProcess {
   output = '';
@@ -49,11 +50,11 @@ export class StackProcess {
   private readonly child: ChildProcess;
 
   constructor(
-    how: 'npm start' | 'tsx',
+    how: 'npm start' | 'node',
     readonly port: number,
     env: Record<string, string>,
   ) {
-    const [command, args] = how === 'npm start' ? ['npm', ['start']] : [TSX, ['local/start.ts']];
+    const [command, args] = how === 'npm start' ? ['npm', ['start']] : [process.execPath, ['--import', 'tsx', 'local/start.ts']];
     this.child = spawn(command, args, {
       cwd: REPOSITORY,
       env: childEnv({ ...env, PORT: String(port) }),
