@@ -20,8 +20,13 @@ export interface AuthorizerDependencies {
   readonly revocations: RevocationChecker;
   readonly log: Log;
   readonly decisions?: DecisionRecorder;
-  /** Cold-start work (key prefetch, revocation load). A failure is retried on the next request. */
-  readonly initialize: () => Promise<void>;
+  /**
+   * Cold-start work (key prefetch, revocation load), started once when the handler is created so
+   * the first request finds it done or under way. Requests never wait on it as such: each step
+   * they need waits for (or retries) just its own part, so a missing token is refused even while
+   * the table is unreachable, and a failed load is retried by the next request that needs it.
+   */
+  readonly initialize?: () => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -34,26 +39,15 @@ export type AuthorizerHandler = (event: AuthorizerEvent) => Promise<AuthorizerRe
  */
 export function createAuthorizerHandler(deps: AuthorizerDependencies): AuthorizerHandler {
   const now = deps.now ?? Date.now;
-  let initialized: Promise<void> | undefined = deps.initialize();
-  // Keep an unobserved cold-start failure from crashing the process; the first request reports it.
-  initialized.catch(() => {});
-  // Once initialization succeeded it stays done: warm requests skip awaiting it.
-  let ready = false;
-
-  async function ensureInitialized(): Promise<void> {
-    initialized ??= deps.initialize();
-    try {
-      await initialized;
-      ready = true;
-    } catch (error) {
-      initialized = undefined;
-      throw error;
-    }
-  }
+  deps.initialize?.().catch((error: unknown) => {
+    deps.log.warn('cold-start preparation failed; requests will retry what they need', {
+      code: error instanceof AuthorizerError ? error.code : 'ERR_UNEXPECTED',
+      error: describe(error),
+    });
+  });
 
   return async function handler(event: AuthorizerEvent): Promise<AuthorizerResponse> {
     const startedMs = performance.now();
-    if (!ready) await ensureInitialized();
     const request = readAuthorizerEvent(event);
     const nowMs = now();
     let token: VerifiedToken | undefined;

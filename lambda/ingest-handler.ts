@@ -53,7 +53,8 @@ export function createIngestHandler(deps: IngestDependencies): IngestHandler {
     const parsed: Revocation[] = [];
     for (const record of records) {
       try {
-        parsed.push(...parseRevocationMessage(record.message, readAttributes(record.attributes), { ...rules, nowMs }));
+        const publishedAt = record.publishedAtMs === undefined ? {} : { publishedAtMs: record.publishedAtMs };
+        parsed.push(...parseRevocationMessage(record.message, readAttributes(record.attributes), { ...rules, nowMs, ...publishedAt }));
       } catch (error) {
         if (error instanceof InvalidMessageError) report(error, deps, record);
         throw error;
@@ -63,7 +64,7 @@ export function createIngestHandler(deps: IngestDependencies): IngestHandler {
     const messageIds = records.map((record) => record.messageId);
     let result: ApplyResult;
     try {
-      result = await deps.store.applyRevocations(revocations, { nowMs, concurrency: deps.config.writeConcurrency });
+      result = await deps.store.applyRevocations(revocations, { concurrency: deps.config.writeConcurrency });
     } catch (error) {
       if (error instanceof InvalidMessageError) report(error, deps, records[0]);
       else {
@@ -93,6 +94,8 @@ interface SnsRecordView {
   readonly topicArn: string | undefined;
   readonly message: string;
   readonly attributes: SNSMessageAttributes | undefined;
+  /** When SNS accepted the message; the same on every redelivery. */
+  readonly publishedAtMs: number | undefined;
 }
 
 /** Checks the event is what SNS delivers; anything else (a test invoke with garbage) is refused the same way. */
@@ -116,8 +119,16 @@ function readRecords(event: SNSEvent, deps: IngestDependencies): SnsRecordView[]
       topicArn: typeof sns.TopicArn === 'string' ? sns.TopicArn : undefined,
       message: sns.Message as string,
       attributes: sns.MessageAttributes as SNSMessageAttributes | undefined,
+      publishedAtMs: publishedAtMs(sns.Timestamp),
     };
   });
+}
+
+/** SNS's `Timestamp` (ISO 8601, UTC) in epoch ms, or undefined when it is missing or not a date. */
+function publishedAtMs(timestamp: unknown): number | undefined {
+  if (typeof timestamp !== 'string') return undefined;
+  const ms = Date.parse(timestamp);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 function readAttributes(attributes: SNSMessageAttributes | undefined): MessageAttributes {

@@ -181,19 +181,23 @@ describe('authorizer handler', () => {
       );
     });
 
-    it('retries a failed cold start on the next request instead of failing forever', async () => {
-      let attempts = 0;
-      const { handler } = setup({
-        initialize: async () => {
-          attempts++;
-          if (attempts === 1) throw new RevocationStateUnavailableError('table unreachable');
-        },
-      });
+    it('does not hold requests on a failed cold-start preparation; it logs it and each step retries its own part', async () => {
+      const { handler, log } = setup({ initialize: async () => Promise.reject(new RevocationStateUnavailableError('table unreachable')) });
       const event = httpApiV2Event(`Bearer ${await issuer.token()}`);
 
-      await expect(handler(event)).rejects.toBeInstanceOf(RevocationStateUnavailableError);
       await expect(handler(event)).resolves.toMatchObject({ isAuthorized: true });
-      expect(attempts).toBe(2);
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({ level: 'warn', extra: expect.objectContaining({ code: 'ERR_REVOCATION_STATE_UNAVAILABLE' }) }),
+      );
+    });
+
+    it('refuses a missing or forged token even while the revocation state is unavailable', async () => {
+      const { handler, revocations } = setup();
+      revocations.unavailable = true;
+
+      await expect(handler(httpApiV2Event(undefined))).resolves.toMatchObject({ isAuthorized: false, context: { reason: 'missing_token' } });
+      await expect(handler(restTokenEvent('Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.'))).rejects.toThrow(/^Unauthorized$/);
+      await expect(handler(httpApiV2Event(`Bearer ${await issuer.token()}`))).rejects.toBeInstanceOf(RevocationStateUnavailableError);
     });
 
     it('throws a TypeError for an event that is not from API Gateway', async () => {

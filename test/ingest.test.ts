@@ -107,8 +107,8 @@ async function refusal(handler: IngestHandler, event: SNSEvent): Promise<Invalid
   throw new Error('expected the invocation to fail, it succeeded');
 }
 
-function publish(message: unknown, attributes?: SnsPublication['attributes']): SNSEvent {
-  return snsEvent({ message: typeof message === 'string' ? message : JSON.stringify(message), attributes });
+function publish(message: unknown, attributes?: SnsPublication['attributes'], publishedAtMs = Date.now()): SNSEvent {
+  return snsEvent({ message: typeof message === 'string' ? message : JSON.stringify(message), attributes, timestamp: new Date(publishedAtMs) });
 }
 
 describe('ingest handler', () => {
@@ -116,7 +116,7 @@ describe('ingest handler', () => {
     it.each(corpus.valid.map((entry) => [entry.name, entry] as const))('stores %s', async (_name, entry) => {
       // Prepare
       const f = await fixture({ nowMs: corpus.nowMs });
-      const event = publish(entry.raw ?? entry.message, entry.attributes);
+      const event = publish(entry.raw ?? entry.message, entry.attributes, corpus.nowMs);
 
       // Act
       const summary = await f.handler(event);
@@ -253,6 +253,22 @@ describe('ingest handler', () => {
       expect(summary.unchanged).toEqual({ jti: 1, subject: 1, client: 0 });
       expect(await items(f.table)).toEqual(before);
       expect(f.metrics.writes.at(-1)).toEqual({ applied: summary.applied, unchanged: summary.unchanged });
+    });
+
+    it('gives a redelivered subject message without revokedAt the cut-off of its first delivery (SNS Timestamp)', async () => {
+      // Prepare: SNS delivers at least once, and Lambda retries a failed invocation minutes later.
+      const f = await fixture();
+      const publishedAtMs = f.nowMs - 1000;
+      const event = publish({ type: 'subject', sub: 'alice', iss: ISSUER }, undefined, publishedAtMs);
+      await f.handler(event);
+
+      // Act
+      f.nowMs += 10 * 60_000;
+      const redelivery = await f.handler(event);
+
+      // Assess: alice's tokens issued since the first delivery stay valid.
+      expect(redelivery.unchanged.subject).toBe(1);
+      expect(await stored(f.table)).toEqual([expect.objectContaining({ kind: 'subject', id: 'alice', revokedAtEpochMs: publishedAtMs })]);
     });
 
     it('never moves a cut-off back: an older event after a newer one changes nothing', async () => {

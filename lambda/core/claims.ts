@@ -59,8 +59,20 @@ export function checkClaims(
       }
       acceptableUntil = Math.min(acceptableUntil, ageLimit);
     }
-  } else if (rules.maxTokenAgeSeconds !== undefined) {
-    throw new TokenRejectedError('missing_claim', 'iat is needed to check the maximum token age', { claim: 'iat' });
+  } else {
+    if (rules.maxTokenAgeSeconds !== undefined) {
+      throw new TokenRejectedError('missing_claim', 'iat is needed to check the maximum token age', { claim: 'iat' });
+    }
+    // Without iat the lifetime cannot be read, so bound what is left of it: revocation entries
+    // (cut-offs, jtis without exp) are kept for one maximum lifetime, and a token outliving them
+    // would pass again once they are gone.
+    if (exp - nowSeconds > rules.maxTokenLifetimeSeconds + tolerance) {
+      throw new TokenRejectedError('lifetime_too_long', `token without iat expires more than ${rules.maxTokenLifetimeSeconds} s from now`, {
+        claim: 'exp',
+        actual: exp - nowSeconds,
+        expected: rules.maxTokenLifetimeSeconds,
+      });
+    }
   }
   checkAudience(payload.aud, issuer.audiences);
   return {

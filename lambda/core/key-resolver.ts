@@ -86,6 +86,7 @@ export class KeyResolver {
         `the key set of ${this.issuer.issuer} could not be fetched recently and holds no key ${kid ?? ''}`.trimEnd(),
       );
     }
+    const fetchedAtStart = this.fetched.uat;
     let cryptoKey;
     try {
       cryptoKey = await this.remote({ alg, kid });
@@ -99,7 +100,9 @@ export class KeyResolver {
     if (mismatch !== undefined) {
       throw new TokenRejectedError('unknown_key', `key ${kid ?? '(no kid)'} cannot verify ${alg}: ${mismatch}`);
     }
-    if (this.memoFetchedAt === this.fetched.uat) {
+    // Only a key resolved from the set the memo belongs to, with no fetch landing meanwhile: a
+    // key from a set replaced during the await could be one the new set no longer holds.
+    if (fetchedAtStart === this.fetched.uat && this.memoFetchedAt === fetchedAtStart) {
       let byKid = this.memo.get(alg);
       if (byKid === undefined) this.memo.set(alg, (byKid = new Map()));
       byKid.set(kid, key);

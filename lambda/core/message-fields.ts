@@ -13,6 +13,18 @@ export interface MessageRules {
   readonly nowMs: number;
   readonly clockToleranceSeconds: number;
   readonly maxTokenLifetimeSeconds: number;
+  /**
+   * When the message was published (the SNS `Timestamp`): the cut-off of a subject or client
+   * message that gives no `revokedAt`, so a redelivery of it yields the same cut-off instead of a
+   * later one. @default nowMs
+   */
+  readonly publishedAtMs?: number;
+}
+
+/** The cut-off for a message that names no revocation time: when it was published, never later than now + tolerance. */
+export function defaultRevokedAtMs(rules: MessageRules): number {
+  const publishedAtMs = rules.publishedAtMs ?? rules.nowMs;
+  return Math.min(Math.floor(publishedAtMs), rules.nowMs + rules.clockToleranceSeconds * 1000);
 }
 
 /** DynamoDB allows 2048 bytes for the partition key, which holds kind, issuer and id together. */

@@ -3,6 +3,7 @@ import { parseJsonObject } from './strict-json.js';
 import {
   at,
   cutoffRevocation,
+  defaultRevokedAtMs,
   invalid,
   isPlainObject,
   jtiRevocation,
@@ -164,7 +165,7 @@ function parseEntry(entry: unknown, path: string, defaultIssuer: string, rules: 
     case 'client': {
       const idField = messageType === 'subject' ? 'sub' : 'clientId';
       const id = readId(entry[idField], at(path, idField));
-      const revokedAt = readRevokedAtMs(entry.revokedAt, at(path, 'revokedAt'), rules) ?? rules.nowMs;
+      const revokedAt = readRevokedAtMs(entry.revokedAt, at(path, 'revokedAt'), rules) ?? defaultRevokedAtMs(rules);
       return cutoffRevocation(messageType, issuer, id, revokedAt, rules);
     }
   }

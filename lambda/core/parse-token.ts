@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { TokenRejectedError } from './errors.js';
+import { ScratchBuffer } from './scratch-buffer.js';
 import { parseJsonObject } from './strict-json.js';
 
 /** A compact JWS split into its parts. Nothing in it is trusted yet. */
@@ -62,7 +63,7 @@ function decodeJsonSegment(segment: string, name: 'header' | 'payload'): Record<
   if (!isCanonicalBase64url(segment)) {
     throw new TokenRejectedError('malformed_token', `${name} is not canonical base64url`);
   }
-  const bytes = base64urlBytes(segment);
+  const bytes = scratch.bytesOf(segment, 'base64url');
   // RFC 7515 §5.2: the decoded octets must be a UTF-8 encoded JSON object.
   const json = isUtf8(bytes) ? parseJsonObject(bytes.toString('utf8')) : undefined;
   if (json === undefined) {
@@ -94,21 +95,8 @@ function decodeHeader(segment: string): Readonly<Record<string, unknown>> {
   return header;
 }
 
-// Decoded segments are read once, into a string, so one buffer serves every call (all synchronous)
-// instead of a new buffer per segment, which drained Node's 8 KiB buffer pool every few tokens.
-const scratch = Buffer.allocUnsafe(16 * 1024);
-
-let scratchView = scratch.subarray(0, 0);
-
-/** The bytes of a canonical base64url segment, valid until the next call. */
-function base64urlBytes(segment: string): Buffer {
-  // Decoding yields at most 3 bytes per 4 characters, so this bound keeps a write from truncating.
-  if (segment.length > scratch.length) return Buffer.from(segment, 'base64url');
-  const length = scratch.write(segment, 0, 'base64url');
-  // A view costs an allocation; tokens of one issuer mostly repeat their lengths, and so their views.
-  if (scratchView.length !== length) scratchView = scratch.subarray(0, length);
-  return scratchView;
-}
+// Decoded segments are read once, into a string, synchronously: one buffer serves every call.
+const scratch = new ScratchBuffer(16 * 1024);
 
 /**
  * Base64url without padding admits non-canonical spellings: a length of 1 mod 4, or unused low

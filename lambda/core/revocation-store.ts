@@ -27,6 +27,7 @@ export class RevocationStore {
   private readonly random: () => number;
   private readonly maxAttempts: number;
   private readonly pageSize: number | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -37,6 +38,7 @@ export class RevocationStore {
     this.random = options.random ?? Math.random;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.pageSize = options.pageSize;
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -99,8 +101,14 @@ export class RevocationStore {
   /**
    * Writes revocations with conditional, idempotent, monotonic updates: a cut-off only moves
    * forward, a jti's expiry only extends. A duplicate or older revocation changes nothing and is
-   * counted as `unchanged`. Everything is validated before the first write; throttling is retried
-   * with exponential backoff and full jitter. Writes run `concurrency` at a time.
+   * counted as `unchanged`. Everything is validated before the first write; throttling and timeouts
+   * are retried with exponential backoff and full jitter. Writes run `concurrency` at a time.
+   *
+   * Each write is stamped (`updatedAt`, the change index's sort key) when it is sent, attempt by
+   * attempt, not when the batch began: a delta sync reads what was stamped after its previous read
+   * minus REVOCATION_SYNC_OVERLAP_MS, so the time from stamp to visibility must stay under that
+   * overlap. Stamping the batch once made the tail of a large or throttled batch land stamped in
+   * the past, invisible to every warm instance. `nowMs` fixes the stamp instead, for tests.
    * @throws InvalidMessageError before writing anything if a revocation is malformed.
    * @throws RevocationWriteError when a write fails for good; the writes that succeeded stay, and
    *   retrying the whole batch is safe.
@@ -110,13 +118,13 @@ export class RevocationStore {
     options: { nowMs?: number; concurrency?: number } = {},
   ): Promise<ApplyResult> {
     revocations.forEach(validateRevocation);
-    const nowMs = Math.floor(options.nowMs ?? Date.now());
+    const fixedStampMs = options.nowMs === undefined ? undefined : Math.floor(options.nowMs);
     const result: ApplyResult = {
       applied: { jti: 0, subject: 0, client: 0 },
       unchanged: { jti: 0, subject: 0, client: 0 },
     };
     await forEachLimited(revocations, options.concurrency ?? 32, async (revocation) => {
-      const changed = await this.withRetries(() => this.write(revocation, nowMs));
+      const changed = await this.withRetries(() => this.write(revocation, fixedStampMs ?? Math.floor(this.now())), true);
       (changed ? result.applied : result.unchanged)[revocation.kind]++;
     }).catch((error: unknown) => {
       throw new RevocationWriteError(`revocation write to ${this.tableName} failed: ${describe(error)}`, { cause: error });
@@ -324,12 +332,17 @@ export class RevocationStore {
     }
   }
 
-  private async withRetries<T>(operation: () => Promise<T>): Promise<T> {
+  /**
+   * Retries throttling and server errors. `timeouts` retries request timeouts and reset
+   * connections too: right for idempotent writes, wrong for the cold-start scan, whose caller
+   * would rather fail within its own deadline than wait out several more timeouts.
+   */
+  private async withRetries<T>(operation: () => Promise<T>, timeouts = false): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await operation();
       } catch (error) {
-        if (attempt >= this.maxAttempts || !isRetryable(error)) throw error;
+        if (attempt >= this.maxAttempts || !(isRetryable(error) || (timeouts && errorName(error) === 'TimeoutError'))) throw error;
         await this.sleep(this.backoffMs(attempt));
       }
     }
@@ -363,6 +376,8 @@ export interface RevocationStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** For tests: the jitter source. @default Math.random */
   readonly random?: () => number;
+  /** The clock that stamps each write's `updatedAt` as it is sent. @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface CreateTableResult {

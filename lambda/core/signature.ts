@@ -1,5 +1,6 @@
 import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { Algorithm } from './config.js';
+import { ScratchBuffer } from './scratch-buffer.js';
 
 /**
  * Signature checks with node:crypto. jose remains the JOSE toolkit (key sets, key import); the
@@ -59,7 +60,7 @@ export function keyMismatch(alg: Algorithm, key: KeyObject): string | undefined 
 
 /** Whether `signature` over `signingInput` verifies with `key` under `alg`. Never throws. */
 export function verifySignature(alg: Algorithm, key: KeyObject, signingInput: string, signature: Buffer): boolean {
-  const data = signingBytes(signingInput);
+  const data = scratch.bytesOf(signingInput, 'latin1');
   try {
     switch (alg.slice(0, 2)) {
       case 'RS':
@@ -85,17 +86,5 @@ function pss(key: KeyObject, alg: Algorithm): VerifyKeyObjectInput {
   return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT_BYTES[alg]! };
 }
 
-// verify is synchronous, so one buffer holds the signing input of every call, instead of a new
-// buffer per token, which drained Node's 8 KiB buffer pool every few tokens.
-const scratch = Buffer.allocUnsafe(16 * 1024);
-
-let scratchView = scratch.subarray(0, 0);
-
-/** The signing input's bytes (base64url and a dot: one byte per character), valid until the next call. */
-function signingBytes(signingInput: string): Buffer {
-  if (signingInput.length > scratch.length) return Buffer.from(signingInput, 'latin1');
-  const length = scratch.write(signingInput, 0, 'latin1');
-  // A view costs an allocation; tokens of one issuer mostly repeat their lengths, and so their views.
-  if (scratchView.length !== length) scratchView = scratch.subarray(0, length);
-  return scratchView;
-}
+// verify is synchronous, so one buffer holds the signing input of every call.
+const scratch = new ScratchBuffer(16 * 1024);

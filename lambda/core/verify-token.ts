@@ -56,11 +56,14 @@ export class TokenVerifier {
         ? checked.alg
         : this.checkHeader(parsed, issuer.config);
     const kid = parsed.header.kid as string | undefined;
+    // Read before the key: a key set replaced while the key is being resolved must not vouch for
+    // a token verified with a key from the set before it.
+    const keyGeneration = issuer.keys.generation;
     const key = issuer.keys.resolve(alg, kid, nowMs);
     if (key instanceof Promise) {
-      return key.then((resolved) => this.finish(token, parsed, issuer, alg, resolved, nowMs));
+      return key.then((resolved) => this.finish(token, parsed, issuer, alg, resolved, keyGeneration, nowMs));
     }
-    return this.finish(token, parsed, issuer, alg, key, nowMs);
+    return this.finish(token, parsed, issuer, alg, key, keyGeneration, nowMs);
   }
 
   private finish(
@@ -69,9 +72,9 @@ export class TokenVerifier {
     issuer: { config: IssuerConfig; keys: KeyResolver },
     alg: Algorithm,
     key: KeyObject,
+    keyGeneration: number,
     nowMs: number,
   ): VerifiedToken {
-    const keyGeneration = issuer.keys.generation;
     if (!verifySignature(alg, key, parsed.signingInput, parsed.signature)) {
       throw new TokenRejectedError('bad_signature', 'signature does not verify with the issuer key');
     }
@@ -86,7 +89,10 @@ export class TokenVerifier {
       scope: claims.scope,
       claims: parsed.payload,
     };
-    this.cache.set(token, { token: verified, keyGeneration }, claims.acceptableUntilEpochSeconds);
+    // Remembered only if the key set did not change while the key was resolved (see verify).
+    if (keyGeneration === issuer.keys.generation) {
+      this.cache.set(token, { token: verified, keyGeneration }, claims.acceptableUntilEpochSeconds);
+    }
     return verified;
   }
 

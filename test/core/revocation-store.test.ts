@@ -177,6 +177,43 @@ describe('RevocationStore.applyRevocations', () => {
     expect(delays).toEqual([25, 50, 100]);
   });
 
+  it('stamps each write when it is sent, so the tail of a long batch is not stamped in the past', async () => {
+    // A delta sync reads what was stamped after its previous read minus the overlap: an item
+    // stamped when its batch began but written seconds later would be missed by warm instances.
+    let clock = NOW_MS;
+    const store = await newStore({ now: () => (clock += 1000) });
+    const batch = [jti('first'), jti('second'), cutoff('subject', 'third')];
+
+    await store.applyRevocations(batch, { concurrency: 1 });
+
+    const stamps = await Promise.all(batch.map(async (revocation) => Number((await rawItem(store, revocation))?.updatedAt?.N)));
+    expect(stamps).toEqual([NOW_MS + 1000, NOW_MS + 2000, NOW_MS + 3000]);
+  });
+
+  it('stamps a retried write again, with the time of the attempt that landed', async () => {
+    const observed = observedClient(dynamo);
+    let clock = NOW_MS;
+    const store = new RevocationStore(observed.client, 'restamped', { sleep: noSleep, now: () => (clock += 1000) });
+    await store.createTable();
+    observed.failNext('UpdateItemCommand', 2, () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+    await store.applyRevocations([jti('token-1')]);
+
+    expect((await rawItem(store, jti('token-1')))?.updatedAt).toEqual({ N: String(NOW_MS + 3000) });
+  });
+
+  it('retries a write that timed out: every write is idempotent', async () => {
+    const observed = observedClient(dynamo);
+    const store = new RevocationStore(observed.client, 'timed-out', { sleep: noSleep });
+    await store.createTable();
+    observed.failNext('UpdateItemCommand', 1, () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+
+    const result = await store.applyRevocations([jti('token-1')], { nowMs: NOW_MS });
+
+    expect(result.applied.jti).toBe(1);
+    expect(observed.sent.get('UpdateItemCommand')).toBe(2);
+  });
+
   it('gives up after its attempts with a RevocationWriteError that keeps the DynamoDB error', async () => {
     const observed = observedClient(dynamo);
     const store = new RevocationStore(observed.client, 'throttled-for-good', { sleep: noSleep, maxAttempts: 3 });

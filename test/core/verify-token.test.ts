@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { exportJWK } from 'jose';
+import { createHmac, generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
+import { exportJWK, importJWK, type CryptoKey } from 'jose';
 import { loadAuthorizerConfig, type AuthorizerConfig } from '../../lambda/core/config.js';
 import { JwksUnavailableError, TokenRejectedError, type RejectionReason } from '../../lambda/core/errors.js';
 import { KeyResolver } from '../../lambda/core/key-resolver.js';
@@ -211,6 +211,17 @@ describe('TokenVerifier', () => {
       expect(await reasonFor(token, {}, now * 1000)).toBe(reason);
     });
 
+    it('a token without iat that would outlive the maximum lifetime (revocation entries would not)', async () => {
+      const env = { JWT_REQUIRED_CLAIMS: 'iss sub aud exp jti' };
+      const longLived = await issuer.token({ iat: undefined, exp: now + 86_400 + 61 });
+      const withinLifetime = await issuer.token({ iat: undefined, exp: now + 3600 });
+
+      expect(await reasonFor(longLived, env, now * 1000)).toBe('lifetime_too_long');
+      await expect(Promise.resolve(verifierFor(env).verifier.verify(withinLifetime, now * 1000))).resolves.toMatchObject({
+        issuedAtEpochSeconds: undefined,
+      });
+    });
+
     it('a token older than JWT_MAX_TOKEN_AGE_SECONDS', async () => {
       const token = await issuer.token({ iat: now - 400, exp: now + 3000 });
       expect(await reasonFor(token, { JWT_MAX_TOKEN_AGE_SECONDS: '300' }, now * 1000)).toBe('too_old');
@@ -333,7 +344,8 @@ describe('TokenVerifier', () => {
 
   describe('remembered tokens', () => {
     it('answers a repeated token synchronously with the same result', async () => {
-      const { verifier } = verifierFor();
+      const { verifier, keys } = verifierFor();
+      await keys[0]!.prefetch(); // as the handler does at cold start
       const token = await issuer.token();
       const first = await verifier.verify(token, Date.now());
 
@@ -352,6 +364,32 @@ describe('TokenVerifier', () => {
       const error = await rejection((async () => verifier.verify(token, (now + 120 + 60) * 1000))());
 
       expect(error.reason).toBe('expired');
+    });
+
+    it('is not remembered under a key set that replaced the one its key came from', async () => {
+      // Prepare: a stand-in key resolver whose set is replaced while a key is being resolved.
+      const { config } = verifierFor();
+      const key = issuer.key('RS256');
+      const publicKey = KeyObject.from(await importJWK(key.publicJwk, 'RS256') as CryptoKey);
+      const keys = {
+        issuer: config.issuers[0]!,
+        generation: 1,
+        resolve: (): KeyObject | Promise<KeyObject> =>
+          Promise.resolve().then(() => {
+            keys.generation = 2; // the set changed meanwhile, and no longer holds this key
+            return publicKey;
+          }),
+      };
+      const verifier = new TokenVerifier(config, [keys as unknown as KeyResolver]);
+      const token = await issuer.token();
+      await verifier.verify(token, Date.now());
+      keys.resolve = () => Promise.reject(new TokenRejectedError('unknown_key', 'not in the current key set'));
+
+      // Act
+      const error = await rejection((async () => verifier.verify(token, Date.now()))());
+
+      // Assess
+      expect(error.reason).toBe('unknown_key');
     });
 
     it('never outlives the key set it was verified under', async () => {

@@ -142,7 +142,7 @@ describe('dist/ingest.mjs over the whole message corpus, one table, in order', (
     const outputStart = ingest.output.length;
 
     // Act
-    const invocation = await ingest.invoke(snsEvent({ message: testCase.body, attributes: testCase.attributes }));
+    const invocation = await ingest.invoke(snsEvent({ message: testCase.body, attributes: testCase.attributes, timestamp: new Date(NOW_MS) }));
 
     // Assess
     const after = await snapshot();
