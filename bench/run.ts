@@ -324,7 +324,10 @@ await writeFile(resultsPath, `${JSON.stringify(results, roundReplacer, 2)}\n`);
 
 console.log(report());
 progress(`done; ${resultsPath} written`);
-process.exit(0);
+// A missed target fails the command, so a script or CI step running the bench notices.
+const missed = targets.filter((target) => !target.pass);
+if (missed.length > 0) progress(`${missed.length} target(s) missed: ${missed.map((target) => target.id).join(', ')}`);
+process.exit(missed.length > 0 ? 1 : 0);
 
 function report(): string {
   const out: string[] = [];

@@ -1,7 +1,7 @@
 import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { PublishTarget } from './publish-target.js';
 import type { OutgoingMessage } from './revocation-messages.js';
-import { INGEST_FAILURES_HEADER } from './sns-endpoint.js';
+import { ENFORCED_WITHIN_HEADER, INGEST_FAILURES_HEADER } from './sns-endpoint.js';
 
 /** What became of one message. */
 export type PublishOutcome =
@@ -23,6 +23,11 @@ interface IngestFailure {
 /** Publishes revocation messages with @aws-sdk/client-sns, one at a time or in PublishBatch calls. */
 export class RevocationPublisher {
   private readonly client: SNSClient;
+  /**
+   * The local stack only: how long after its last answer what was published is enforced by the
+   * gateway (its sync interval). Undefined for SNS on AWS, which applies messages asynchronously.
+   */
+  enforcedWithinMs: number | undefined;
 
   constructor(readonly target: PublishTarget) {
     this.client =
@@ -39,7 +44,10 @@ export class RevocationPublisher {
     this.client.middlewareStack.add(
       (next) => async (args) => {
         const result = await next(args);
-        const header = (result.response as { headers?: Record<string, string | undefined> }).headers?.[INGEST_FAILURES_HEADER];
+        const headers = (result.response as { headers?: Record<string, string | undefined> }).headers;
+        const enforcedWithin = Number(headers?.[ENFORCED_WITHIN_HEADER]);
+        if (Number.isSafeInteger(enforcedWithin) && enforcedWithin >= 0) this.enforcedWithinMs = enforcedWithin;
+        const header = headers?.[INGEST_FAILURES_HEADER];
         if (header !== undefined) {
           Object.assign(result.output as object, { ingestFailures: JSON.parse(decodeURIComponent(header)) as IngestFailure[] });
         }

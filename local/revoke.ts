@@ -1,8 +1,9 @@
 /**
  * `npm run revoke -- ARGS`: publishes revocations to the local stack's SNS endpoint, or to
  * REVOCATION_TOPIC_ARN on AWS. See USAGE in revoke-args.ts. Exit status: 0 published (on the
- * local stack: written to the table), 1 failed, 2 usage error.
+ * local stack: written to the table and enforced by the gateway), 1 failed, 2 usage error.
  */
+import './quiet-node-warning.js';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadIngestConfig } from '../lambda/core/config.js';
@@ -134,6 +135,10 @@ async function publishAll(target: PublishTarget, messages: OutgoingMessage[], ba
   } finally {
     publisher.destroy();
   }
+  // The local stack has written everything; its gateway enforces it one sync interval later.
+  // Waiting that out makes "revoke returned" mean "the next request is refused".
+  const enforcedWithinMs = outcomes.some((outcome) => outcome.ok) ? publisher.enforcedWithinMs : undefined;
+  if (enforcedWithinMs !== undefined) await new Promise((resolve) => setTimeout(resolve, enforcedWithinMs + 25));
 
   const failed = outcomes.filter((outcome): outcome is Extract<PublishOutcome, { ok: false }> => !outcome.ok);
   const published = outcomes.filter((outcome) => outcome.ok).map((outcome) => outcome.message);
@@ -142,7 +147,12 @@ async function publishAll(target: PublishTarget, messages: OutgoingMessage[], ba
     console.error(`revoke: message ${failure.messageId ?? '(not accepted)'}: ${failure.error}${where}`);
   }
   if (published.length > 0) {
-    const outcome = target.kind === 'local' ? 'written to the revocation table' : 'the ingest function applies it asynchronously';
+    const outcome =
+      target.kind === 'aws'
+        ? 'the ingest function applies it asynchronously'
+        : enforcedWithinMs === undefined
+          ? 'written to the revocation table'
+          : 'written to the revocation table and enforced by the gateway';
     const ids = outcomes.length === 1 && outcomes[0]!.ok ? ` as message ${outcomes[0]!.messageId}` : '';
     console.log(`published ${describeCount(published)} to ${describeTarget(target)}${ids}: ${outcome}`);
   }

@@ -25,6 +25,13 @@ export function localTopicArn(region: string): string {
  */
 export const INGEST_FAILURES_HEADER = 'x-local-ingest-failures';
 
+/**
+ * Response header, not part of SNS: how long after this answer the revocations it acknowledged
+ * are enforced by the gateway's authorizer (its sync interval: the write is already done). The
+ * revoke CLI waits that long before it returns, so a request made after it returns is refused.
+ */
+export const ENFORCED_WITHIN_HEADER = 'x-local-enforced-within-ms';
+
 const XML_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
 /** SNS's limit for a message with its attributes, and for a whole PublishBatch. */
 const MAX_PAYLOAD_BYTES = 262_144;
@@ -36,6 +43,8 @@ export interface SnsEndpointOptions {
   readonly region: string;
   /** Hands an accepted message to the topic's subscription; resolves once it is handled or dead-lettered. */
   readonly deliver: (publication: Publication) => Promise<DeliveryOutcome>;
+  /** Sent as {@link ENFORCED_WITHIN_HEADER} with every answer to a Publish or PublishBatch. */
+  readonly enforcedWithinMs?: number;
 }
 
 /** An SNS error in the Query protocol's terms. */
@@ -101,6 +110,7 @@ export function createSnsEndpoint(options: SnsEndpointOptions) {
       `<PublishResponse xmlns="${XML_NAMESPACE}"><PublishResult><MessageId>${messageId}</MessageId></PublishResult>` +
         `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
       failures,
+      options.enforcedWithinMs,
     );
   }
 
@@ -155,6 +165,7 @@ export function createSnsEndpoint(options: SnsEndpointOptions) {
         `<Successful>${successful.join('')}</Successful><Failed>${failed.join('')}</Failed>` +
         `</PublishBatchResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishBatchResponse>`,
       failures,
+      options.enforcedWithinMs,
     );
   }
 
@@ -224,12 +235,20 @@ function readAttributes(params: URLSearchParams, prefix: string): Record<string,
   return attributes;
 }
 
-function sendXml(response: ServerResponse, statusCode: number, requestId: string, body: string, failures: Failure[] = []): void {
+function sendXml(
+  response: ServerResponse,
+  statusCode: number,
+  requestId: string,
+  body: string,
+  failures: Failure[] = [],
+  enforcedWithinMs?: number,
+): void {
   const headers: Record<string, string | number> = {
     'content-type': 'text/xml',
     'content-length': Buffer.byteLength(body),
     'x-amzn-requestid': requestId,
   };
+  if (enforcedWithinMs !== undefined) headers[ENFORCED_WITHIN_HEADER] = enforcedWithinMs;
   // Kept short: a client refuses a response whose headers exceed 16 KiB.
   const brief = failures.map((failure) => ({ ...failure, errorMessage: failure.errorMessage.slice(0, 300) }));
   if (failures.length > 0) headers[INGEST_FAILURES_HEADER] = encodeURIComponent(JSON.stringify(brief));

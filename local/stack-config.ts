@@ -25,6 +25,11 @@ export interface LocalStackConfig {
   readonly demoAudience: string;
   /** Where dist/authorizer.mjs and dist/ingest.mjs are: dist/ of this repository. */
   readonly bundleDir: string;
+  /**
+   * The authorizer's REVOCATION_SYNC_INTERVAL_MS: a revocation written now is enforced by the
+   * gateway's warm authorizer from this long after the write on. @default 1000
+   */
+  readonly revocationSyncIntervalMs: number;
 }
 
 const REPOSITORY_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -57,6 +62,7 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
     issuerMode: external ? 'external' : 'demo',
     demoAudience: read.string('JWT_AUDIENCE', 'local-api'),
     bundleDir: resolve(REPOSITORY_ROOT, 'dist'),
+    revocationSyncIntervalMs: read.integer('REVOCATION_SYNC_INTERVAL_MS', 1000, 'milliseconds'),
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return Object.freeze(config);

@@ -99,6 +99,7 @@ async function startRest(
 
   const sns = createSnsEndpoint({
     region: config.region,
+    enforcedWithinMs: config.revocationSyncIntervalMs,
     deliver: async (publication) => {
       await ready;
       return subscription!.deliver(publication);

@@ -3,6 +3,7 @@
  * UPSTREAM_URL, JWT_ISSUER/JWT_AUDIENCE/JWKS_URI; see docs/local.md), starts the stack, prints
  * where everything is, and shuts down cleanly on SIGINT or SIGTERM.
  */
+import './quiet-node-warning.js';
 import { relative } from 'node:path';
 import { ConfigurationError } from '../lambda/core/errors.js';
 import { LOCAL_PATHS } from './local-routes.js';

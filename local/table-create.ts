@@ -1,19 +1,31 @@
 /**
  * `npm run table:create`: creates the revocation table (schema: lambda/core/table-schema.ts) at
  * AWS_ENDPOINT_URL_DYNAMODB, or in the account and region of the standard AWS variables when it
- * is unset. Idempotent. Reads REVOCATION_TABLE_NAME (default `revocations`).
+ * is unset. Idempotent. Reads REVOCATION_TABLE_NAME (default `revocations`). Against a local
+ * endpoint, region and credentials default to us-east-1 and dummy keys.
  */
+import './quiet-node-warning.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EnvReader } from '../lambda/core/env.js';
 import { RevocationStore } from '../lambda/core/revocation-store.js';
 
 const read = new EnvReader(process.env);
 const tableName = read.string('REVOCATION_TABLE_NAME', 'revocations');
-const endpoint = read.optional('AWS_ENDPOINT_URL_DYNAMODB') ?? '(default AWS endpoint)';
+const localEndpoint = read.optional('AWS_ENDPOINT_URL_DYNAMODB');
+const endpoint = localEndpoint ?? '(default AWS endpoint)';
+// Against a local endpoint (dynalite, the local stack) a region and credentials mean nothing, so
+// the command works with AWS_ENDPOINT_URL_DYNAMODB alone; whatever the environment gives wins.
+const localDefaults =
+  localEndpoint === undefined
+    ? {}
+    : {
+        ...(read.optional('AWS_REGION') ?? read.optional('AWS_DEFAULT_REGION') ? {} : { region: 'us-east-1' }),
+        ...(read.optional('AWS_ACCESS_KEY_ID') ?? read.optional('AWS_PROFILE') ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      };
 
 try {
   // The SDK reads AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and credentials from the environment.
-  const store = new RevocationStore(new DynamoDBClient({}), tableName);
+  const store = new RevocationStore(new DynamoDBClient(localDefaults), tableName);
   const result = await store.createTable();
   const ttl = {
     enabled: 'TTL enabled on expiresAt',

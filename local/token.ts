@@ -3,6 +3,7 @@
  * mints a token from the running local stack's demo issuer (GET /_local/token) and prints it.
  * Finds the stack on PORT (default 3000) or through DATA_DIR's state file, as `npm run revoke` does.
  */
+import './quiet-node-warning.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_PATHS } from './local-routes.js';

@@ -20,6 +20,9 @@ const result = await build({
   platform: 'node',
   target: 'node22',
   minify: true,
+  // A throw at module scope (a bad configuration) makes Node print its source line; without a
+  // limit, minified code is one line of hundreds of kilobytes.
+  lineLimit: 200,
   // Error classes name themselves with new.target.name; Lambda reports and logs show those names.
   keepNames: true,
   sourcemap: 'linked',
