@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { afterAll } from 'vitest';
 import { RevocationAuthorizer, type RevocationAuthorizerProps } from '../../../infra/revocation-authorizer.js';
 
 /** A trusted issuer for tests; nothing is fetched at synth time. */
@@ -30,13 +31,20 @@ export function createStubBundles(): { readonly directory: string; remove(): voi
   return { directory, remove: () => rmSync(directory, { recursive: true, force: true }) };
 }
 
+/**
+ * One cloud assembly directory per test file, removed after it: an App given no outdir makes a
+ * new temporary directory of its own, and nothing removes those.
+ */
+const outdir = mkdtempSync(join(tmpdir(), 'revocation-authorizer-cdk-out-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
 /** A stack in a fixed account and region holding one RevocationAuthorizer. */
 export function authorizerStack(
   bundleDirectory: string,
   props: Partial<RevocationAuthorizerProps> | ((stack: Stack) => Partial<RevocationAuthorizerProps>) = {},
 ): { app: App; stack: Stack; authorizer: RevocationAuthorizer } {
   // Asset metadata lets a test find each function's staged asset directory.
-  const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
+  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new Stack(app, 'TestStack', { env: { account: TEST_ACCOUNT, region: 'eu-west-1' } });
   const overrides = typeof props === 'function' ? props(stack) : props;
   const authorizer = new RevocationAuthorizer(stack, 'Revocation', { issuers: [TEST_ISSUER], bundleDirectory, ...overrides });
