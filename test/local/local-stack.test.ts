@@ -64,7 +64,7 @@ describe('npm start, trusting a test-owned issuer', () => {
   let port: number;
   const stacks: StackProcess[] = [];
   let stack: StackProcess;
-  const revoked = { jti: '', subject: '', batch: '' };
+  const revoked = { jti: '', subject: '', batch: '', subjectRevokedByMs: 0 };
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ algorithms: ['RS256'] });
@@ -147,6 +147,7 @@ describe('npm start, trusting a test-owned issuer', () => {
 
     // Act
     const published = await sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify({ type: 'subject', sub: 'carol' }) }));
+    const subjectRevokedByMs = Date.now(); // T, the SNS Timestamp, is no later than this
     const batch = await sns.send(
       new PublishBatchCommand({
         TopicArn: topicArn,
@@ -177,11 +178,16 @@ describe('npm start, trusting a test-owned issuer', () => {
     );
     revoked.subject = bySubject;
     revoked.batch = byJti;
+    revoked.subjectRevokedByMs = subjectRevokedByMs;
   });
 
   it('stops with exit code 0 on SIGTERM to npm, finishing a Publish in flight, and denies every revoked token on the first request after a restart', async () => {
     // Prepare: a Publish whose 500 writes are still running when SIGTERM arrives.
     expect(revoked.jti && revoked.subject && revoked.batch).toBeTruthy();
+    // A token of carol's is refused while iat * 1000 <= T, and iat counts whole seconds: only a
+    // token issued in a later second than the cut-off is really fresh.
+    const nextSecondMs = (Math.floor(revoked.subjectRevokedByMs / 1000) + 1) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextSecondMs + 5 - Date.now())));
     const fresh = await issuer.token({ sub: 'carol' });
     const inFlight = await issuer.token({ sub: 'oscar', jti: 'in-flight-499' });
     const sns = new SNSClient({ region: 'us-east-1', endpoint: `${stack.url}/_local/sns`, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
