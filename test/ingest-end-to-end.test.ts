@@ -88,4 +88,22 @@ describe('revocation end to end: SNS → dist/ingest.mjs → DynamoDB → dist/a
     expect(denied).toMatchObject({ reason: 'revoked_subject' });
     expect(stillAllowed?.isAuthorized).toBe(true);
   });
+
+  it('clamps a cut-off dated an hour ahead to now: tokens issued before are denied, one issued after passes', async () => {
+    // Prepare
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const before = await issuer.token({ sub: 'e2e-future', iat: nowSeconds - 1 });
+    const after = await issuer.token({ sub: 'e2e-future', iat: nowSeconds + 10 }); // within the clock tolerance
+
+    // Act
+    const message = { version: 1, type: 'subject', sub: 'e2e-future', iss: issuer.issuer, revokedAt: Date.now() + 3_600_000 };
+    const published = await ingest.invoke(snsEvent(JSON.stringify(message)));
+    const denied = await deniedWithin(before, 5000);
+    const stillAllowed = isAuthorized(await authorizer.invoke(httpApiV2Event(`Bearer ${after}`)));
+
+    // Assess
+    expect(published).toMatchObject({ ok: true, result: { applied: { subject: 1 } } });
+    expect(denied).toMatchObject({ reason: 'revoked_subject' });
+    expect(stillAllowed?.isAuthorized).toBe(true);
+  });
 });

@@ -21,10 +21,18 @@ export interface MessageRules {
   readonly publishedAtMs?: number;
 }
 
-/** The cut-off for a message that names no revocation time: when it was published, never later than now + tolerance. */
+/** The cut-off for a message that names no revocation time: when it was published, never later than now. */
 export function defaultRevokedAtMs(rules: MessageRules): number {
-  const publishedAtMs = rules.publishedAtMs ?? rules.nowMs;
-  return Math.min(Math.floor(publishedAtMs), rules.nowMs + rules.clockToleranceSeconds * 1000);
+  return clampedToNow(Math.floor(rules.publishedAtMs ?? rules.nowMs), rules);
+}
+
+/**
+ * DESIGN.md: "Timestamps in the future are clamped to now". A cut-off ahead of the ingest's clock
+ * would refuse tokens issued after the revocation was published; clamped, only tokens issued up
+ * to the moment it is read are refused.
+ */
+function clampedToNow(ms: number, rules: MessageRules): number {
+  return Math.min(ms, rules.nowMs);
 }
 
 /** DynamoDB allows 2048 bytes for the partition key, which holds kind, issuer and id together. */
@@ -109,16 +117,12 @@ function readWholeNumber(value: unknown, path: string, unit: string, allowString
   throw invalid('invalid_time', path, `must be a whole number of ${unit}, got ${describeType(value)}`);
 }
 
-/**
- * A revocation time T in epoch milliseconds, checked and clamped: a T in the future becomes
- * now + tolerance (DESIGN.md: "Timestamps in the future are clamped"), so a skewed clock cannot
- * revoke tokens that are issued later. Undefined when absent.
- */
+/** A revocation time T in epoch milliseconds, checked and clamped to now. Undefined when absent. */
 export function readRevokedAtMs(value: unknown, path: string, rules: MessageRules, allowString = false): number | undefined {
   const ms = readWholeNumber(value, path, 'epoch milliseconds', allowString);
   if (ms === undefined) return undefined;
   checkEpochMs(ms, path, rules);
-  return Math.min(ms, rules.nowMs + rules.clockToleranceSeconds * 1000);
+  return clampedToNow(ms, rules);
 }
 
 /** A token expiry given in epoch milliseconds (WSO2 `expiryTime`); 0 or absent means unknown. */

@@ -162,7 +162,7 @@ describe('parseRevocationMessage', () => {
     expect(error.message).not.toContain('eyJ');
   });
 
-  it('reads the clock it is given: a revocation time an hour ahead is clamped to now + tolerance', () => {
+  it('reads the clock it is given: a revocation time an hour ahead is clamped to that now', () => {
     // Prepare
     const nowMs = 1_800_000_000_000;
     const body = JSON.stringify({ type: 'client', clientId: 'app-7', revokedAt: nowMs + 3_600_000 });
@@ -171,7 +171,7 @@ describe('parseRevocationMessage', () => {
     const [revocation] = parseRevocationMessage(body, {}, { ...rules, nowMs, clockToleranceSeconds: 5 });
 
     // Assess
-    expect(revocation).toMatchObject({ kind: 'client', revokedAtEpochMs: nowMs + 5000 });
+    expect(revocation).toMatchObject({ kind: 'client', revokedAtEpochMs: nowMs });
   });
 
   it('answers every input with revocations or an InvalidMessageError, never another error', () => {
