@@ -91,6 +91,20 @@ describe('authorizer handler', () => {
       expect(response).toMatchObject({ isAuthorized: false, context: { reason: 'revoked_jti' } });
       expect(log.lines.at(-1)?.extra).toMatchObject({ reason: 'revoked_jti', jti: 'stolen', sub: 'user-1' });
     });
+
+    it('answers a hand-built event with no routeArn and a capitalised header with a simple response alone', async () => {
+      const { handler, revocations } = setup();
+      const token = await issuer.token({ sub: 'erin', jti: 'minimal-1' });
+      const minimal = (value: string) => ({ version: '2.0', type: 'REQUEST', headers: { Authorization: value } }) as unknown as Parameters<AuthorizerHandler>[0];
+
+      const allowed = await handler(minimal(`Bearer ${token}`));
+      revocations.jtis.add('minimal-1');
+      const denied = await handler(minimal(`Bearer ${token}`));
+
+      // No policy: an IAM authorizer given this answer would refuse, which is the safe side.
+      expect(allowed).toEqual({ isAuthorized: true, context: expect.objectContaining({ sub: 'erin', jti: 'minimal-1' }) });
+      expect(denied).toEqual({ isAuthorized: false, context: { reason: 'revoked_jti' } });
+    });
   });
 
   describe('HTTP API payload 1.0', () => {

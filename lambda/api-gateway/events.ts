@@ -23,8 +23,11 @@ export interface AuthorizerRequest {
   readonly flavour: ApiFlavour;
   /** The Authorization header (or TOKEN identity source) as sent, undefined when absent. */
   readonly authorization: string | undefined;
-  /** The invoked route or method ARN. */
-  readonly resourceArn: string;
+  /**
+   * The invoked route or method ARN. API Gateway always sends it; only a hand-built payload 2.0
+   * event may lack it, and then gets a simple response alone (no policy to scope).
+   */
+  readonly resourceArn: string | undefined;
   readonly requestId: string | undefined;
 }
 
@@ -34,9 +37,10 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
   if ('version' in event && event.version === '2.0') {
     return {
       flavour: 'http-v2',
-      // Payload 2.0 lower-cases header names; identitySource holds the configured source's value.
-      authorization: event.headers?.authorization ?? event.identitySource?.[0],
-      resourceArn: requireArn(event.routeArn, 'routeArn'),
+      // Payload 2.0 lower-cases header names (a hand-built event may not); identitySource holds
+      // the configured source's value.
+      authorization: findHeader(event.headers, 'authorization') ?? event.identitySource?.[0],
+      resourceArn: event.routeArn === undefined ? undefined : requireArn(event.routeArn, 'routeArn'),
       requestId: event.requestContext?.requestId,
     };
   }

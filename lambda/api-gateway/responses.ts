@@ -21,7 +21,13 @@ export interface PolicyResponse {
  */
 export type HttpV2Response = PolicyResponse & { isAuthorized: boolean };
 
-export type AuthorizerResponse = PolicyResponse | HttpV2Response;
+/** A payload 2.0 answer to an event without a routeArn: an IAM authorizer finds no policy in it and refuses. */
+export interface SimpleResponse {
+  isAuthorized: boolean;
+  context: AuthorizerContext;
+}
+
+export type AuthorizerResponse = PolicyResponse | HttpV2Response | SimpleResponse;
 
 /** The claims handed to the backend. */
 export function contextOf(token: VerifiedToken): AuthorizerContext {
@@ -52,6 +58,7 @@ function respond(
   principalId: string,
   context: AuthorizerContext,
 ): AuthorizerResponse {
+  if (request.resourceArn === undefined) return { isAuthorized: effect === 'Allow', context };
   const policyDocument: PolicyResponse['policyDocument'] = {
     Version: '2012-10-17',
     Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApiArnOf(request.resourceArn) }],
