@@ -109,7 +109,9 @@ function readRecords(event: SNSEvent, deps: IngestDependencies): SnsRecordView[]
   return (records as unknown[]).map((record, index) => {
     const sns = (record as { EventSource?: unknown; Sns?: Record<string, unknown> } | null)?.Sns;
     const source = (record as { EventSource?: unknown } | null)?.EventSource;
-    if (source !== 'aws:sns' || typeof sns !== 'object' || sns === null || typeof sns.Message !== 'string') {
+    // SNS always names itself; a hand-built record may leave EventSource out, but not name another.
+    const fromSns = source === undefined || source === 'aws:sns';
+    if (!fromSns || typeof sns !== 'object' || sns === null || typeof sns.Message !== 'string') {
       const error = new InvalidMessageError('is not an SNS record with a Message', `Records[${index}]`, 'unknown_format');
       report(error, deps, undefined);
       throw error;

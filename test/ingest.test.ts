@@ -443,6 +443,21 @@ describe('ingest handler', () => {
       expect(errors.map((error) => error.reason)).toEqual(['unknown_format', 'unknown_format']);
     });
 
+    it('takes a hand-built record that carries only Sns.Message, and refuses one from another source', async () => {
+      // Prepare
+      const f = await fixture();
+      const message = JSON.stringify({ type: 'jti', jti: 'minimal-record', iss: 'https://issuer.example.com/' });
+
+      // Act
+      const summary = await f.handler({ Records: [{ Sns: { Message: message } }] } as unknown as SNSEvent);
+      const error = await refusal(f.handler, { Records: [{ EventSource: 'aws:sqs', Sns: { Message: message } }] } as unknown as SNSEvent);
+
+      // Assess
+      expect(summary.applied.jti).toBe(1);
+      expect(await stored(f.table)).toEqual([expect.objectContaining({ kind: 'jti', jti: 'minimal-record' })]);
+      expect(error.reason).toBe('unknown_format');
+    });
+
     it('ignores message attributes it does not read', async () => {
       // Prepare
       const f = await fixture();
