@@ -89,6 +89,47 @@ export function checkMessage(body: string, rules: MessageRules): number {
   return parseRevocationMessage(body, {}, rules).length;
 }
 
+/** One item of a --file, named for error messages (`line 3`, `item 3`). */
+export type FileItem = { readonly where: string; readonly text: string } | { readonly where: string; readonly problem: string };
+
+/**
+ * A --file's items: its lines; or, when the whole file is one JSON array, its elements (strings
+ * read like lines, objects as messages); or, when it is one JSON object spread over several
+ * lines, that message.
+ */
+export function splitRevocationFile(content: string): FileItem[] {
+  const trimmed = content.trim();
+  if (trimmed.startsWith('[')) {
+    let document: unknown;
+    try {
+      document = JSON.parse(trimmed);
+    } catch (error) {
+      return [{ where: 'the file', problem: `starts with "[" but is not a JSON array: ${(error as Error).message}` }];
+    }
+    if (!Array.isArray(document)) return [{ where: 'the file', problem: 'starts with "[" but is not a JSON array' }];
+    return document.map((element: unknown, index) => {
+      const where = `item ${index + 1}`;
+      if (typeof element === 'string') return { where, text: element };
+      if (typeof element === 'object' && element !== null && !Array.isArray(element)) return { where, text: JSON.stringify(element) };
+      return { where, problem: `must be a jti, a JWT or a message object, got ${element === null ? 'null' : Array.isArray(element) ? 'an array' : typeof element}` };
+    });
+  }
+  if (trimmed.startsWith('{') && trimmed.includes('\n')) {
+    const whole = parsedObject(trimmed);
+    if (whole !== undefined) return [{ where: 'the file', text: JSON.stringify(whole) }];
+  }
+  return content.split(/\r?\n/).map((line, index) => ({ where: `line ${index + 1}`, text: line }));
+}
+
+function parsedObject(text: string): object | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined; // one JSON message per line, most likely
+  }
+}
+
 /** What one line of a --file holds. */
 export type FileLine =
   | { readonly kind: 'entry'; readonly entry: RevocationEntry }

@@ -27,7 +27,7 @@ What to revoke (--jti, --token, --sub and --client can be repeated and combined)
   --sub SUB [--at EPOCH_MS]              every token of this subject issued at or before --at (default: now)
   --client ID [--at EPOCH_MS]            every token of this OAuth client issued at or before --at (default: now)
   --raw MESSAGE                          publish MESSAGE verbatim (any format the ingest reads, or not)
-  --file PATH [--iss ISS]                one jti, JWT or JSON message per line; published in batches
+  --file PATH [--iss ISS]                one jti, JWT or JSON message per line, or a JSON array of them; published in batches
 
 Options:
   --iss ISS      issuer the --jti, --sub, --client (or --file jti lines) apply to; default: every trusted issuer
@@ -93,7 +93,8 @@ export function parseRevokeArgs(argv: readonly string[], rules: MessageRules): R
     ...jtis.map((jti): RevocationEntry => ({ type: 'jti', jti, ...iss, ...(exp === undefined ? {} : { exp }) })),
     ...tokens.map((token, index) => {
       try {
-        return entryFromToken(token, tokens.length === 1 ? '--token' : `--token #${index + 1}`, rules);
+        // A JWT holds no whitespace: a newline from `curl` or a file is not part of it.
+        return entryFromToken(token.trim(), tokens.length === 1 ? '--token' : `--token #${index + 1}`, rules);
       } catch (error) {
         if (error instanceof InvalidMessageError) throw new UsageError(`${error.message}`);
         throw error;

@@ -4,8 +4,7 @@
  * local stack: written to the table and enforced by the gateway), 1 failed, 2 usage error.
  */
 import './quiet-node-warning.js';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { readFile } from 'node:fs/promises';
 import { loadIngestConfig } from '../lambda/core/config.js';
 import { ConfigurationError, InvalidMessageError } from '../lambda/core/errors.js';
 import type { MessageRules } from '../lambda/core/message-fields.js';
@@ -13,11 +12,11 @@ import { ProgressBar } from './progress-bar.js';
 import { resolvePublishTarget, TargetError, type PublishTarget } from './publish-target.js';
 import { batchesOf, RevocationPublisher, type PublishOutcome } from './publisher.js';
 import { parseRevokeArgs, UsageError, USAGE, type RevokeRequest } from './revoke-args.js';
-import { messageOf, packEntries, readFileLine, type OutgoingMessage, type RevocationEntry } from './revocation-messages.js';
+import { messageOf, packEntries, readFileLine, splitRevocationFile, type OutgoingMessage, type RevocationEntry } from './revocation-messages.js';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
-/** Invalid lines of a --file shown before the rest are only counted. */
+/** Invalid items of a --file shown before the rest are only counted. */
 const MAX_LINE_ERRORS_SHOWN = 20;
 
 async function main(argv: string[]): Promise<number> {
@@ -83,29 +82,32 @@ async function readRevocationFile(path: string, issuer: string | undefined, rule
   const entries: RevocationEntry[] = [];
   const messages: OutgoingMessage[] = [];
   const errors: string[] = [];
-  let lineNumber = 0;
+  let content: string;
   try {
-    const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-    for await (const line of lines) {
-      lineNumber++;
-      try {
-        const read = readFileLine(line, issuer, rules);
-        if (read.kind === 'entry') entries.push(read.entry);
-        else if (read.kind === 'message') messages.push(read.message);
-      } catch (error) {
-        if (!(error instanceof InvalidMessageError)) throw error;
-        errors.push(`  line ${lineNumber}: ${error.message}`);
-      }
-    }
+    content = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') throw new FileError(`cannot read --file ${path}: ${code}`);
     throw error;
   }
+  for (const item of splitRevocationFile(content)) {
+    if ('problem' in item) {
+      errors.push(`  ${item.where}: ${item.problem}`);
+      continue;
+    }
+    try {
+      const read = readFileLine(item.text, issuer, rules);
+      if (read.kind === 'entry') entries.push(read.entry);
+      else if (read.kind === 'message') messages.push(read.message);
+    } catch (error) {
+      if (!(error instanceof InvalidMessageError)) throw error;
+      errors.push(`  ${item.where}: ${error.message}`);
+    }
+  }
   if (errors.length > 0) {
     const shown = errors.slice(0, MAX_LINE_ERRORS_SHOWN);
     const more = errors.length > shown.length ? `\n  … and ${errors.length - shown.length} more` : '';
-    throw new FileError(`${path}: ${errors.length} invalid line(s), nothing published:\n${shown.join('\n')}${more}`);
+    throw new FileError(`${path}: ${errors.length} invalid item(s), nothing published:\n${shown.join('\n')}${more}`);
   }
   const all = [...packEntries(entries, rules), ...messages];
   if (all.length === 0) throw new FileError(`${path} holds no revocations`);

@@ -338,6 +338,26 @@ describe('tsx local/start.ts with the demo issuer and UPSTREAM_URL', () => {
     }
   });
 
+  it('reads a --file that is one JSON array, and publishes nothing when an item is invalid', async () => {
+    // Prepare
+    const byToken = await mint('sub=niaj');
+    const good = join(dataDir, 'revocations.json');
+    const bad = join(dataDir, 'revocations-bad.json');
+    await writeFile(good, JSON.stringify(['array-jti-1', `${byToken}\n`, { type: 'client', clientId: 'array-client' }], null, 2));
+    await writeFile(bad, JSON.stringify(['array-jti-2', { type: 'subject' }]));
+
+    // Act
+    const refused = await runCli('revoke', ['--file', bad], env);
+    const revoke = await runCli('revoke', ['--file', good], env);
+
+    // Assess
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('item 2: sub: is required');
+    expect(revoke.code, revoke.stderr).toBe(0);
+    expect(revoke.stdout).toMatch(/published 3 revocations in 2 messages/);
+    expect(await deniedWithin(`${stack.url}/x`, byToken, SYNC_INTERVAL_MS + 1000)).toBeDefined();
+  });
+
   it('exits 1 for a --raw body the ingest refuses, which lands in the dead-letter file', async () => {
     const revoke = await runCli('revoke', ['--raw', '{"type":"jti"}'], env);
 

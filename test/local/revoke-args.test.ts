@@ -3,7 +3,7 @@ import { InvalidMessageError } from '../../lambda/core/errors.js';
 import { tokenHash } from '../../lambda/core/revocation.js';
 import { batchesOf } from '../../local/publisher.js';
 import { parseRevokeArgs, UsageError } from '../../local/revoke-args.js';
-import { MAX_PACKED_MESSAGE_BYTES, messageOf, packEntries, readFileLine, type RevocationEntry } from '../../local/revocation-messages.js';
+import { MAX_PACKED_MESSAGE_BYTES, messageOf, packEntries, readFileLine, splitRevocationFile, type RevocationEntry } from '../../local/revocation-messages.js';
 
 const NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0);
 const rules = { nowMs: NOW_MS, clockToleranceSeconds: 60, maxTokenLifetimeSeconds: 86_400 };
@@ -45,6 +45,14 @@ describe('parseRevokeArgs', () => {
         { type: 'jti', jti: tokenHash(withoutJti), iss: 'https://i/', exp: 1768482000 },
       ],
     });
+  });
+
+  it('takes a --token with the newline a curl or a file leaves after it', () => {
+    const token = jwt({ iss: 'https://i/', jti: 'j-2', exp: 1768482000 });
+
+    const request = parseRevokeArgs(['--token', `${token}\n`], rules);
+
+    expect(request).toMatchObject({ entries: [{ type: 'jti', jti: 'j-2', iss: 'https://i/', exp: 1768482000 }] });
   });
 
   it.each([
@@ -112,5 +120,24 @@ describe('revocation messages', () => {
       message: { body: '{"revokedToken":"abc","ttl":"60"}', revocations: 1 },
     });
     expect(() => readFileLine('{"type":"subject"}', undefined, rules)).toThrow('sub: is required');
+  });
+
+  it('splits a file into its lines, the elements of a JSON array, or one pretty-printed message', () => {
+    const lines = splitRevocationFile('a\r\n{"type":"jti","jti":"b"}\n');
+    const array = splitRevocationFile('[\n  "a",\n  {"type": "subject", "sub": "alice"},\n  7\n]\n');
+    const pretty = splitRevocationFile('{\n  "type": "client",\n  "clientId": "web"\n}\n');
+
+    expect(lines).toEqual([
+      { where: 'line 1', text: 'a' },
+      { where: 'line 2', text: '{"type":"jti","jti":"b"}' },
+      { where: 'line 3', text: '' },
+    ]);
+    expect(array).toEqual([
+      { where: 'item 1', text: 'a' },
+      { where: 'item 2', text: '{"type":"subject","sub":"alice"}' },
+      { where: 'item 3', problem: 'must be a jti, a JWT or a message object, got number' },
+    ]);
+    expect(pretty).toEqual([{ where: 'the file', text: '{"type":"client","clientId":"web"}' }]);
+    expect(splitRevocationFile('["a",')).toEqual([{ where: 'the file', problem: expect.stringContaining('is not a JSON array') }]);
   });
 });
