@@ -142,8 +142,12 @@ function parseEntry(entry: unknown, path: string, defaultIssuer: string, rules: 
   }
   const messageType = type as MessageType;
   const allowed = ENTRY_FIELDS[messageType];
+  // A batch entry may repeat the batch's version (a single message pasted in as it is).
+  if (!topLevel && entry.version !== undefined && entry.version !== MESSAGE_VERSION) {
+    throw invalid('unsupported_version', at(path, 'version'), `${printable(entry.version)} is not supported; this ingest reads version ${MESSAGE_VERSION}`);
+  }
   for (const key of Object.keys(entry)) {
-    if (key === 'type' || (topLevel && key === 'version') || allowed.includes(key)) continue;
+    if (key === 'type' || key === 'version' || allowed.includes(key)) continue;
     throw invalid(
       'invalid_field',
       unknownFieldPath(path, key),
