@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,23 +9,11 @@ import { InvalidMessageError, RevocationWriteError, type InvalidMessageReason } 
 import type { Revocation } from '../lambda/core/revocation.js';
 import { parseRevocationKey, RevocationStore, type ApplyResult } from '../lambda/core/revocation-store.js';
 import { createIngestHandler, type IngestHandler, type IngestRecorder } from '../lambda/ingest-handler.js';
+import { messageCorpus as corpus } from './fixtures/messages/corpus.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { LogRecorder } from './support/log-recorder.js';
 import { snsEvent, type SnsPublication } from '../local/sns-event.js';
 
-interface CorpusEntry {
-  readonly name: string;
-  readonly message?: unknown;
-  readonly raw?: string;
-  readonly attributes: Record<string, string>;
-  readonly expect?: Revocation[];
-  readonly reason?: InvalidMessageReason;
-}
-const corpus = JSON.parse(readFileSync(new URL('./fixtures/messages/corpus.json', import.meta.url), 'utf8')) as {
-  nowMs: number;
-  valid: CorpusEntry[];
-  invalid: CorpusEntry[];
-};
 
 const ISSUER = 'https://issuer.example.com/';
 const config = loadIngestConfig({});

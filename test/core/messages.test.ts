@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { InvalidMessageError, type InvalidMessageReason } from '../../lambda/core/errors.js';
+import { InvalidMessageError } from '../../lambda/core/errors.js';
 import {
   coalesceRevocations,
   MAX_MESSAGE_BYTES,
@@ -10,40 +10,13 @@ import {
   type MessageAttributes,
   type MessageRules,
 } from '../../lambda/core/messages.js';
-import type { Revocation } from '../../lambda/core/revocation.js';
+import { bodyOf, messageCorpus as corpus, type CorpusEntry } from '../fixtures/messages/corpus.js';
 
-interface CorpusEntry {
-  readonly name: string;
-  readonly format: 'revocation' | 'wso2';
-  /** The body as a JSON value, or `raw` text for bodies that are not (valid) JSON. */
-  readonly message?: unknown;
-  readonly raw?: string;
-  readonly attributes: MessageAttributes;
-}
-interface ValidEntry extends CorpusEntry {
-  readonly expect: Revocation[];
-}
-interface InvalidEntry extends CorpusEntry {
-  readonly reason: InvalidMessageReason;
-  readonly path: string;
-  /** False when only the parser can tell (clock, UTF-8 bytes, attributes, token payload). */
-  readonly schemaCanTell?: boolean;
-}
-interface Corpus {
-  readonly nowMs: number;
-  readonly clockToleranceSeconds: number;
-  readonly maxTokenLifetimeSeconds: number;
-  readonly valid: ValidEntry[];
-  readonly invalid: InvalidEntry[];
-}
-
-const corpus = JSON.parse(readFileSync(new URL('../fixtures/messages/corpus.json', import.meta.url), 'utf8')) as Corpus;
 const rules: MessageRules = {
   nowMs: corpus.nowMs,
   clockToleranceSeconds: corpus.clockToleranceSeconds,
   maxTokenLifetimeSeconds: corpus.maxTokenLifetimeSeconds,
 };
-const bodyOf = (entry: CorpusEntry): string => entry.raw ?? JSON.stringify(entry.message);
 
 function refusal(body: string, attributes: MessageAttributes = {}, at: MessageRules = rules): InvalidMessageError {
   try {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { InvalidMessageReason } from '../../lambda/core/errors.js';
 import type { Revocation } from '../../lambda/core/revocation.js';
 import { revocationKey, RevocationStore, shardOf } from '../../lambda/core/revocation-store.js';
 import { snsEvent } from '../../local/sns-event.js';
+import { bodyOf, messageCorpus as corpus } from '../fixtures/messages/corpus.js';
 import { BundleProcess } from '../support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
 import { EXTRA_MESSAGES, NOW_MS } from './support/message-cases.js';
@@ -17,20 +17,6 @@ import { EXTRA_MESSAGES, NOW_MS } from './support/message-cases.js';
  * revocations with monotonic, max-wins writes.
  */
 
-interface CorpusEntry {
-  readonly name: string;
-  readonly message?: unknown;
-  readonly raw?: string;
-  readonly attributes: Record<string, string>;
-  readonly expect?: Revocation[];
-  readonly reason?: InvalidMessageReason;
-  readonly path?: string;
-}
-const corpus = JSON.parse(readFileSync(new URL('../fixtures/messages/corpus.json', import.meta.url), 'utf8')) as {
-  nowMs: number;
-  valid: CorpusEntry[];
-  invalid: CorpusEntry[];
-};
 
 interface Case {
   readonly name: string;
@@ -46,9 +32,9 @@ for (let i = 0; i < Math.max(corpus.valid.length, corpus.invalid.length); i++) {
     if (entry === undefined || corpusCases.some((known) => known.name === `corpus: ${entry.name}`)) continue;
     corpusCases.push({
       name: `corpus: ${entry.name}`,
-      body: entry.raw ?? JSON.stringify(entry.message),
+      body: bodyOf(entry),
       attributes: entry.attributes,
-      expect: entry.expect ? { revocations: entry.expect } : { reason: entry.reason!, path: entry.path ?? '' },
+      expect: 'expect' in entry ? { revocations: entry.expect } : { reason: entry.reason, path: entry.path },
     });
   }
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { InvalidMessageError, type InvalidMessageReason } from '../../lambda/core/errors.js';
 import { parseRevocationMessage, type MessageAttributes, type MessageRules } from '../../lambda/core/messages.js';
 import { TOKEN_HASH_PREFIX, type Revocation } from '../../lambda/core/revocation.js';
+import { bodyOf, messageCorpus as corpus } from '../fixtures/messages/corpus.js';
 
 /**
  * Property tests of the message parser: arbitrary JSON, arbitrary values in every field of every
@@ -12,16 +12,6 @@ import { TOKEN_HASH_PREFIX, type Revocation } from '../../lambda/core/revocation
  * InvalidMessageError with a documented reason; never another exception.
  */
 
-interface CorpusEntry {
-  readonly message?: unknown;
-  readonly raw?: string;
-  readonly attributes: MessageAttributes;
-}
-const corpus = JSON.parse(readFileSync(new URL('../fixtures/messages/corpus.json', import.meta.url), 'utf8')) as {
-  nowMs: number;
-  valid: CorpusEntry[];
-  invalid: CorpusEntry[];
-};
 
 const SEED = 0x5e55;
 const NOW_MS = corpus.nowMs;
@@ -106,7 +96,6 @@ function parseChecked(body: string, attributes: MessageAttributes, rules: Messag
   return revocations;
 }
 
-const bodyOf = (entry: CorpusEntry) => entry.raw ?? JSON.stringify(entry.message);
 
 // Field values that sit on or near every documented boundary, plus anything at all.
 const nowSeconds = Math.floor(NOW_MS / 1000);
