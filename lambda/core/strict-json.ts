@@ -26,7 +26,6 @@ export function parseJsonObject(text: string): Record<string, unknown> | undefin
  * names per object cost more than JSON.parse itself on every token (bench/, docs/performance.md).
  */
 
-const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 
