@@ -95,12 +95,7 @@ export function authorizerEvent(api: HttpApiIdentity, request: HttpApiRequest): 
     type: 'REQUEST',
     routeArn: routeArn(api, request),
     identitySource: source === undefined ? [] : [source],
-    routeKey: '$default',
-    rawPath: request.rawPath,
-    rawQueryString: request.rawQueryString,
-    ...(request.cookies.length > 0 ? { cookies: request.cookies } : {}),
-    headers: request.headers,
-    ...(request.queryStringParameters ? { queryStringParameters: request.queryStringParameters } : {}),
+    ...requestFields(request),
     requestContext: requestContext(api, request),
   };
   return event as unknown as APIGatewayRequestAuthorizerEventV2;
@@ -114,12 +109,7 @@ export function integrationEvent(
 ): APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>> {
   const event: Record<string, unknown> = {
     version: '2.0',
-    routeKey: '$default',
-    rawPath: request.rawPath,
-    rawQueryString: request.rawQueryString,
-    ...(request.cookies.length > 0 ? { cookies: request.cookies } : {}),
-    headers: request.headers,
-    ...(request.queryStringParameters ? { queryStringParameters: request.queryStringParameters } : {}),
+    ...requestFields(request),
     requestContext: { ...requestContext(api, request), authorizer: { lambda: authorizerContext } },
     isBase64Encoded: false,
   };
@@ -134,6 +124,18 @@ export function integrationEvent(
 /** `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}{path}`, the ARN of the invoked route. */
 export function routeArn(api: HttpApiIdentity, request: HttpApiRequest): string {
   return `arn:aws:execute-api:${api.region}:${LOCAL_ACCOUNT_ID}:${api.apiId}/$default/${request.method}${request.rawPath}`;
+}
+
+/** The request's own fields, the same in the authorizer event and the integration event. */
+function requestFields(request: HttpApiRequest): Record<string, unknown> {
+  return {
+    routeKey: '$default',
+    rawPath: request.rawPath,
+    rawQueryString: request.rawQueryString,
+    ...(request.cookies.length > 0 ? { cookies: request.cookies } : {}),
+    headers: request.headers,
+    ...(request.queryStringParameters ? { queryStringParameters: request.queryStringParameters } : {}),
+  };
 }
 
 function requestContext(api: HttpApiIdentity, request: HttpApiRequest): RequestContextV2 {
