@@ -29,16 +29,10 @@ export interface DynamoServer {
  */
 export async function startDynamoServer(options: DynamoServerOptions): Promise<DynamoServer> {
   await mkdir(options.path, { recursive: true });
-  // createTableMs 0: the table is ACTIVE at once instead of CREATING for half a second.
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  const server = newDynalite(options.path);
   const port = await listen(server, options.port, options.host, 'DYNAMODB_PORT');
   const endpoint = `http://${urlHost(options.host)}:${port}`;
-  const client = new DynamoDBClient({
-    region: options.region,
-    endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  const client = localDynamoClient(endpoint, options.region);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -58,6 +52,17 @@ export async function startDynamoServer(options: DynamoServerOptions): Promise<D
       { cause: error },
     );
   }
+}
+
+/** A dynalite server, not yet listening: on LevelDB at `path`, in memory without one. */
+export function newDynalite(path: string | undefined): Server {
+  // createTableMs 0: the table is ACTIVE at once instead of CREATING for half a second.
+  return dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+}
+
+/** A client for a local dynalite: dummy credentials, and no retries to hide its failures. */
+export function localDynamoClient(endpoint: string, region: string): DynamoDBClient {
+  return new DynamoDBClient({ region, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
 }
 
 /** An address as it goes in a URL: IPv6 in brackets, the wildcard as loopback. */

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import dynalite from 'dynalite';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoClient, newDynalite } from '../../local/dynamo-server.js';
 
 /** A dynalite server started by a test, on a free loopback port, in memory unless `path` is given. */
 export interface LocalDynamo {
@@ -17,8 +17,7 @@ export interface LocalDynamo {
 }
 
 export async function startDynalite(options: { path?: string } = {}): Promise<LocalDynamo> {
-  const create = (): Server =>
-    dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  const create = (): Server => newDynalite(options.path);
   let server = create();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -29,12 +28,7 @@ export async function startDynalite(options: { path?: string } = {}): Promise<Lo
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
   };
-  const client = new DynamoDBClient({
-    region: env.AWS_REGION,
-    endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  const client = localDynamoClient(endpoint, env.AWS_REGION);
   let running = true;
   return {
     port,
