@@ -1,4 +1,4 @@
-import { AuthorizerError, TokenRejectedError, type RejectionReason } from './core/errors.js';
+import { describeError, errorCode, TokenRejectedError, type RejectionReason } from './core/errors.js';
 import type { Log } from './core/log.js';
 import type { RevocationChecker } from './core/revocation-checker.js';
 import type { VerifiedToken } from './core/verified-token.js';
@@ -41,8 +41,8 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
   const now = deps.now ?? Date.now;
   deps.initialize?.().catch((error: unknown) => {
     deps.log.warn('cold-start preparation failed; requests will retry what they need', {
-      code: error instanceof AuthorizerError ? error.code : 'ERR_UNEXPECTED',
-      error: describe(error),
+      code: errorCode(error),
+      error: describeWithCause(error),
     });
   });
 
@@ -64,8 +64,8 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     } catch (error) {
       if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs, nowMs);
       deps.log.error('authorizer failed; answering 500', {
-        code: error instanceof AuthorizerError ? error.code : 'ERR_UNEXPECTED',
-        error: describe(error),
+        code: errorCode(error),
+        error: describeWithCause(error),
         requestId: request.requestId,
       });
       throw error;
@@ -115,8 +115,8 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
-  return `${error.name}: ${error.message}${cause}`;
+/** The error and, for a wrapped infrastructure failure, what it wraps. */
+function describeWithCause(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (cause: ${describeError(error.cause)})` : '';
+  return describeError(error) + cause;
 }

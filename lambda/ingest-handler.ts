@@ -1,6 +1,6 @@
 import type { SNSEvent, SNSMessageAttributes } from 'aws-lambda';
 import type { IngestConfig } from './core/config.js';
-import { AuthorizerError, InvalidMessageError, type InvalidMessageReason } from './core/errors.js';
+import { describeError, errorCode, InvalidMessageError, type InvalidMessageReason } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { coalesceRevocations, parseRevocationMessage, type MessageAttributes } from './core/messages.js';
 import type { Revocation } from './core/revocation.js';
@@ -69,8 +69,8 @@ export function createIngestHandler(deps: IngestDependencies): IngestHandler {
       if (error instanceof InvalidMessageError) report(error, deps, records[0]);
       else {
         deps.log.error('revocation write failed; failing the invocation so Lambda retries it', {
-          code: error instanceof AuthorizerError ? error.code : 'ERR_UNEXPECTED',
-          error: describe(error),
+          code: errorCode(error),
+          error: describeError(error),
           messageIds,
           revocations: revocations.length,
         });
@@ -160,8 +160,4 @@ function report(error: InvalidMessageError, deps: IngestDependencies, record: Sn
     topicArn: record?.topicArn,
   });
   deps.metrics?.rejected(error.reason);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

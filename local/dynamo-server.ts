@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import dynalite from 'dynalite';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describeError } from '../lambda/core/errors.js';
 import { RevocationStore, type CreateTableResult } from '../lambda/core/revocation-store.js';
 import { closeServer, listen } from './listen.js';
 
@@ -46,7 +47,7 @@ export async function startDynamoServer(options: DynamoServerOptions): Promise<D
     return { endpoint, port: (server.address() as AddressInfo).port, table, stop };
   } catch (error) {
     await stop().catch(() => {});
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const detail = describeError(error);
     throw new Error(
       `cannot open the DynamoDB data in ${options.path} (${detail}); is another local stack using this DATA_DIR?`,
       { cause: error },

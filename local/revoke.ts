@@ -6,7 +6,7 @@
 import './quiet-node-warning.js';
 import { readFile } from 'node:fs/promises';
 import { loadIngestConfig } from '../lambda/core/config.js';
-import { ConfigurationError, InvalidMessageError } from '../lambda/core/errors.js';
+import { ConfigurationError, describeError, InvalidMessageError } from '../lambda/core/errors.js';
 import type { MessageRules } from '../lambda/core/message-fields.js';
 import { ProgressBar } from './progress-bar.js';
 import { resolvePublishTarget, TargetError, type PublishTarget } from './publish-target.js';
@@ -176,7 +176,7 @@ function describePublishError(error: unknown, target: PublishTarget): string {
   if (target.kind === 'local' && (code === 'ECONNREFUSED' || code === 'ECONNRESET')) {
     return `nothing answers there. Is \`npm start\` running? Set PORT if it is not on 3000, or REVOCATION_TOPIC_ARN to publish to AWS.`;
   }
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return describeError(error);
 }
 
 // Last, so every declaration above is initialised when main runs.

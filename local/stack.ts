@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { describeError } from '../lambda/core/errors.js';
 import { SERVICE_NAMES } from '../lambda/core/metric-names.js';
 import { DemoIssuer } from './demo-issuer.js';
 import { startDynamoServer, urlHost, type DynamoServer } from './dynamo-server.js';
@@ -212,7 +213,6 @@ async function loadFunction(options: Parameters<typeof LambdaFunction.load>[0]):
   try {
     return await LambdaFunction.load(options);
   } catch (error) {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new Error(`${options.name} (${options.bundlePath}) failed its cold start: ${detail}`, { cause: error });
+    throw new Error(`${options.name} (${options.bundlePath}) failed its cold start: ${describeError(error)}`, { cause: error });
   }
 }

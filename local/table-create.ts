@@ -7,6 +7,7 @@
 import './quiet-node-warning.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EnvReader } from '../lambda/core/env.js';
+import { describeError } from '../lambda/core/errors.js';
 import { RevocationStore } from '../lambda/core/revocation-store.js';
 
 const read = new EnvReader(process.env);
@@ -34,6 +35,6 @@ try {
   }[result.timeToLive];
   console.log(`${result.created ? 'created' : 'already exists:'} table ${tableName} at ${endpoint}; ${ttl}`);
 } catch (error) {
-  console.error(`could not create table ${tableName} at ${endpoint}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  console.error(`could not create table ${tableName} at ${endpoint}: ${describeError(error)}`);
   process.exitCode = 1;
 }

@@ -114,3 +114,13 @@ export class InvalidMessageError extends AuthorizerError {
     super(path ? `${path}: ${message}` : message);
   }
 }
+
+/** `Name: message` of an error (anything else as a string): how log lines and messages name a failure. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The stable code of a known failure; `ERR_UNEXPECTED` for anything else. */
+export function errorCode(error: unknown): string {
+  return error instanceof AuthorizerError ? error.code : 'ERR_UNEXPECTED';
+}

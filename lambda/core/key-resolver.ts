@@ -1,7 +1,7 @@
 import { KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwksCache, type JWKSCacheInput, type RemoteJWKSet } from 'jose';
 import type { Algorithm, IssuerConfig, JwksSettings } from './config.js';
-import { JwksUnavailableError, TokenRejectedError } from './errors.js';
+import { describeError, JwksUnavailableError, TokenRejectedError } from './errors.js';
 import type { Log } from './log.js';
 import { keyMismatch } from './signature.js';
 
@@ -56,7 +56,7 @@ export class KeyResolver {
       this.log.warn('could not prefetch the issuer key set; the first request will try again', {
         issuer: this.issuer.issuer,
         jwksUri: this.issuer.jwksUri,
-        error: describe(error),
+        error: describeError(error),
       });
     }
   }
@@ -142,15 +142,11 @@ export class KeyResolver {
       .catch((error: unknown) => {
         this.log.warn('key set refresh failed; keeping the keys already held', {
           issuer: this.issuer.issuer,
-          error: describe(error),
+          error: describeError(error),
         });
       })
       .finally(() => {
         this.refreshing = undefined;
       });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -10,7 +10,7 @@ import {
   waitUntilTableExists,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { InvalidMessageError, RevocationStateUnavailableError, RevocationWriteError } from './errors.js';
+import { describeError, InvalidMessageError, RevocationStateUnavailableError, RevocationWriteError } from './errors.js';
 import { ANY_ISSUER, type Revocation, type RevocationKind } from './revocation.js';
 import { REVOCATION_TABLE_SCHEMA as SCHEMA } from './table-schema.js';
 
@@ -127,7 +127,7 @@ export class RevocationStore {
       const changed = await this.withRetries(() => this.write(revocation, fixedStampMs ?? Math.floor(this.now())), true);
       (changed ? result.applied : result.unchanged)[revocation.kind]++;
     }).catch((error: unknown) => {
-      throw new RevocationWriteError(`revocation write to ${this.tableName} failed: ${describe(error)}`, { cause: error });
+      throw new RevocationWriteError(`revocation write to ${this.tableName} failed: ${describeError(error)}`, { cause: error });
     });
     return result;
   }
@@ -156,7 +156,7 @@ export class RevocationStore {
         pending = (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
       }
     }).catch((error: unknown) => {
-      throw new RevocationWriteError(`bulk write to ${this.tableName} failed: ${describe(error)}`, { cause: error });
+      throw new RevocationWriteError(`bulk write to ${this.tableName} failed: ${describeError(error)}`, { cause: error });
     });
     return revocations.length;
   }
@@ -357,7 +357,7 @@ export class RevocationStore {
     try {
       return await (retry ? this.withRetries(operation) : operation());
     } catch (error) {
-      throw new RevocationStateUnavailableError(`reading ${this.tableName} failed: ${describe(error)}`, { cause: error });
+      throw new RevocationStateUnavailableError(`reading ${this.tableName} failed: ${describeError(error)}`, { cause: error });
     }
   }
 
@@ -611,8 +611,4 @@ function isRetryable(error: unknown): boolean {
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : '';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

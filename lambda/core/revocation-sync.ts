@@ -1,5 +1,5 @@
 import type { RevocationSettings, TokenRules } from './config.js';
-import { RevocationStateUnavailableError, type RevocationReason } from './errors.js';
+import { describeError, RevocationStateUnavailableError, type RevocationReason } from './errors.js';
 import { silentLog, type Log } from './log.js';
 import type { Revocation } from './revocation.js';
 import { RevocationCache } from './revocation-cache.js';
@@ -217,7 +217,7 @@ export class RevocationSync implements RevocationChecker {
         problem,
         failOpenAllows: this.failOpenAllowsUnlogged,
         viewAgeMs: this.viewAgeMs(nowMs),
-        error: describe(this.lastError),
+        error: this.lastError === undefined ? undefined : describeError(this.lastError),
       });
       this.lastFailOpenLogMs = nowMs;
       this.failOpenAllowsUnlogged = 0;
@@ -254,7 +254,7 @@ export class RevocationSync implements RevocationChecker {
         code: 'ERR_REVOCATION_STATE_UNAVAILABLE',
         failMode: this.settings.failMode,
         durationMs: this.now() - startMs,
-        error: describe(error),
+        error: describeError(error),
       });
       if (this.settings.failMode === 'closed') throw unavailable('the revocations could not be loaded', error);
     }
@@ -297,7 +297,7 @@ export class RevocationSync implements RevocationChecker {
         viewAgeMs: startMs - this.lastSuccessStartMs,
         maxStalenessMs: this.settings.maxStalenessMs,
         applied: changed,
-        error: describe(error),
+        error: describeError(error),
       });
     }
     this.sweepIfDue(startMs);
@@ -317,10 +317,5 @@ export class RevocationSync implements RevocationChecker {
 function unavailable(problem: string, cause: unknown): RevocationStateUnavailableError {
   // The store already wraps DynamoDB errors; keep the DynamoDB error itself as the cause.
   const root = cause instanceof RevocationStateUnavailableError && cause.cause !== undefined ? cause.cause : cause;
-  return new RevocationStateUnavailableError(`${problem}: ${describe(root)}`, { cause: root });
-}
-
-function describe(error: unknown): string | undefined {
-  if (error === undefined) return undefined;
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new RevocationStateUnavailableError(`${problem}: ${describeError(root)}`, { cause: root });
 }
