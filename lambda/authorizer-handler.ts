@@ -12,7 +12,8 @@ export interface Verifier {
 
 /** Counts decisions for metrics; called once per decision, so it must be cheap. */
 export interface DecisionRecorder {
-  record(decision: 'allow' | 'deny', reason: RejectionReason | 'allowed', nowMs: number): void;
+  /** `allowed` for an allow, the reason for a deny. */
+  record(reason: RejectionReason | 'allowed', nowMs: number): void;
 }
 
 export interface AuthorizerDependencies {
@@ -70,7 +71,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       });
       throw error;
     }
-    deps.decisions?.record('allow', 'allowed', nowMs);
+    deps.decisions?.record('allowed', nowMs);
     if (deps.log.debugEnabled !== false) {
       deps.log.debug('allow', {
         decision: 'allow',
@@ -92,7 +93,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     startedMs: number,
     nowMs: number,
   ): AuthorizerResponse {
-    deps.decisions?.record('deny', error.reason, nowMs);
+    deps.decisions?.record(error.reason, nowMs);
     // Claims are logged only once the signature verified (token is set), never the token itself.
     deps.log.info('deny', {
       decision: 'deny',

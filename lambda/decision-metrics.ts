@@ -1,7 +1,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DecisionRecorder } from './authorizer-handler.js';
 import type { RejectionReason } from './core/errors.js';
-import { AUTHORIZER_METRICS, METRIC_DIMENSIONS } from './core/metric-names.js';
+import { AUTHORIZER_METRICS, DECISIONS, METRIC_DIMENSIONS } from './core/metric-names.js';
 
 /** Point-in-time figures published with the decision counts. */
 export interface Gauges {
@@ -30,17 +30,17 @@ export class DecisionMetrics implements DecisionRecorder {
     this.lastFlushMs = nowMs;
   }
 
-  record(decision: 'allow' | 'deny', reason: RejectionReason | 'allowed', nowMs: number): void {
-    if (decision === 'allow') this.allowed++;
-    else this.denied.set(reason as RejectionReason, (this.denied.get(reason as RejectionReason) ?? 0) + 1);
+  record(reason: RejectionReason | 'allowed', nowMs: number): void {
+    if (reason === 'allowed') this.allowed++;
+    else this.denied.set(reason, (this.denied.get(reason) ?? 0) + 1);
     if (nowMs - this.lastFlushMs >= this.flushIntervalMs) this.flush(nowMs);
   }
 
   /** Publishes and resets the counts. */
   flush(nowMs: number): void {
     this.lastFlushMs = nowMs;
-    if (this.allowed > 0) this.publishDecisions('allow', 'allowed', this.allowed);
-    for (const [reason, count] of this.denied) this.publishDecisions('deny', reason, count);
+    if (this.allowed > 0) this.publishDecisions(DECISIONS.allow, 'allowed', this.allowed);
+    for (const [reason, count] of this.denied) this.publishDecisions(DECISIONS.deny, reason, count);
     this.allowed = 0;
     this.denied.clear();
     const gauges = this.gauges();
@@ -52,7 +52,7 @@ export class DecisionMetrics implements DecisionRecorder {
     this.metrics.publishStoredMetrics();
   }
 
-  private publishDecisions(decision: 'allow' | 'deny', reason: string, count: number): void {
+  private publishDecisions(decision: (typeof DECISIONS)[keyof typeof DECISIONS], reason: string, count: number): void {
     const single = this.metrics.singleMetric();
     single.addDimension(METRIC_DIMENSIONS.decision, decision);
     single.addDimension(METRIC_DIMENSIONS.reason, reason);

@@ -59,13 +59,6 @@ export class TokenRejectedError extends AuthorizerError {
   }
 }
 
-/** A verified token that its issuer revoked. */
-export class TokenRevokedError extends TokenRejectedError {
-  constructor(reason: RevocationReason, cutoff?: FailedAssertion) {
-    super(reason, `token revoked (${reason.slice('revoked_'.length)})`, cutoff);
-  }
-}
-
 /** One or more environment variables are missing or malformed. Thrown at cold start. */
 export class ConfigurationError extends AuthorizerError {
   readonly code = 'ERR_CONFIGURATION';
