@@ -1,4 +1,4 @@
-import { ANY_ISSUER, type Revocation } from './revocation.js';
+import { ANY_ISSUER, revocationId, type Revocation } from './revocation.js';
 import { parseJsonObject } from './strict-json.js';
 import {
   at,
@@ -187,7 +187,7 @@ function unknownFieldPath(base: string, key: string): string {
 export function coalesceRevocations(revocations: readonly Revocation[]): Revocation[] {
   const merged = new Map<string, Revocation>();
   for (const revocation of revocations) {
-    const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+    const id = revocationId(revocation);
     const key = JSON.stringify([revocation.kind, revocation.issuer, id]);
     const seen = merged.get(key);
     if (seen === undefined) {

@@ -11,7 +11,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { describeError, InvalidMessageError, RevocationStateUnavailableError, RevocationWriteError } from './errors.js';
-import { ANY_ISSUER, type Revocation, type RevocationKind } from './revocation.js';
+import { ANY_ISSUER, revocationId, type Revocation, type RevocationKind } from './revocation.js';
 import { REVOCATION_TABLE_SCHEMA as SCHEMA } from './table-schema.js';
 
 /**
@@ -280,7 +280,7 @@ export class RevocationStore {
   }
 
   private async write(revocation: Revocation, nowMs: number): Promise<boolean> {
-    const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+    const id = revocationId(revocation);
     const pk = revocationKey(revocation.kind, revocation.issuer, id);
     const names: Record<string, string> = {
       '#pk': SCHEMA.partitionKey.name,
@@ -524,7 +524,7 @@ function visitItems(
 
 /** The whole item, as the ingest's conditional update leaves it. */
 function toItem(revocation: Revocation, nowMs: number): Record<string, AttributeValue> {
-  const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+  const id = revocationId(revocation);
   const pk = revocationKey(revocation.kind, revocation.issuer, id);
   return {
     [SCHEMA.partitionKey.name]: { S: pk },
@@ -554,7 +554,7 @@ function validateRevocation(revocation: Revocation, index: number): void {
   if (!KINDS.includes(revocation?.kind)) {
     throw new InvalidMessageError(`kind must be one of ${KINDS.join(', ')}`, `${where}.kind`, 'unknown_type');
   }
-  const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+  const id = revocationId(revocation);
   const idField = revocation.kind === 'jti' ? 'jti' : 'id';
   if (typeof revocation.issuer !== 'string' || revocation.issuer === '') {
     throw new InvalidMessageError('issuer must be a non-empty string', `${where}.issuer`, 'invalid_id');

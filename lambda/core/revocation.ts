@@ -37,6 +37,11 @@ export interface CutoffRevocation {
 export type Revocation = JtiRevocation | CutoffRevocation;
 export type RevocationKind = Revocation['kind'];
 
+/** What a revocation names within its kind and issuer: the jti, the subject or the client. */
+export function revocationId(revocation: Revocation): string {
+  return revocation.kind === 'jti' ? revocation.jti : revocation.id;
+}
+
 /**
  * The jti under which a whole token without a `jti` claim is revoked: ingest and verifier agree on
  * it. It hashes the signed part (`header.payload`) only: an ECDSA signature (r, s) verifies as

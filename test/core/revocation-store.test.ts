@@ -7,7 +7,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { InvalidMessageError, RevocationStateUnavailableError, RevocationWriteError } from '../../lambda/core/errors.js';
-import { ANY_ISSUER, type Revocation } from '../../lambda/core/revocation.js';
+import { ANY_ISSUER, revocationId, type Revocation } from '../../lambda/core/revocation.js';
 import { RevocationStore, parseRevocationKey, revocationKey, shardOf } from '../../lambda/core/revocation-store.js';
 import { REVOCATION_TABLE_SCHEMA } from '../../lambda/core/table-schema.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
@@ -47,7 +47,7 @@ async function scanAll(store: RevocationStore, nowEpochSeconds = NOW, segments =
 }
 
 async function rawItem(store: RevocationStore, revocation: Revocation) {
-  const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+  const id = revocationId(revocation);
   const response = await dynamo.client.send(
     new GetItemCommand({ TableName: store.tableName, Key: { pk: { S: revocationKey(revocation.kind, revocation.issuer, id) } }, ConsistentRead: true }),
   );
@@ -268,7 +268,7 @@ describe('RevocationStore reads', () => {
     const found = await scanAll(store, NOW, 4);
 
     expect(found).toHaveLength(121);
-    expect(new Set(found.map((revocation) => (revocation.kind === 'jti' ? revocation.jti : revocation.id)))).toEqual(
+    expect(new Set(found.map(revocationId))).toEqual(
       new Set([...live.map((revocation) => (revocation as { jti: string }).jti), 'app']),
     );
     expect(found.find((revocation) => revocation.kind === 'client')).toEqual(cutoff('client', 'app'));

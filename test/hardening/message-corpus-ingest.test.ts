@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { InvalidMessageReason } from '../../lambda/core/errors.js';
-import type { Revocation } from '../../lambda/core/revocation.js';
+import { revocationId, type Revocation } from '../../lambda/core/revocation.js';
 import { revocationKey, RevocationStore, shardOf } from '../../lambda/core/revocation-store.js';
 import { snsEvent } from '../../local/sns-event.js';
 import { bodyOf, messageCorpus as corpus } from '../fixtures/messages/corpus.js';
@@ -77,7 +77,7 @@ async function snapshot(): Promise<Map<string, Item>> {
 function applyModel(table: Map<string, Item>, revocations: readonly Revocation[], nowMs: number): { applied: number; unchanged: number } {
   const merged = new Map<string, Revocation>();
   for (const revocation of revocations) {
-    const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+    const id = revocationId(revocation);
     const key = revocationKey(revocation.kind, revocation.issuer, id);
     const seen = merged.get(key);
     const later =
@@ -89,7 +89,7 @@ function applyModel(table: Map<string, Item>, revocations: readonly Revocation[]
   let unchanged = 0;
   for (const [pk, revocation] of merged) {
     const stored = table.get(pk);
-    const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+    const id = revocationId(revocation);
     const changes =
       stored === undefined ||
       (revocation.kind === 'jti' ? (stored.expiresAt as number) < revocation.expiresAtEpochSeconds : (stored.revokedAt as number) < revocation.revokedAtEpochMs);

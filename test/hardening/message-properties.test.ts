@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { InvalidMessageError, type InvalidMessageReason } from '../../lambda/core/errors.js';
 import { parseRevocationMessage, type MessageAttributes, type MessageRules } from '../../lambda/core/messages.js';
-import { TOKEN_HASH_PREFIX, type Revocation } from '../../lambda/core/revocation.js';
+import { revocationId, TOKEN_HASH_PREFIX, type Revocation } from '../../lambda/core/revocation.js';
 import { bodyOf, messageCorpus as corpus } from '../fixtures/messages/corpus.js';
 
 /**
@@ -49,7 +49,7 @@ function expectInvariants(revocations: Revocation[], rules: MessageRules): void 
     expect(revocation.issuer.trim()).not.toBe('');
     expect(Buffer.byteLength(revocation.issuer)).toBeLessThanOrEqual(512);
     expect(FORBIDDEN.test(revocation.issuer)).toBe(false);
-    const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+    const id = revocationId(revocation);
     expect(typeof id).toBe('string');
     expect(id.trim()).not.toBe('');
     expect(Buffer.byteLength(id)).toBeLessThanOrEqual(1024);

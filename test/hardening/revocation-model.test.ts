@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { loadAuthorizerConfig } from '../../lambda/core/config.js';
 import { RevocationStateUnavailableError, type RevocationReason } from '../../lambda/core/errors.js';
 import { cutoffRevocation, jtiRevocation, type MessageRules } from '../../lambda/core/message-fields.js';
-import { ANY_ISSUER, type Revocation } from '../../lambda/core/revocation.js';
+import { ANY_ISSUER, revocationId, type Revocation } from '../../lambda/core/revocation.js';
 import type { ReadSummary, TokenKeys } from '../../lambda/core/revocation-store.js';
 import { RevocationSync, type RevocationReader } from '../../lambda/core/revocation-sync.js';
 import type { VerifiedToken } from '../../lambda/core/verified-token.js';
@@ -44,7 +44,7 @@ class ModelTable implements RevocationReader {
 
   write(revocation: Revocation): void {
     this.writes++;
-    const id = revocation.kind === 'jti' ? revocation.jti : revocation.id;
+    const id = revocationId(revocation);
     const key = `${revocation.kind}|${revocation.issuer}|${id}`;
     const stored = this.items.get(key)?.revocation;
     const newer =
