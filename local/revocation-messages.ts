@@ -1,8 +1,6 @@
-import { InvalidMessageError, TokenRejectedError } from '../lambda/core/errors.js';
-import { looksLikeJwt, MAX_TOKEN_BYTES, revocationFromToken, type MessageRules } from '../lambda/core/message-fields.js';
+import { isPlainObject, looksLikeJwt, revocationFromToken, type MessageRules } from '../lambda/core/message-fields.js';
 import { MESSAGE_VERSION, parseRevocationMessage } from '../lambda/core/messages.js';
-import { parseToken } from '../lambda/core/parse-token.js';
-import { tokenHash } from '../lambda/core/revocation.js';
+import { ANY_ISSUER } from '../lambda/core/revocation.js';
 
 /**
  * Revocations as the revoke CLI builds them, in the project's own message format (version 1,
@@ -32,20 +30,14 @@ export const MAX_PACKED_MESSAGE_BYTES = 24 * 1024;
  * a live credential if its revocation failed. Throws InvalidMessageError for what is not a JWT.
  */
 export function entryFromToken(token: string, path: string, rules: MessageRules): RevocationEntry {
-  // The ingest's own checks, for the same refusals and messages.
-  revocationFromToken(token, path, '*', rules);
-  let payload: Readonly<Record<string, unknown>>;
-  try {
-    payload = parseToken(token, MAX_TOKEN_BYTES).payload;
-  } catch (error) {
-    if (error instanceof TokenRejectedError) throw new InvalidMessageError(error.message, path, 'invalid_token');
-    throw error;
-  }
+  // The ingest's own reading, for the same entry, refusals and messages.
+  const revocation = revocationFromToken(token, path, ANY_ISSUER, rules);
   return {
     type: 'jti',
-    jti: typeof payload.jti === 'string' ? payload.jti : tokenHash(token),
-    ...(typeof payload.iss === 'string' ? { iss: payload.iss } : {}),
-    exp: Math.ceil(payload.exp as number),
+    jti: revocation.jti,
+    // ANY_ISSUER only for a token without iss (revocationFromToken refuses it as a claim).
+    ...(revocation.issuer === ANY_ISSUER ? {} : { iss: revocation.issuer }),
+    exp: revocation.expiresAtEpochSeconds - rules.clockToleranceSeconds,
   };
 }
 
@@ -110,7 +102,7 @@ export function splitRevocationFile(content: string): FileItem[] {
     return document.map((element: unknown, index) => {
       const where = `item ${index + 1}`;
       if (typeof element === 'string') return { where, text: element };
-      if (typeof element === 'object' && element !== null && !Array.isArray(element)) return { where, text: JSON.stringify(element) };
+      if (isPlainObject(element)) return { where, text: JSON.stringify(element) };
       return { where, problem: `must be a jti, a JWT or a message object, got ${element === null ? 'null' : Array.isArray(element) ? 'an array' : typeof element}` };
     });
   }
@@ -124,7 +116,7 @@ export function splitRevocationFile(content: string): FileItem[] {
 function parsedObject(text: string): object | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+    return isPlainObject(value) ? value : undefined;
   } catch {
     return undefined; // one JSON message per line, most likely
   }
