@@ -7,6 +7,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Algorithm } from '../lambda/core/config.js';
+import { splitList } from '../lambda/core/env.js';
 import { RevocationAuthorizerExampleStack } from './example-stack.js';
 import type { RevocationAuthorizerProps, TrustedIssuer } from './revocation-authorizer.js';
 
@@ -37,7 +38,7 @@ function wholeNumber(contextKey: string, environmentVariable: string): number | 
 }
 
 function list(value: string | undefined): string[] | undefined {
-  return value?.split(/[\s,]+/).filter((entry) => entry !== '');
+  return value === undefined ? undefined : splitList(value);
 }
 
 function issuers(): { issuers: TrustedIssuer[]; configured: boolean } {

@@ -16,6 +16,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Algorithm } from '../lambda/core/config.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/function-timeouts.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../lambda/core/metric-names.js';
 import { REVOCATION_TABLE_SCHEMA } from '../lambda/core/table-schema.js';
 import { authorizerEnvironment, ingestEnvironment } from './function-environment.js';
@@ -436,7 +437,7 @@ export class RevocationAuthorizer extends Construct {
       memorySize: 512,
       // A 256 KB message holds a few thousand revocations, written INGEST_WRITE_CONCURRENCY at a
       // time; 30 s also leaves room for the SDK's retries when DynamoDB throttles.
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.ingest),
       // SNS invokes asynchronously. Writes are idempotent and monotonic, so retries are safe;
       // events waiting for concurrency are kept for Lambda's maximum of 6 hours, and what still
       // fails is kept 14 days in the on-failure queue for inspection and redrive.
@@ -462,7 +463,7 @@ export class RevocationAuthorizer extends Construct {
       // API Gateway stops waiting for a Lambda authorizer after 10 s (HTTP API quotas), so a
       // longer timeout would only bill time nobody waits for. 10 s covers the worst cold start:
       // a JWKS fetch (JWKS_TIMEOUT_MS, 5 s) and the parallel scan of every live revocation.
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.authorizer),
       reservedConcurrentExecutions: settings.reservedConcurrentExecutions,
       environment: authorizerEnvironment(this, settings, this.table.tableName),
     });

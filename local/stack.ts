@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describeError } from '../lambda/core/errors.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/function-timeouts.js';
 import { SERVICE_NAMES } from '../lambda/core/metric-names.js';
 import { DemoIssuer } from './demo-issuer.js';
 import { startDynamoServer, urlHost, type DynamoServer } from './dynamo-server.js';
@@ -31,9 +32,6 @@ export interface StackOutput {
   readonly log: (line: string) => void;
 }
 
-/** Lambda's default timeouts would be 3 s; these match what the CDK construct deploys. */
-const AUTHORIZER_TIMEOUT_MS = 10_000;
-const INGEST_TIMEOUT_MS = 60_000;
 /** How long shutdown waits for requests in flight before cutting connections. */
 const DRAIN_TIMEOUT_MS = 5000;
 
@@ -166,8 +164,8 @@ async function startRest(
     delete process.env.AWS_PROFILE;
     Object.assign(process.env, lambdaEnv);
 
-    authorizer = await loadFunction({ name: SERVICE_NAMES.authorizer, bundlePath: bundles.authorizer, timeoutMs: AUTHORIZER_TIMEOUT_MS, region: config.region });
-    ingest = await loadFunction({ name: SERVICE_NAMES.ingest, bundlePath: bundles.ingest, timeoutMs: INGEST_TIMEOUT_MS, region: config.region });
+    authorizer = await loadFunction({ name: SERVICE_NAMES.authorizer, bundlePath: bundles.authorizer, timeoutMs: FUNCTION_TIMEOUT_SECONDS.authorizer * 1000, region: config.region });
+    ingest = await loadFunction({ name: SERVICE_NAMES.ingest, bundlePath: bundles.ingest, timeoutMs: FUNCTION_TIMEOUT_SECONDS.ingest * 1000, region: config.region });
     subscription = new SnsSubscription({ subscriber: ingest, deadLetterPath, log: output.log });
   } catch (error) {
     failStart(error);

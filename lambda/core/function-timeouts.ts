@@ -1,0 +1,10 @@
+/**
+ * How long each function may run: the CDK construct deploys these, and the local stack runs the
+ * bundles with the same limits, so a batch that times out on AWS times out on a laptop too.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = {
+  /** API Gateway stops waiting for a Lambda authorizer after 10 s (HTTP API quotas). */
+  authorizer: 10,
+  /** A 256 KB message of a few thousand revocations, with room for the SDK's retries on throttling. */
+  ingest: 30,
+} as const;
