@@ -1,24 +1,13 @@
 import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { PublishTarget } from './publish-target.js';
 import type { OutgoingMessage } from './revocation-messages.js';
-import { ENFORCED_WITHIN_HEADER, INGEST_FAILURES_HEADER } from './sns-endpoint.js';
+import { ENFORCED_WITHIN_HEADER, INGEST_FAILURES_HEADER, MAX_BATCH_ENTRIES, MAX_PAYLOAD_BYTES, type IngestFailure } from './sns-endpoint.js';
 
 /** What became of one message. */
 export type PublishOutcome =
   | { readonly ok: true; readonly messageId: string; readonly message: OutgoingMessage }
   /** Refused by SNS, or (local stack only) accepted but rejected by the ingest and dead-lettered. */
   | { readonly ok: false; readonly messageId: string | undefined; readonly message: OutgoingMessage; readonly error: string };
-
-/** SNS limits for one PublishBatch. */
-const MAX_BATCH_ENTRIES = 10;
-const MAX_BATCH_BYTES = 262_144;
-
-interface IngestFailure {
-  readonly id?: string;
-  readonly messageId: string;
-  readonly errorType: string;
-  readonly errorMessage: string;
-}
 
 /** Publishes revocation messages with @aws-sdk/client-sns, one at a time or in PublishBatch calls. */
 export class RevocationPublisher {
@@ -97,7 +86,7 @@ export function batchesOf(messages: readonly OutgoingMessage[]): OutgoingMessage
   let bytes = 0;
   for (const message of messages) {
     const size = Buffer.byteLength(message.body);
-    if (batch.length === MAX_BATCH_ENTRIES || (batch.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+    if (batch.length === MAX_BATCH_ENTRIES || (batch.length > 0 && bytes + size > MAX_PAYLOAD_BYTES)) {
       batches.push(batch);
       batch = [];
       bytes = 0;

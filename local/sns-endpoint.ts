@@ -25,6 +25,15 @@ export function localTopicArn(region: string): string {
  */
 export const INGEST_FAILURES_HEADER = 'x-local-ingest-failures';
 
+/** One entry of the {@link INGEST_FAILURES_HEADER} list. */
+export interface IngestFailure {
+  /** The PublishBatch entry id; absent for a Publish. */
+  readonly id?: string;
+  readonly messageId: string;
+  readonly errorType: string;
+  readonly errorMessage: string;
+}
+
 /**
  * Response header, not part of SNS: how long after this answer the revocations it acknowledged
  * are enforced by the gateway's authorizer (its sync interval: the write is already done). The
@@ -34,8 +43,9 @@ export const ENFORCED_WITHIN_HEADER = 'x-local-enforced-within-ms';
 
 const XML_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
 /** SNS's limit for a message with its attributes, and for a whole PublishBatch. */
-const MAX_PAYLOAD_BYTES = 262_144;
-const MAX_BATCH_ENTRIES = 10;
+export const MAX_PAYLOAD_BYTES = 262_144;
+/** SNS's limit of entries in one PublishBatch. */
+export const MAX_BATCH_ENTRIES = 10;
 const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 const ATTRIBUTE_NAME = /^(?!\.)(?!aws\.|amazon\.)(?!.*\.\.)[A-Za-z0-9_.-]{1,256}(?<!\.)$/i;
 
@@ -64,13 +74,6 @@ interface PublishInput {
   readonly message: string;
   readonly subject: string | undefined;
   readonly attributes: Publication['attributes'];
-}
-
-interface Failure {
-  readonly id?: string;
-  readonly messageId: string;
-  readonly errorType: string;
-  readonly errorMessage: string;
 }
 
 /** The request handler for the SNS endpoint: POST (or GET) with Query parameters. */
@@ -102,7 +105,7 @@ export function createSnsEndpoint(options: SnsEndpointOptions) {
     const input = readPublishInput(params, '');
     const messageId = randomUUID();
     const outcome = await options.deliver({ messageId, topicArn, ...input });
-    const failures: Failure[] = outcome.delivered ? [] : [{ messageId, ...outcome.error }];
+    const failures: IngestFailure[] = outcome.delivered ? [] : [{ messageId, ...outcome.error }];
     sendXml(
       response,
       200,
@@ -139,7 +142,7 @@ export function createSnsEndpoint(options: SnsEndpointOptions) {
 
     const successful: string[] = [];
     const failed: string[] = [];
-    const failures: Failure[] = [];
+    const failures: IngestFailure[] = [];
     // In order, one at a time: an entry's revocation is written before the next one's.
     for (const [offset, id] of ids.entries()) {
       let input: PublishInput;
@@ -240,7 +243,7 @@ function sendXml(
   statusCode: number,
   requestId: string,
   body: string,
-  failures: Failure[] = [],
+  failures: IngestFailure[] = [],
   enforcedWithinMs?: number,
 ): void {
   const headers: Record<string, string | number> = {
