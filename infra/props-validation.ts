@@ -26,7 +26,6 @@ export interface ResolvedSettings {
   readonly logRetention: RetentionDays;
   readonly metricsNamespace: string;
   readonly tableRemovalPolicy: RemovalPolicy;
-  readonly bundleDirectory: string;
 }
 
 /** API Gateway's limit on an authorizer's result cache TTL, for HTTP and REST APIs alike. */

@@ -338,7 +338,6 @@ export class RevocationAuthorizer extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
       tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
-      bundleDirectory,
     };
     validateProps(settings);
 

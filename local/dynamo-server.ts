@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import dynalite from 'dynalite';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -44,7 +43,7 @@ export async function startDynamoServer(options: DynamoServerOptions): Promise<D
   };
   try {
     const table = await new RevocationStore(client, options.tableName).createTable({ maxWaitSeconds: 10 });
-    return { endpoint, port: (server.address() as AddressInfo).port, table, stop };
+    return { endpoint, port, table, stop };
   } catch (error) {
     await stop().catch(() => {});
     const detail = describeError(error);

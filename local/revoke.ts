@@ -44,11 +44,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`revoke: the ingest would refuse this revocation: ${error.message}`);
       return EXIT_USAGE;
     }
-    if (error instanceof FileError) {
-      console.error(`revoke: ${error.message}`);
-      return EXIT_USAGE;
-    }
-    if (error instanceof ConfigurationError || error instanceof TargetError) {
+    if (error instanceof FileError || error instanceof ConfigurationError || error instanceof TargetError) {
       console.error(`revoke: ${error.message}`);
       return EXIT_USAGE;
     }

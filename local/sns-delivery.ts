@@ -50,10 +50,6 @@ export class SnsSubscription {
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 500];
   }
 
-  get deadLetterPath(): string {
-    return this.options.deadLetterPath;
-  }
-
   async deliver(publication: Publication): Promise<DeliveryOutcome> {
     const event = snsEvent({
       message: publication.message,
