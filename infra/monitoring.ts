@@ -16,7 +16,10 @@ export interface RevocationMonitoringProps {
   readonly namespace: string;
   readonly authorizerFunction: lambda.IFunction;
   readonly ingestFunction: lambda.IFunction;
-  readonly deadLetterQueues: readonly sqs.IQueue[];
+  /** Where SNS puts messages it could not deliver to the ingest function. */
+  readonly deliveryDeadLetterQueue: sqs.IQueue;
+  /** Where Lambda puts events the ingest function failed on after its retries. */
+  readonly ingestFailureQueue: sqs.IQueue;
   readonly maxStaleness: Duration;
   readonly failMode: 'closed' | 'open';
   readonly alarmAction?: cloudwatch.IAlarmAction | undefined;
@@ -33,15 +36,11 @@ export class RevocationMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: RevocationMonitoringProps) {
     super(scope, id);
-    const { namespace, authorizerFunction, ingestFunction } = props;
+    const { namespace, authorizerFunction, ingestFunction, deliveryDeadLetterQueue, ingestFailureQueue } = props;
+    const serviceMetric = (service: string, metricName: string, statistic: string, period = ONE_MINUTE) =>
+      new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { [SERVICE_DIMENSION]: service }, statistic, period });
     const authorizerMetric = (metricName: string, statistic: string, period = ONE_MINUTE) =>
-      new cloudwatch.Metric({
-        namespace,
-        metricName,
-        dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAMES.authorizer },
-        statistic,
-        period,
-      });
+      serviceMetric(SERVICE_NAMES.authorizer, metricName, statistic, period);
     // SEARCH returns one series per dimension combination (each reason, each kind), whatever the
     // combinations turn out to be; alarms cannot use SEARCH, so they use exact metrics.
     const search = (metricName: string, service: string, label: string, period = ONE_MINUTE) =>
@@ -68,23 +67,18 @@ export class RevocationMonitoring extends Construct {
       return created;
     };
 
-    const [deliveryDlq, failureQueue] = props.deadLetterQueues;
-    if (deliveryDlq !== undefined) {
-      alarm(
-        'DeliveryDeadLetterQueueAlarm',
-        deliveryDlq.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
-        1,
-        'SNS could not deliver revocation messages to the ingest function: those revocations are NOT applied. Fix the cause (function deleted, permission, KMS key policy), then redrive the queue to the topic.',
-      );
-    }
-    if (failureQueue !== undefined) {
-      alarm(
-        'IngestFailureQueueAlarm',
-        failureQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
-        1,
-        'The ingest function failed on revocation messages after every retry: those revocations are NOT applied. Read the function log for the error code; invalid messages must be corrected and republished.',
-      );
-    }
+    alarm(
+      'DeliveryDeadLetterQueueAlarm',
+      deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
+      1,
+      'SNS could not deliver revocation messages to the ingest function: those revocations are NOT applied. Fix the cause (function deleted, permission, KMS key policy), then redrive the queue to the topic.',
+    );
+    alarm(
+      'IngestFailureQueueAlarm',
+      ingestFailureQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
+      1,
+      'The ingest function failed on revocation messages after every retry: those revocations are NOT applied. Read the function log for the error code; invalid messages must be corrected and republished.',
+    );
     alarm(
       'IngestErrorsAlarm',
       ingestFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
@@ -151,16 +145,7 @@ export class RevocationMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Revocations applied by kind',
         left: [search(INGEST_METRICS.revocationsApplied, SERVICE_NAMES.ingest, dimensionLabel(METRIC_DIMENSIONS.kind))],
-        right: [
-          new cloudwatch.Metric({
-            namespace,
-            metricName: INGEST_METRICS.revocationsUnchanged,
-            dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAMES.ingest },
-            statistic: 'Sum',
-            period: ONE_MINUTE,
-            label: 'unchanged',
-          }),
-        ],
+        right: [serviceMetric(SERVICE_NAMES.ingest, INGEST_METRICS.revocationsUnchanged, 'Sum').with({ label: 'unchanged' })],
         width: 8,
         height,
       }),
@@ -204,13 +189,10 @@ export class RevocationMonitoring extends Construct {
           ingestFunction.metricInvocations({ period: ONE_MINUTE }),
           ingestFunction.metricErrors({ period: ONE_MINUTE }),
         ],
-        right: props.deadLetterQueues.map((queue, index) =>
-          queue.metricApproximateNumberOfMessagesVisible({
-            period: ONE_MINUTE,
-            statistic: 'Maximum',
-            label: index === 0 ? 'delivery DLQ' : 'ingest failure queue',
-          }),
-        ),
+        right: [
+          deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum', label: 'delivery DLQ' }),
+          ingestFailureQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum', label: 'ingest failure queue' }),
+        ],
         width: 8,
         height,
       }),
