@@ -35,7 +35,12 @@ process.on('exit', () => rmSync(beforeRoot, { recursive: true, force: true }));
 
 const issuer = await TestIssuer.start({ algorithms: [...ALGORITHMS], issuer: ISSUER });
 const nowSeconds = Math.floor(Date.now() / 1000);
-const revocations = Array.from({ length: 100_000 }, () => ({ kind: 'jti' as const, issuer: ISSUER, jti: randomUUID(), expiresAtEpochSeconds: nowSeconds + 3600 }));
+const revocations = Array.from({ length: 100_000 }, () => ({
+  kind: 'jti' as const,
+  issuer: ISSUER,
+  jti: randomUUID(),
+  expiresAtEpochSeconds: nowSeconds + 3600,
+}));
 
 type Handler = (event: unknown) => Promise<{ isAuthorized?: boolean }>;
 
@@ -61,7 +66,11 @@ async function handlerFrom(root: string): Promise<Handler> {
   };
   const sync = new RevocationSync({ reader, settings: config.revocation, rules: config.rules, log });
   const keys = config.issuers.map((entry: unknown) => new KeyResolver(entry, config.jwks, log));
-  const decisions = new DecisionMetrics(new Metrics({ namespace: 'compare', serviceName: 'compare' }), () => ({ revocationEntries: 0, revocationSyncLagMs: 0, failOpenAllows: 0 }));
+  const decisions = new DecisionMetrics(new Metrics({ namespace: 'compare', serviceName: 'compare' }), () => ({
+    revocationEntries: 0,
+    revocationSyncLagMs: 0,
+    failOpenAllows: 0,
+  }));
   return createAuthorizerHandler({
     verifier: new TokenVerifier(config, keys),
     revocations: sync,
@@ -79,10 +88,26 @@ const handlers: Record<'before' | 'after', Handler> = { before: await handlerFro
 function token(alg: (typeof ALGORITHMS)[number]) {
   const key = issuer.key(alg);
   const privateKey = KeyObject.from(key.privateKey);
-  const claims = { sub: randomUUID(), iss: ISSUER, client_id: '1example23456789abcdefghij', aud: issuer.audience, scope: 'openid profile orders/read orders/write', iat: nowSeconds, nbf: nowSeconds, exp: nowSeconds + 3600, jti: randomUUID(), username: `user-${randomUUID().slice(0, 8)}` };
+  const claims = {
+    sub: randomUUID(),
+    iss: ISSUER,
+    client_id: '1example23456789abcdefghij',
+    aud: issuer.audience,
+    scope: 'openid profile orders/read orders/write',
+    iat: nowSeconds,
+    nbf: nowSeconds,
+    exp: nowSeconds + 3600,
+    jti: randomUUID(),
+    username: `user-${randomUUID().slice(0, 8)}`,
+  };
   const signingInput = `${Buffer.from(JSON.stringify({ kid: key.kid, alg, typ: 'at+jwt' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
   const data = Buffer.from(signingInput);
-  const signature = alg === 'EdDSA' ? sign(null, data, privateKey) : alg === 'ES256' ? sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }) : sign('sha256', data, privateKey);
+  const signature =
+    alg === 'EdDSA'
+      ? sign(null, data, privateKey)
+      : alg === 'ES256'
+        ? sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
+        : sign('sha256', data, privateKey);
   return { alg, event: JSON.stringify(httpApiV2Event(`Bearer ${signingInput}.${signature.toString('base64url')}`)), data, signature };
 }
 

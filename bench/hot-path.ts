@@ -132,9 +132,17 @@ const importMs = performance.now() - importStart;
 
 // Every token is signed before anything is timed.
 const fresh = new Map<BenchAlgorithm, PreparedToken[]>();
-for (const alg of ALGORITHMS) fresh.set(alg, Array.from({ length: WARMUP + FRESH }, () => signToken(alg)));
+for (const alg of ALGORITHMS)
+  fresh.set(
+    alg,
+    Array.from({ length: WARMUP + FRESH }, () => signToken(alg)),
+  );
 const repeated = new Map<BenchAlgorithm, PreparedToken[]>();
-for (const alg of ALGORITHMS) repeated.set(alg, Array.from({ length: REPEATED_TOKENS }, () => signToken(alg)));
+for (const alg of ALGORITHMS)
+  repeated.set(
+    alg,
+    Array.from({ length: REPEATED_TOKENS }, () => signToken(alg)),
+  );
 const cacheFill = Array.from({ length: CACHE_FILL_TOKENS }, () => signToken('EdDSA'));
 
 // The cold start: loads the seeded revocations and the key set, then decides.
@@ -198,7 +206,11 @@ async function measureFresh(alg: BenchAlgorithm): Promise<Omit<FreshFigures, 'jo
       if (i >= WARMUP) samples[contender].push(micros);
     }
   }
-  return { handler: summarize(samples.handler), cryptoVerify: summarize(samples.cryptoVerify), awsJwtVerify: summarize(samples.awsJwtVerify) };
+  return {
+    handler: summarize(samples.handler),
+    cryptoVerify: summarize(samples.cryptoVerify),
+    awsJwtVerify: summarize(samples.awsJwtVerify),
+  };
 }
 
 /**
@@ -241,7 +253,9 @@ await issuer.stop();
 const result: HotPathResult = {
   importMs,
   firstDecisionMs,
-  tokenCharacters: Object.fromEntries(ALGORITHMS.map((alg) => [alg, (JSON.parse(fresh.get(alg)![0]!.tokenJson) as string).length])) as Record<BenchAlgorithm, number>,
+  tokenCharacters: Object.fromEntries(
+    ALGORITHMS.map((alg) => [alg, (JSON.parse(fresh.get(alg)![0]!.tokenJson) as string).length]),
+  ) as Record<BenchAlgorithm, number>,
   fresh: freshResults,
   repeated: repeatedResults,
   freshTokensPerAlgorithm: FRESH,

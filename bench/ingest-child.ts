@@ -41,5 +41,11 @@ const messages = Array.from({ length: batches }, batchMessage);
 const fresh = [];
 for (const message of messages) fresh.push(await deliver(message));
 const redelivered = await deliver(messages[0]!);
-reportResult({ concurrency: Number(process.env.INGEST_WRITE_CONCURRENCY), entries, messageBytes: Buffer.byteLength(messages[0]!), fresh, redelivered });
+reportResult({
+  concurrency: Number(process.env.INGEST_WRITE_CONCURRENCY),
+  entries,
+  messageBytes: Buffer.byteLength(messages[0]!),
+  fresh,
+  redelivered,
+});
 process.exit(0);

@@ -54,7 +54,11 @@ export async function measurePropagation(options: { revocations: number; syncInt
   stack.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   try {
     const state = await waitForStack(stack, dataDir, () => output);
-    const sns = new SNSClient({ region: state.region, endpoint: state.snsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const sns = new SNSClient({
+      region: state.region,
+      endpoint: state.snsEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const runs: PropagationRun[] = [];
     const requestMs: number[] = [];
     for (let i = 0; i < options.revocations; i++) {
@@ -91,9 +95,17 @@ export async function measurePropagation(options: { revocations: number; syncInt
     }
     sns.destroy();
     requestMs.sort((a, b) => a - b);
-    return { revocations: options.revocations, syncIntervalMs: options.syncIntervalMs, runs, gatewayRequestMs: requestMs[requestMs.length >> 1]! };
+    return {
+      revocations: options.revocations,
+      syncIntervalMs: options.syncIntervalMs,
+      runs,
+      gatewayRequestMs: requestMs[requestMs.length >> 1]!,
+    };
   } catch (error) {
-    throw new Error(`propagation through the local stack failed: ${error instanceof Error ? error.message : String(error)}\n${output.slice(-3000)}`, { cause: error });
+    throw new Error(
+      `propagation through the local stack failed: ${error instanceof Error ? error.message : String(error)}\n${output.slice(-3000)}`,
+      { cause: error },
+    );
   } finally {
     await stop(stack);
     await rm(dataDir, { recursive: true, force: true });

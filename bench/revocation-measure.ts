@@ -39,7 +39,8 @@ export function measureMemory(entries: number): MemoryFigures {
   const expiry = nowSeconds + 3600;
   const cacheBytes = retainedBytes(() => {
     const cache = new RevocationCache({ cutoffRetentionSeconds: RETENTION_SECONDS });
-    for (let i = 0; i < entries; i++) cache.apply({ kind: 'jti', issuer: ISSUER, jti: uuid(), expiresAtEpochSeconds: expiry + (i % 600) }, nowSeconds);
+    for (let i = 0; i < entries; i++)
+      cache.apply({ kind: 'jti', issuer: ISSUER, jti: uuid(), expiresAtEpochSeconds: expiry + (i % 600) }, nowSeconds);
     return cache;
   });
   const typed = new RevocationCache({ cutoffRetentionSeconds: RETENTION_SECONDS });
@@ -87,8 +88,20 @@ export async function measureLookups(entries: number, batches = 2000): Promise<L
     items.push({ kind: 'jti', issuer: ISSUER, jti, expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600 });
   }
   for (let i = 0; i < entries / 100; i++) {
-    items.push({ kind: 'subject', issuer: ISSUER, id: `user-${i}`, revokedAtEpochMs: nowMs - 60_000, expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600 });
-    items.push({ kind: 'client', issuer: ISSUER, id: `client-${i}`, revokedAtEpochMs: nowMs - 60_000, expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600 });
+    items.push({
+      kind: 'subject',
+      issuer: ISSUER,
+      id: `user-${i}`,
+      revokedAtEpochMs: nowMs - 60_000,
+      expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600,
+    });
+    items.push({
+      kind: 'client',
+      issuer: ISSUER,
+      id: `client-${i}`,
+      revokedAtEpochMs: nowMs - 60_000,
+      expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600,
+    });
   }
   const sync = new RevocationSync({
     reader: {

@@ -37,7 +37,8 @@ const INGEST_CONCURRENCY = QUICK ? [32] : [8, 32, 128];
 
 const startedAt = new Date();
 const loadAverageAtStart = loadavg();
-const progress = (message: string) => process.stderr.write(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+const progress = (message: string) =>
+  process.stderr.write(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
 /** What was measured: the commit, and whether lambda/ differed from it (the bundle is built from the tree). */
 function revision(): { commit: string; lambdaModified: boolean } {
@@ -84,8 +85,22 @@ function liveRevocations(count: number): Revocation[] {
   const nowMs = Date.now();
   const nowSeconds = Math.floor(nowMs / 1000);
   return Array.from({ length: count }, (_, i): Revocation => {
-    if (i % 100 === 98) return { kind: 'subject', issuer: ISSUER, id: randomUUID(), revokedAtEpochMs: nowMs - 60_000, expiresAtEpochSeconds: nowSeconds + 86_400 };
-    if (i % 100 === 99) return { kind: 'client', issuer: ISSUER, id: randomUUID(), revokedAtEpochMs: nowMs - 60_000, expiresAtEpochSeconds: nowSeconds + 86_400 };
+    if (i % 100 === 98)
+      return {
+        kind: 'subject',
+        issuer: ISSUER,
+        id: randomUUID(),
+        revokedAtEpochMs: nowMs - 60_000,
+        expiresAtEpochSeconds: nowSeconds + 86_400,
+      };
+    if (i % 100 === 99)
+      return {
+        kind: 'client',
+        issuer: ISSUER,
+        id: randomUUID(),
+        revokedAtEpochMs: nowMs - 60_000,
+        expiresAtEpochSeconds: nowSeconds + 86_400,
+      };
     return { kind: 'jti', issuer: ISSUER, jti: randomUUID(), expiresAtEpochSeconds: nowSeconds + 3600 + (i % 3600) };
   });
 }
@@ -135,7 +150,13 @@ interface IngestRun {
 for (const concurrency of INGEST_CONCURRENCY) {
   const { result } = await runChild<IngestRun>(
     tsArgs('bench/ingest-child.ts'),
-    childEnv({ ...dynamo.env, REVOCATION_TABLE_NAME: ingestTable, INGEST_WRITE_CONCURRENCY: String(concurrency), BENCH_ISSUER: ISSUER, BENCH_BATCHES: QUICK ? '1' : '2' }),
+    childEnv({
+      ...dynamo.env,
+      REVOCATION_TABLE_NAME: ingestTable,
+      INGEST_WRITE_CONCURRENCY: String(concurrency),
+      BENCH_ISSUER: ISSUER,
+      BENCH_BATCHES: QUICK ? '1' : '2',
+    }),
   );
   ingest.push(result);
 }
@@ -178,7 +199,10 @@ const decision = Object.fromEntries(
       },
     ];
   }),
-) as unknown as Record<(typeof ALGORITHMS)[number], { tokenCharacters: number; fresh: FreshFigures; repeated: Summary; ratios: Record<string, number> }>;
+) as unknown as Record<
+  (typeof ALGORITHMS)[number],
+  { tokenCharacters: number; fresh: FreshFigures; repeated: Summary; ratios: Record<string, number> }
+>;
 
 const coldStartFigures = Object.fromEntries(
   COLD_START_SIZES.map((size) => {
@@ -252,7 +276,13 @@ for (const alg of ALGORITHMS) {
 }
 for (const alg of ALGORITHMS) {
   const repeated = decision[alg].repeated.median;
-  targets.push({ id: `repeated-${alg}`, target: `${alg} repeated token median ≤ 5 µs`, measured: fmtUs(repeated), pass: repeated <= 5, headroom: 1 - repeated / 5 });
+  targets.push({
+    id: `repeated-${alg}`,
+    target: `${alg} repeated token median ≤ 5 µs`,
+    measured: fmtUs(repeated),
+    pass: repeated <= 5,
+    headroom: 1 - repeated / 5,
+  });
 }
 const lookupNs = Math.max(view.lookups.medianNsRevokedJti, view.lookups.medianNsUnrevokedJti);
 targets.push({
@@ -331,10 +361,18 @@ process.exit(missed.length > 0 ? 1 : 0);
 
 function report(): string {
   const out: string[] = [];
-  out.push(`Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB; Node ${machine.node} (V8 ${machine.v8}, OpenSSL ${machine.openssl}); ${machine.platform}`);
-  out.push(`Load average at start ${loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}, at end ${loadavg().map((value) => value.toFixed(2)).join(' ')} (the cores are shared).`);
+  out.push(
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB; Node ${machine.node} (V8 ${machine.v8}, OpenSSL ${machine.openssl}); ${machine.platform}`,
+  );
+  out.push(
+    `Load average at start ${loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}, at end ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')} (the cores are shared).`,
+  );
   out.push('');
-  out.push(`Fresh token, full decision: built handler, HTTP API v2 event, warm instance, ${HOT_PATH_REVOCATIONS.toLocaleString('en-US')} revocations loaded`);
+  out.push(
+    `Fresh token, full decision: built handler, HTTP API v2 event, warm instance, ${HOT_PATH_REVOCATIONS.toLocaleString('en-US')} revocations loaded`,
+  );
   out.push(`(median µs of ${hotPath.freshTokensPerAlgorithm} distinct tokens per algorithm, ×: ratio to crypto.verify of the same tokens)`);
   out.push(
     formatTable(
@@ -369,15 +407,29 @@ function report(): string {
     formatTable(
       ['', 'lookup (median)', 'heap per entry'],
       [
-        ['RevocationCache', `${round(view.lookups.medianNsUnrevokedJti)} ns (revoked: ${round(view.lookups.medianNsRevokedJti)} ns)`, `${round(view.memory.cacheBytesPerEntry)} B`],
-        ['Map<string, number>, key `${iss} ${jti}`', `${round(view.mapLookups.medianNsIssuerScoped)} ns`, `${round(view.memory.mapBytesPerEntry)} B`],
-        ['Map<string, number>, key jti only, hash cached', `${round(view.mapLookups.medianNsJtiOnlyHashCached)} ns`, `${round(view.memory.mapJtiOnlyBytesPerEntry)} B`],
+        [
+          'RevocationCache',
+          `${round(view.lookups.medianNsUnrevokedJti)} ns (revoked: ${round(view.lookups.medianNsRevokedJti)} ns)`,
+          `${round(view.memory.cacheBytesPerEntry)} B`,
+        ],
+        [
+          'Map<string, number>, key `${iss} ${jti}`',
+          `${round(view.mapLookups.medianNsIssuerScoped)} ns`,
+          `${round(view.memory.mapBytesPerEntry)} B`,
+        ],
+        [
+          'Map<string, number>, key jti only, hash cached',
+          `${round(view.mapLookups.medianNsJtiOnlyHashCached)} ns`,
+          `${round(view.memory.mapJtiOnlyBytesPerEntry)} B`,
+        ],
         ['full check (jti, subject, client)', `${round(view.lookups.medianNsFindRevocation)} ns`, ''],
       ],
     ),
   );
   out.push('');
-  out.push(`Cold start (fresh process, median of ${coldStartReps}): bundles ${kib(bundles.authorizer.bytes)} KiB authorizer (${kib(bundles.authorizer.gzipBytes)} KiB gzip), ${kib(bundles.ingest.bytes)} KiB ingest (${kib(bundles.ingest.gzipBytes)} KiB gzip)`);
+  out.push(
+    `Cold start (fresh process, median of ${coldStartReps}): bundles ${kib(bundles.authorizer.bytes)} KiB authorizer (${kib(bundles.authorizer.gzipBytes)} KiB gzip), ${kib(bundles.ingest.bytes)} KiB ingest (${kib(bundles.ingest.gzipBytes)} KiB gzip)`,
+  );
   out.push(
     formatTable(
       ['revocations', 'import', 'first decision', 'from process start', 'load (4-segment projected Scan)', 'naive sequential Scan'],
@@ -398,28 +450,52 @@ function report(): string {
   if ('error' in propagationFigures) {
     out.push(`Propagation: NOT MEASURED: ${propagationFigures.error.split('\n')[0]}`);
   } else {
-    out.push(`Propagation through the local stack (SNS Publish → 403 on a warm gateway), ${propagationFigures.revocations} revocations, REVOCATION_SYNC_INTERVAL_MS=${SYNC_INTERVAL_MS}`);
+    out.push(
+      `Propagation through the local stack (SNS Publish → 403 on a warm gateway), ${propagationFigures.revocations} revocations, REVOCATION_SYNC_INTERVAL_MS=${SYNC_INTERVAL_MS}`,
+    );
     out.push(
       formatTable(
         ['', 'median', 'p90', 'max'],
         [
-          ['publish → deny', `${round(propagationFigures.propagationMs.median)} ms`, `${round(propagationFigures.propagationMs.p90)} ms`, `${round(propagationFigures.propagationMs.max)} ms`],
-          ['publish answered (ingest wrote)', `${round(propagationFigures.publishMs.median)} ms`, `${round(propagationFigures.publishMs.p90)} ms`, `${round(propagationFigures.publishMs.max)} ms`],
+          [
+            'publish → deny',
+            `${round(propagationFigures.propagationMs.median)} ms`,
+            `${round(propagationFigures.propagationMs.p90)} ms`,
+            `${round(propagationFigures.propagationMs.max)} ms`,
+          ],
+          [
+            'publish answered (ingest wrote)',
+            `${round(propagationFigures.publishMs.median)} ms`,
+            `${round(propagationFigures.publishMs.p90)} ms`,
+            `${round(propagationFigures.publishMs.max)} ms`,
+          ],
         ],
       ),
     );
   }
   out.push('');
-  out.push(`Ingest: ${ingestFigures[0]?.entries.toLocaleString('en-US')}-entry batch (one SNS message, ${kib(ingestFigures[0]?.messageBytes ?? 0)} KiB) into dynalite`);
+  out.push(
+    `Ingest: ${ingestFigures[0]?.entries.toLocaleString('en-US')}-entry batch (one SNS message, ${kib(ingestFigures[0]?.messageBytes ?? 0)} KiB) into dynalite`,
+  );
   out.push(
     formatTable(
       ['INGEST_WRITE_CONCURRENCY', 'revocations/s', 'batch', 'redelivered (no-ops)/s'],
-      ingestFigures.map((run) => [String(run.concurrency), String(Math.round(run.revocationsPerSecond)), `${round(run.batchMs)} ms`, String(Math.round(run.redeliveredPerSecond))]),
+      ingestFigures.map((run) => [
+        String(run.concurrency),
+        String(Math.round(run.revocationsPerSecond)),
+        `${round(run.batchMs)} ms`,
+        String(Math.round(run.redeliveredPerSecond)),
+      ]),
     ),
   );
   out.push('');
   out.push('Targets');
-  out.push(formatTable(['', 'target', 'measured', 'headroom'], targets.map((target) => [target.pass ? 'PASS' : 'FAIL', target.target, target.measured, `${Math.round(target.headroom * 100)}%`])));
+  out.push(
+    formatTable(
+      ['', 'target', 'measured', 'headroom'],
+      targets.map((target) => [target.pass ? 'PASS' : 'FAIL', target.target, target.measured, `${Math.round(target.headroom * 100)}%`]),
+    ),
+  );
   return out.join('\n');
 }
 
@@ -438,4 +514,3 @@ function kib(bytes: number): string {
 function roundReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' ? round(value) : value;
 }
-

@@ -52,8 +52,14 @@ export class RevocationAuthorizerExampleStack extends Stack {
       integration: new HttpLambdaIntegration('EchoIntegration', echo),
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Call e.g. GET <ApiUrl>/hello with Authorization: Bearer <JWT>' });
-    new CfnOutput(this, 'TopicArn', { value: this.authorizer.topic.topicArn, description: 'Publish revocations here (REVOCATION_TOPIC_ARN for npm run revoke)' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.apiEndpoint,
+      description: 'Call e.g. GET <ApiUrl>/hello with Authorization: Bearer <JWT>',
+    });
+    new CfnOutput(this, 'TopicArn', {
+      value: this.authorizer.topic.topicArn,
+      description: 'Publish revocations here (REVOCATION_TOPIC_ARN for npm run revoke)',
+    });
     new CfnOutput(this, 'TableName', { value: this.authorizer.table.tableName, description: 'The revocation table' });
     new CfnOutput(this, 'AuthorizerFunctionArn', {
       value: this.authorizer.authorizerHandler.functionArn,

@@ -3,13 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  AUTHORIZER_METRICS,
-  INGEST_METRICS,
-  METRIC_DIMENSIONS,
-  SERVICE_DIMENSION,
-  SERVICE_NAMES,
-} from '../lambda/core/metric-names.js';
+import { AUTHORIZER_METRICS, INGEST_METRICS, METRIC_DIMENSIONS, SERVICE_DIMENSION, SERVICE_NAMES } from '../lambda/core/metric-names.js';
 
 /** What {@link RevocationMonitoring} watches. */
 export interface RevocationMonitoringProps {
@@ -123,7 +117,13 @@ export class RevocationMonitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Decisions by decision and reason',
-        left: [search(AUTHORIZER_METRICS.decisions, SERVICE_NAMES.authorizer, dimensionLabel(METRIC_DIMENSIONS.decision, METRIC_DIMENSIONS.reason))],
+        left: [
+          search(
+            AUTHORIZER_METRICS.decisions,
+            SERVICE_NAMES.authorizer,
+            dimensionLabel(METRIC_DIMENSIONS.decision, METRIC_DIMENSIONS.reason),
+          ),
+        ],
         stacked: true,
         width: 12,
         height,
@@ -134,9 +134,7 @@ export class RevocationMonitoring extends Construct {
           authorizerMetric(AUTHORIZER_METRICS.revocationSyncLagMs, 'Maximum').with({ label: 'maximum' }),
           authorizerMetric(AUTHORIZER_METRICS.revocationSyncLagMs, 'p99').with({ label: 'p99' }),
         ],
-        leftAnnotations: [
-          { value: props.maxStaleness.toMilliseconds(), label: 'maxStaleness', color: cloudwatch.Color.RED },
-        ],
+        leftAnnotations: [{ value: props.maxStaleness.toMilliseconds(), label: 'maxStaleness', color: cloudwatch.Color.RED }],
         width: 12,
         height,
       }),
@@ -185,13 +183,18 @@ export class RevocationMonitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Ingest function and dead-letter queues',
-        left: [
-          ingestFunction.metricInvocations({ period: ONE_MINUTE }),
-          ingestFunction.metricErrors({ period: ONE_MINUTE }),
-        ],
+        left: [ingestFunction.metricInvocations({ period: ONE_MINUTE }), ingestFunction.metricErrors({ period: ONE_MINUTE })],
         right: [
-          deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum', label: 'delivery DLQ' }),
-          ingestFailureQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum', label: 'ingest failure queue' }),
+          deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: ONE_MINUTE,
+            statistic: 'Maximum',
+            label: 'delivery DLQ',
+          }),
+          ingestFailureQueue.metricApproximateNumberOfMessagesVisible({
+            period: ONE_MINUTE,
+            statistic: 'Maximum',
+            label: 'ingest failure queue',
+          }),
         ],
         width: 8,
         height,

@@ -152,15 +152,14 @@ function checkHttpsUrl(prop: string, value: string, add: (prop: string, message:
     url = undefined;
   }
   if (url?.protocol !== 'https:') {
-    add(prop, `must be an absolute https URL, got ${JSON.stringify(value)}. Use the value your issuer publishes, e.g. https://issuer.example.com/`);
+    add(
+      prop,
+      `must be an absolute https URL, got ${JSON.stringify(value)}. Use the value your issuer publishes, e.g. https://issuer.example.com/`,
+    );
   }
 }
 
-function checkAlgorithms(
-  prop: string,
-  algorithms: readonly string[] | undefined,
-  add: (prop: string, message: string) => void,
-): void {
+function checkAlgorithms(prop: string, algorithms: readonly string[] | undefined, add: (prop: string, message: string) => void): void {
   if (algorithms === undefined) return;
   const unsupported = algorithms.filter((alg) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg));
   if (algorithms.length === 0 || unsupported.length > 0) {

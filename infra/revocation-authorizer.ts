@@ -343,9 +343,7 @@ export class RevocationAuthorizer extends Construct {
 
     this.consistency = settings.consistency;
     this.resultsCacheTtl = settings.resultsCacheTtl;
-    this.worstCaseRevocationDelay = Duration.millis(
-      settings.resultsCacheTtl.toMilliseconds() + settings.syncInterval.toMilliseconds(),
-    );
+    this.worstCaseRevocationDelay = Duration.millis(settings.resultsCacheTtl.toMilliseconds() + settings.syncInterval.toMilliseconds());
     this.publisherAccounts.add(Stack.of(this).account);
 
     this.table = new dynamodb.Table(this, 'Table', {
@@ -445,9 +443,7 @@ export class RevocationAuthorizer extends Construct {
       onFailure: new SqsDestination(this.ingestFailureQueue),
       environment: ingestEnvironment(settings, this.table.tableName),
     });
-    this.ingestFunction.addEventSource(
-      new SnsEventSource(this.topic, { deadLetterQueue: this.deliveryDeadLetterQueue }),
-    );
+    this.ingestFunction.addEventSource(new SnsEventSource(this.topic, { deadLetterQueue: this.deliveryDeadLetterQueue }));
     this.grantRevocationWrites(this.ingestFunction);
 
     const authorizerLogGroup = new logs.LogGroup(this, 'AuthorizerLogGroup', { retention: settings.logRetention });

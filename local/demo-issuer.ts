@@ -52,13 +52,20 @@ export class DemoIssuer {
       keyFile = JSON.parse(await readFile(options.keyPath, 'utf8')) as KeyFile;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new Error(`cannot read the demo issuer key ${options.keyPath}: ${(error as Error).message} (delete it to make a new one)`, { cause: error });
+        throw new Error(`cannot read the demo issuer key ${options.keyPath}: ${(error as Error).message} (delete it to make a new one)`, {
+          cause: error,
+        });
       }
       keyFile = await createKeyFile(options.keyPath);
     }
     const privateKey = (await importJWK(keyFile.privateJwk, ALG)) as CryptoKey;
     const { d: _private, ...publicJwk } = keyFile.privateJwk;
-    return new DemoIssuer(options.issuer, options.audience, keyFile.kid, privateKey, { ...publicJwk, kid: keyFile.kid, alg: ALG, use: 'sig' });
+    return new DemoIssuer(options.issuer, options.audience, keyFile.kid, privateKey, {
+      ...publicJwk,
+      kid: keyFile.kid,
+      alg: ALG,
+      use: 'sig',
+    });
   }
 
   /** The JWKS document the authorizer fetches. */

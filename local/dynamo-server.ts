@@ -47,10 +47,9 @@ export async function startDynamoServer(options: DynamoServerOptions): Promise<D
   } catch (error) {
     await stop().catch(() => {});
     const detail = describeError(error);
-    throw new Error(
-      `cannot open the DynamoDB data in ${options.path} (${detail}); is another local stack using this DATA_DIR?`,
-      { cause: error },
-    );
+    throw new Error(`cannot open the DynamoDB data in ${options.path} (${detail}); is another local stack using this DATA_DIR?`, {
+      cause: error,
+    });
   }
 }
 

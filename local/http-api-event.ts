@@ -46,7 +46,10 @@ export function readHttpApiRequest(request: IncomingMessage, body: Buffer): Http
   for (const [name, values] of Object.entries(request.headersDistinct)) {
     if (values === undefined) continue;
     if (name === 'cookie') {
-      cookies = values.flatMap((value) => value.split(';')).map((cookie) => cookie.trim()).filter((cookie) => cookie !== '');
+      cookies = values
+        .flatMap((value) => value.split(';'))
+        .map((cookie) => cookie.trim())
+        .filter((cookie) => cookie !== '');
       continue;
     }
     headers[name] = values.join(',');

@@ -41,7 +41,8 @@ export function createLocalRoutes(options: LocalRoutesOptions) {
         return sendJson(response, status.ready ? 200 : 503, status);
       }
       case LOCAL_PATHS.jwks:
-        if (options.demoIssuer === undefined) return sendMessage(response, 404, 'Not Found: the demo issuer is off because an external issuer is configured');
+        if (options.demoIssuer === undefined)
+          return sendMessage(response, 404, 'Not Found: the demo issuer is off because an external issuer is configured');
         return sendJson(response, 200, options.demoIssuer.jwks, { 'cache-control': 'max-age=300' });
       case LOCAL_PATHS.token:
         return mint(options.demoIssuer, request, url, body, response);
@@ -53,7 +54,13 @@ export function createLocalRoutes(options: LocalRoutesOptions) {
   };
 }
 
-async function mint(issuer: DemoIssuer | undefined, request: IncomingMessage, url: URL, body: Buffer, response: ServerResponse): Promise<void> {
+async function mint(
+  issuer: DemoIssuer | undefined,
+  request: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  response: ServerResponse,
+): Promise<void> {
   if (issuer === undefined) {
     return sendMessage(response, 404, 'Not Found: the demo issuer is off because an external issuer is configured; get tokens from it');
   }

@@ -1,7 +1,13 @@
 import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { PublishTarget } from './publish-target.js';
 import type { OutgoingMessage } from './revocation-messages.js';
-import { ENFORCED_WITHIN_HEADER, INGEST_FAILURES_HEADER, MAX_BATCH_ENTRIES, MAX_PAYLOAD_BYTES, type IngestFailure } from './sns-endpoint.js';
+import {
+  ENFORCED_WITHIN_HEADER,
+  INGEST_FAILURES_HEADER,
+  MAX_BATCH_ENTRIES,
+  MAX_PAYLOAD_BYTES,
+  type IngestFailure,
+} from './sns-endpoint.js';
 
 /** What became of one message. */
 export type PublishOutcome =

@@ -103,7 +103,10 @@ export function splitRevocationFile(content: string): FileItem[] {
       const where = `item ${index + 1}`;
       if (typeof element === 'string') return { where, text: element };
       if (isPlainObject(element)) return { where, text: JSON.stringify(element) };
-      return { where, problem: `must be a jti, a JWT or a message object, got ${element === null ? 'null' : Array.isArray(element) ? 'an array' : typeof element}` };
+      return {
+        where,
+        problem: `must be a jti, a JWT or a message object, got ${element === null ? 'null' : Array.isArray(element) ? 'an array' : typeof element}`,
+      };
     });
   }
   if (trimmed.startsWith('{') && trimmed.includes('\n')) {

@@ -72,7 +72,8 @@ export function parseRevokeArgs(argv: readonly string[], rules: MessageRules): R
   const fromFlags = jtis.length + tokens.length + subs.length + clients.length > 0;
   const sources = [fromFlags, values.raw !== undefined, values.file !== undefined].filter(Boolean).length;
   if (sources === 0) throw new UsageError('nothing to revoke: give --jti, --token, --sub, --client, --raw or --file');
-  if (sources > 1) throw new UsageError('--raw and --file each stand alone; do not combine them with each other or with --jti/--token/--sub/--client');
+  if (sources > 1)
+    throw new UsageError('--raw and --file each stand alone; do not combine them with each other or with --jti/--token/--sub/--client');
   if (values.exp !== undefined && jtis.length !== 1) throw new UsageError('--exp goes with exactly one --jti');
   if (values.at !== undefined && subs.length + clients.length === 0) throw new UsageError('--at goes with --sub or --client');
   if (values.iss !== undefined && jtis.length + subs.length + clients.length === 0 && values.file === undefined) {

@@ -12,7 +12,14 @@ import { ProgressBar } from './progress-bar.js';
 import { resolvePublishTarget, TargetError, type PublishTarget } from './publish-target.js';
 import { batchesOf, RevocationPublisher, type PublishOutcome } from './publisher.js';
 import { parseRevokeArgs, UsageError, USAGE, type RevokeRequest } from './revoke-args.js';
-import { messageOf, packEntries, readFileLine, splitRevocationFile, type OutgoingMessage, type RevocationEntry } from './revocation-messages.js';
+import {
+  messageOf,
+  packEntries,
+  readFileLine,
+  splitRevocationFile,
+  type OutgoingMessage,
+  type RevocationEntry,
+} from './revocation-messages.js';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -27,7 +34,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     // The same TTL rules as an ingest configured from this environment.
     const ingest = loadIngestConfig(process.env);
-    rules = { nowMs: Date.now(), clockToleranceSeconds: ingest.clockToleranceSeconds, maxTokenLifetimeSeconds: ingest.maxTokenLifetimeSeconds };
+    rules = {
+      nowMs: Date.now(),
+      clockToleranceSeconds: ingest.clockToleranceSeconds,
+      maxTokenLifetimeSeconds: ingest.maxTokenLifetimeSeconds,
+    };
     request = parseRevokeArgs(argv, rules);
     if (request.kind === 'help') {
       console.log(USAGE);
@@ -128,7 +139,10 @@ async function publishAll(target: PublishTarget, messages: OutgoingMessage[], ba
   } catch (error) {
     progress.finish();
     console.error(`revoke: publishing to ${describeTarget(target)} failed: ${describePublishError(error, target)}`);
-    if (outcomes.length > 0) console.error(`revoke: ${describeCount(outcomes.filter((outcome) => outcome.ok).map((outcome) => outcome.message))} had been published before that`);
+    if (outcomes.length > 0)
+      console.error(
+        `revoke: ${describeCount(outcomes.filter((outcome) => outcome.ok).map((outcome) => outcome.message))} had been published before that`,
+      );
     return EXIT_FAILED;
   } finally {
     publisher.destroy();
@@ -141,7 +155,10 @@ async function publishAll(target: PublishTarget, messages: OutgoingMessage[], ba
   const failed = outcomes.filter((outcome): outcome is Extract<PublishOutcome, { ok: false }> => !outcome.ok);
   const published = outcomes.filter((outcome) => outcome.ok).map((outcome) => outcome.message);
   for (const failure of failed) {
-    const where = target.kind === 'local' && failure.messageId ? ` (dead-lettered in ${target.deadLetterPath ?? 'the stack\'s DATA_DIR/dead-letter.jsonl'})` : '';
+    const where =
+      target.kind === 'local' && failure.messageId
+        ? ` (dead-lettered in ${target.deadLetterPath ?? "the stack's DATA_DIR/dead-letter.jsonl"})`
+        : '';
     console.error(`revoke: message ${failure.messageId ?? '(not accepted)'}: ${failure.error}${where}`);
   }
   if (published.length > 0) {
@@ -160,7 +177,9 @@ async function publishAll(target: PublishTarget, messages: OutgoingMessage[], ba
 function describeCount(messages: readonly OutgoingMessage[]): string {
   const revocations = messages.reduce((sum, message) => sum + message.revocations, 0);
   const plural = (count: number, word: string) => `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
-  return revocations === 0 ? plural(messages.length, 'message') : `${plural(revocations, 'revocation')} in ${plural(messages.length, 'message')}`;
+  return revocations === 0
+    ? plural(messages.length, 'message')
+    : `${plural(revocations, 'revocation')} in ${plural(messages.length, 'message')}`;
 }
 
 function describeTarget(target: PublishTarget): string {

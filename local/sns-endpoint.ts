@@ -87,7 +87,11 @@ export function createSnsEndpoint(options: SnsEndpointOptions) {
       if (action === 'Publish') await publish(params, requestId, response);
       else if (action === 'PublishBatch') await publishBatch(params, requestId, response);
       else if (action === null) throw new SnsError('MissingAction', 'The request must contain the parameter Action.');
-      else throw new SnsError('InvalidAction', `The action ${action} is not valid for this web service (the local stack serves Publish and PublishBatch).`);
+      else
+        throw new SnsError(
+          'InvalidAction',
+          `The action ${action} is not valid for this web service (the local stack serves Publish and PublishBatch).`,
+        );
     } catch (error) {
       const snsError = error instanceof SnsError ? error : new SnsError('InternalError', 'Internal Error', 500, 'Receiver');
       sendXml(
@@ -124,20 +128,30 @@ export function createSnsEndpoint(options: SnsEndpointOptions) {
     for (let index = 1; params.has(`${prefix}${index}.Id`) || params.has(`${prefix}${index}.Message`); index++) {
       ids.push(params.get(`${prefix}${index}.Id`) ?? '');
     }
-    if (ids.length === 0) throw new SnsError('EmptyBatchRequest', 'The batch request doesn\'t contain any entries.');
+    if (ids.length === 0) throw new SnsError('EmptyBatchRequest', "The batch request doesn't contain any entries.");
     if (ids.length > MAX_BATCH_ENTRIES) {
-      throw new SnsError('TooManyEntriesInBatchRequest', `The batch request contains more entries than permissible (${MAX_BATCH_ENTRIES}).`);
+      throw new SnsError(
+        'TooManyEntriesInBatchRequest',
+        `The batch request contains more entries than permissible (${MAX_BATCH_ENTRIES}).`,
+      );
     }
     for (const id of ids) {
       if (!BATCH_ENTRY_ID.test(id)) {
-        throw new SnsError('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.');
+        throw new SnsError(
+          'InvalidBatchEntryId',
+          'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+        );
       }
     }
-    if (new Set(ids).size !== ids.length) throw new SnsError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+    if (new Set(ids).size !== ids.length)
+      throw new SnsError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
     let totalBytes = 0;
     for (let index = 1; index <= ids.length; index++) totalBytes += Buffer.byteLength(params.get(`${prefix}${index}.Message`) ?? '');
     if (totalBytes > MAX_PAYLOAD_BYTES) {
-      throw new SnsError('BatchRequestTooLong', `The length of all the messages put together is more than the limit (${MAX_PAYLOAD_BYTES} bytes).`);
+      throw new SnsError(
+        'BatchRequestTooLong',
+        `The length of all the messages put together is more than the limit (${MAX_PAYLOAD_BYTES} bytes).`,
+      );
     }
 
     const successful: string[] = [];
@@ -173,8 +187,10 @@ export function createSnsEndpoint(options: SnsEndpointOptions) {
   }
 
   function readTopicArn(arn: string | null, phoneNumber: string | null): string {
-    if (phoneNumber !== null) throw new SnsError('InvalidParameter', 'Invalid parameter: PhoneNumber (the local stack has no SMS; publish to its topic)');
-    if (arn === null || arn === '') throw new SnsError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+    if (phoneNumber !== null)
+      throw new SnsError('InvalidParameter', 'Invalid parameter: PhoneNumber (the local stack has no SMS; publish to its topic)');
+    if (arn === null || arn === '')
+      throw new SnsError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
     const parts = arn.split(':');
     if (parts.length !== 6 || parts[0] !== 'arn' || parts[2] !== 'sns' || parts[3] === '' || parts[5] === '') {
       throw new SnsError('InvalidParameter', `Invalid parameter: TopicArn Reason: ${arn} is not a valid ARN`);
@@ -197,7 +213,8 @@ function readPublishInput(params: URLSearchParams, prefix: string): PublishInput
   }
   const attributes = readAttributes(params, `${prefix}MessageAttributes.entry.`);
   let bytes = Buffer.byteLength(message);
-  for (const [name, { Type, Value }] of Object.entries(attributes)) bytes += Buffer.byteLength(name) + Buffer.byteLength(Type) + Buffer.byteLength(Value);
+  for (const [name, { Type, Value }] of Object.entries(attributes))
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(Type) + Buffer.byteLength(Value);
   if (bytes > MAX_PAYLOAD_BYTES) throw new SnsError('InvalidParameter', 'Invalid parameter: Message too long');
   if (params.get(`${prefix}MessageStructure`) === 'json') message = lambdaMessage(message);
   return { message, subject, attributes };
@@ -227,11 +244,17 @@ function readAttributes(params: URLSearchParams, prefix: string): Record<string,
     const binary = params.get(`${prefix}${index}.Value.BinaryValue`);
     if (!ATTRIBUTE_NAME.test(name)) throw new SnsError('InvalidParameterValue', `The message attribute name '${name}' is invalid.`);
     if (type === null || !/^(String|Number|Binary)(\..+)?$/.test(type)) {
-      throw new SnsError('InvalidParameterValue', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+      throw new SnsError(
+        'InvalidParameterValue',
+        `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+      );
     }
     const value = type.startsWith('Binary') ? binary : string;
     if (value === null || value === '') {
-      throw new SnsError('InvalidParameterValue', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`);
+      throw new SnsError(
+        'InvalidParameterValue',
+        `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`,
+      );
     }
     attributes[name] = { Type: type, Value: value };
   }

@@ -21,7 +21,9 @@ export const TEST_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:revocations';
  * present (Lambda does not ask the function to verify them). The local stack uses this too.
  */
 export function snsEvent(...publications: (SnsPublication | string)[]): SNSEvent {
-  return { Records: publications.map((publication) => snsRecord(typeof publication === 'string' ? { message: publication } : publication)) };
+  return {
+    Records: publications.map((publication) => snsRecord(typeof publication === 'string' ? { message: publication } : publication)),
+  };
 }
 
 export function snsRecord(publication: SnsPublication): SNSEventRecord {

@@ -164,8 +164,18 @@ async function startRest(
     delete process.env.AWS_PROFILE;
     Object.assign(process.env, lambdaEnv);
 
-    authorizer = await loadFunction({ name: SERVICE_NAMES.authorizer, bundlePath: bundles.authorizer, timeoutMs: FUNCTION_TIMEOUT_SECONDS.authorizer * 1000, region: config.region });
-    ingest = await loadFunction({ name: SERVICE_NAMES.ingest, bundlePath: bundles.ingest, timeoutMs: FUNCTION_TIMEOUT_SECONDS.ingest * 1000, region: config.region });
+    authorizer = await loadFunction({
+      name: SERVICE_NAMES.authorizer,
+      bundlePath: bundles.authorizer,
+      timeoutMs: FUNCTION_TIMEOUT_SECONDS.authorizer * 1000,
+      region: config.region,
+    });
+    ingest = await loadFunction({
+      name: SERVICE_NAMES.ingest,
+      bundlePath: bundles.ingest,
+      timeoutMs: FUNCTION_TIMEOUT_SECONDS.ingest * 1000,
+      region: config.region,
+    });
     subscription = new SnsSubscription({ subscriber: ingest, deadLetterPath, log: output.log });
   } catch (error) {
     failStart(error);

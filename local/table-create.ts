@@ -20,8 +20,10 @@ const localDefaults =
   localEndpoint === undefined
     ? {}
     : {
-        ...(read.optional('AWS_REGION') ?? read.optional('AWS_DEFAULT_REGION') ? {} : { region: 'us-east-1' }),
-        ...(read.optional('AWS_ACCESS_KEY_ID') ?? read.optional('AWS_PROFILE') ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+        ...((read.optional('AWS_REGION') ?? read.optional('AWS_DEFAULT_REGION')) ? {} : { region: 'us-east-1' }),
+        ...((read.optional('AWS_ACCESS_KEY_ID') ?? read.optional('AWS_PROFILE'))
+          ? {}
+          : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
       };
 
 try {

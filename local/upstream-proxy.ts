@@ -6,7 +6,16 @@ import type { Backend } from './gateway.js';
 export const AUTHORIZER_HEADER_PREFIX = 'x-authorizer-';
 
 // RFC 9110 §7.6.1: connection-specific headers are not forwarded by a proxy.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** API Gateway's integration timeout for HTTP APIs. */
 const INTEGRATION_TIMEOUT_MS = 30_000;

@@ -95,7 +95,8 @@ describe('authorizer handler', () => {
     it('answers a hand-built event with no routeArn and a capitalised header with a simple response alone', async () => {
       const { handler, revocations } = setup();
       const token = await issuer.token({ sub: 'erin', jti: 'minimal-1' });
-      const minimal = (value: string) => ({ version: '2.0', type: 'REQUEST', headers: { Authorization: value } }) as unknown as Parameters<AuthorizerHandler>[0];
+      const minimal = (value: string) =>
+        ({ version: '2.0', type: 'REQUEST', headers: { Authorization: value } }) as unknown as Parameters<AuthorizerHandler>[0];
 
       const allowed = await handler(minimal(`Bearer ${token}`));
       revocations.jtis.add('minimal-1');
@@ -190,9 +191,7 @@ describe('authorizer handler', () => {
     it('throws (500) when the revocation state is unavailable', async () => {
       const { handler, revocations } = setup();
       revocations.unavailable = true;
-      await expect(handler(httpApiV2Event(`Bearer ${await issuer.token()}`))).rejects.toBeInstanceOf(
-        RevocationStateUnavailableError,
-      );
+      await expect(handler(httpApiV2Event(`Bearer ${await issuer.token()}`))).rejects.toBeInstanceOf(RevocationStateUnavailableError);
     });
 
     it('does not hold requests on a failed cold-start preparation; it logs it and each step retries its own part', async () => {
@@ -209,7 +208,10 @@ describe('authorizer handler', () => {
       const { handler, revocations } = setup();
       revocations.unavailable = true;
 
-      await expect(handler(httpApiV2Event(undefined))).resolves.toMatchObject({ isAuthorized: false, context: { reason: 'missing_token' } });
+      await expect(handler(httpApiV2Event(undefined))).resolves.toMatchObject({
+        isAuthorized: false,
+        context: { reason: 'missing_token' },
+      });
       await expect(handler(restTokenEvent('Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.'))).rejects.toThrow(/^Unauthorized$/);
       await expect(handler(httpApiV2Event(`Bearer ${await issuer.token()}`))).rejects.toBeInstanceOf(RevocationStateUnavailableError);
     });

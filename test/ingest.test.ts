@@ -14,7 +14,6 @@ import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { LogRecorder } from './support/log-recorder.js';
 import { snsEvent, type SnsPublication } from '../local/sns-event.js';
 
-
 const ISSUER = 'https://issuer.example.com/';
 const config = loadIngestConfig({});
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
@@ -81,8 +80,7 @@ async function stored(table: string, client?: DynamoDBClient): Promise<Revocatio
   });
 }
 
-const sortRevocations = (revocations: Revocation[]) =>
-  [...revocations].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+const sortRevocations = (revocations: Revocation[]) => [...revocations].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 
 async function refusal(handler: IngestHandler, event: SNSEvent): Promise<InvalidMessageError> {
   try {
@@ -95,7 +93,11 @@ async function refusal(handler: IngestHandler, event: SNSEvent): Promise<Invalid
 }
 
 function publish(message: unknown, attributes?: SnsPublication['attributes'], publishedAtMs = Date.now()): SNSEvent {
-  return snsEvent({ message: typeof message === 'string' ? message : JSON.stringify(message), attributes, timestamp: new Date(publishedAtMs) });
+  return snsEvent({
+    message: typeof message === 'string' ? message : JSON.stringify(message),
+    attributes,
+    timestamp: new Date(publishedAtMs),
+  });
 }
 
 describe('ingest handler', () => {
@@ -141,7 +143,12 @@ describe('ingest handler', () => {
           event: {
             payloadData: {
               eventId: '1f9c5f1e-3f8a-4c55-9a0e-5b7a1b2c3d4e',
-              revokedToken: b64({ entityId: '5c1d0f6e-user', entityType: 'USER_ID', revocationTime: String(revocationTime), organization: 'carbon.super' }),
+              revokedToken: b64({
+                entityId: '5c1d0f6e-user',
+                entityType: 'USER_ID',
+                revocationTime: String(revocationTime),
+                organization: 'carbon.super',
+              }),
               ttl: '3600',
               expiryTime: 0,
               type: 'SUBJECT_ENTITY_REVOCATION_EVENT',
@@ -197,7 +204,12 @@ describe('ingest handler', () => {
       const revocationTime = f.nowMs - 1000;
       const subjectEvent = (time: unknown) =>
         publish({
-          event: { payloadData: { revokedToken: b64({ entityId: 'u-1', entityType: 'USER_ID', revocationTime: time }), type: 'SUBJECT_ENTITY_REVOCATION_EVENT' } },
+          event: {
+            payloadData: {
+              revokedToken: b64({ entityId: 'u-1', entityType: 'USER_ID', revocationTime: time }),
+              type: 'SUBJECT_ENTITY_REVOCATION_EVENT',
+            },
+          },
         });
       await f.handler(subjectEvent(String(revocationTime)));
       const before = await items(f.table);
@@ -227,7 +239,12 @@ describe('ingest handler', () => {
     it('treats a duplicate message as a no-op, not an error', async () => {
       // Prepare
       const f = await fixture();
-      const event = publish({ revocations: [{ type: 'jti', jti: 'dup-1', exp: Math.floor(f.nowMs / 1000) + 600 }, { type: 'subject', sub: 'alice', revokedAt: f.nowMs - 1 }] });
+      const event = publish({
+        revocations: [
+          { type: 'jti', jti: 'dup-1', exp: Math.floor(f.nowMs / 1000) + 600 },
+          { type: 'subject', sub: 'alice', revokedAt: f.nowMs - 1 },
+        ],
+      });
       await f.handler(event);
       const before = await items(f.table);
       f.nowMs += 5000;
@@ -533,4 +550,3 @@ describe('ingest handler', () => {
     });
   });
 });
-

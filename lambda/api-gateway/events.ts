@@ -1,14 +1,7 @@
-import type {
-  APIGatewayRequestAuthorizerEvent,
-  APIGatewayRequestAuthorizerEventV2,
-  APIGatewayTokenAuthorizerEvent,
-} from 'aws-lambda';
+import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 
 /** Every authorizer event API Gateway sends; the shape tells which API and payload it is. */
-export type AuthorizerEvent =
-  | APIGatewayRequestAuthorizerEventV2
-  | APIGatewayRequestAuthorizerEvent
-  | APIGatewayTokenAuthorizerEvent;
+export type AuthorizerEvent = APIGatewayRequestAuthorizerEventV2 | APIGatewayRequestAuthorizerEvent | APIGatewayTokenAuthorizerEvent;
 
 /**
  * Which response the caller expects:

@@ -148,8 +148,7 @@ function readTokenRules(read: EnvReader): TokenRules {
   return {
     clockToleranceSeconds: read.integer('JWT_CLOCK_TOLERANCE_SECONDS', 60, 'seconds', 0, 3600),
     maxTokenLifetimeSeconds: read.integer('JWT_MAX_TOKEN_LIFETIME_SECONDS', 86_400, 'seconds', 1),
-    maxTokenAgeSeconds:
-      maxTokenAge === undefined ? undefined : read.integer('JWT_MAX_TOKEN_AGE_SECONDS', 0, 'seconds', 1),
+    maxTokenAgeSeconds: maxTokenAge === undefined ? undefined : read.integer('JWT_MAX_TOKEN_AGE_SECONDS', 0, 'seconds', 1),
     requiredClaims: read.list('JWT_REQUIRED_CLAIMS', DEFAULT_REQUIRED_CLAIMS),
     acceptedTypes: read.list('JWT_TYP', ['at+jwt', 'jwt']).map(normalizeType),
     typeRequired: read.boolean('JWT_TYP_REQUIRED', false),
@@ -236,7 +235,8 @@ function readIssuersJson(
           : (read.problems.push(`${where}.algorithms must be an array of algorithm names`), defaultAlgorithms);
     const clientClaim = record.clientClaim ?? defaultClientClaim;
     if (typeof clientClaim !== 'string' || clientClaim === '') read.problems.push(`${where}.clientClaim must be a claim name`);
-    if (issuer === ANY_ISSUER) read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
+    if (issuer === ANY_ISSUER)
+      read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
     if (typeof issuer === 'string' && typeof jwksUri === 'string' && isNonEmptyStringArray(audiences) && typeof clientClaim === 'string') {
       if (issuers.some((known) => known.issuer === issuer)) read.problems.push(`${where}.issuer "${issuer}" is listed twice`);
       issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim });

@@ -186,8 +186,7 @@ export function cutoffRevocation(
     revokedAtEpochMs,
     // Rounded up: a token with a fractional iat just under a T with a millisecond fraction lives
     // until iat + lifetime + tolerance, which floor(T / 1000) would cut short by up to a second.
-    expiresAtEpochSeconds:
-      Math.ceil(revokedAtEpochMs / 1000) + rules.maxTokenLifetimeSeconds + rules.clockToleranceSeconds,
+    expiresAtEpochSeconds: Math.ceil(revokedAtEpochMs / 1000) + rules.maxTokenLifetimeSeconds + rules.clockToleranceSeconds,
   };
 }
 
@@ -207,7 +206,8 @@ export function revocationFromToken(value: unknown, path: string, fallbackIssuer
     if (!(error instanceof TokenRejectedError)) throw error;
     throw invalid(error.reason === 'token_too_large' ? 'too_large' : 'invalid_token', path, error.message);
   }
-  if (value.split('.')[2] === '') throw invalid('invalid_token', path, 'an unsigned token (empty signature) cannot be accepted by any authorizer');
+  if (value.split('.')[2] === '')
+    throw invalid('invalid_token', path, 'an unsigned token (empty signature) cannot be accepted by any authorizer');
   if (payload.exp === undefined) throw invalid('missing_field', at(path, 'exp'), 'the token has no exp claim');
   if (typeof payload.exp !== 'number') throw invalid('invalid_time', at(path, 'exp'), 'the exp claim must be a number');
   const exp = readExpSeconds(payload.exp, at(path, 'exp'), rules, false);

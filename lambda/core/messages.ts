@@ -59,8 +59,7 @@ export interface MessageAttributes {
  * attribute) throws InvalidMessageError with a path and a reason, and nothing is returned.
  */
 export function parseRevocationMessage(body: string, attributes: MessageAttributes, rules: MessageRules): Revocation[] {
-  const issuer =
-    attributes.issuer === undefined ? ANY_ISSUER : readIssuer(attributes.issuer, 'MessageAttributes.issuer');
+  const issuer = attributes.issuer === undefined ? ANY_ISSUER : readIssuer(attributes.issuer, 'MessageAttributes.issuer');
   const format = readFormat(attributes.format);
   const message = parseBody(body);
   const family = recognise(message);
@@ -121,7 +120,11 @@ function parseOwnMessage(message: Record<string, unknown>, issuer: string, rules
 
   for (const key of Object.keys(message)) {
     if (key !== 'version' && key !== 'revocations') {
-      throw invalid('invalid_field', unknownFieldPath('', key), `unknown field ${printable(key)} in a batch (allowed: version, revocations)`);
+      throw invalid(
+        'invalid_field',
+        unknownFieldPath('', key),
+        `unknown field ${printable(key)} in a batch (allowed: version, revocations)`,
+      );
     }
   }
   const entries = message.revocations;
@@ -144,7 +147,11 @@ function parseEntry(entry: unknown, path: string, defaultIssuer: string, rules: 
   const allowed = ENTRY_FIELDS[messageType];
   // A batch entry may repeat the batch's version (a single message pasted in as it is).
   if (!topLevel && entry.version !== undefined && entry.version !== MESSAGE_VERSION) {
-    throw invalid('unsupported_version', at(path, 'version'), `${printable(entry.version)} is not supported; this ingest reads version ${MESSAGE_VERSION}`);
+    throw invalid(
+      'unsupported_version',
+      at(path, 'version'),
+      `${printable(entry.version)} is not supported; this ingest reads version ${MESSAGE_VERSION}`,
+    );
   }
   for (const key of Object.keys(entry)) {
     if (key === 'type' || key === 'version' || allowed.includes(key)) continue;
@@ -157,12 +164,7 @@ function parseEntry(entry: unknown, path: string, defaultIssuer: string, rules: 
   const issuer = entry.iss === undefined ? defaultIssuer : readIssuer(entry.iss, at(path, 'iss'));
   switch (messageType) {
     case 'jti':
-      return jtiRevocation(
-        issuer,
-        readId(entry.jti, at(path, 'jti')),
-        readExpSeconds(entry.exp, at(path, 'exp'), rules),
-        rules,
-      );
+      return jtiRevocation(issuer, readId(entry.jti, at(path, 'jti')), readExpSeconds(entry.exp, at(path, 'exp'), rules), rules);
     case 'token':
       return revocationFromToken(entry.token, at(path, 'token'), defaultIssuer, rules);
     case 'subject':

@@ -54,11 +54,26 @@ export class RevocationCache {
     const any = revocation.issuer === ANY_ISSUER;
     switch (revocation.kind) {
       case 'jti':
-        return (any ? this.jtisAnyIssuer : this.jtis).raise(revocation.issuer, revocation.jti, revocation.expiresAtEpochSeconds, nowEpochSeconds);
+        return (any ? this.jtisAnyIssuer : this.jtis).raise(
+          revocation.issuer,
+          revocation.jti,
+          revocation.expiresAtEpochSeconds,
+          nowEpochSeconds,
+        );
       case 'subject':
-        return (any ? this.subjectsAnyIssuer : this.subjects).raise(revocation.issuer, revocation.id, revocation.revokedAtEpochMs, nowEpochSeconds);
+        return (any ? this.subjectsAnyIssuer : this.subjects).raise(
+          revocation.issuer,
+          revocation.id,
+          revocation.revokedAtEpochMs,
+          nowEpochSeconds,
+        );
       case 'client':
-        return (any ? this.clientsAnyIssuer : this.clients).raise(revocation.issuer, revocation.id, revocation.revokedAtEpochMs, nowEpochSeconds);
+        return (any ? this.clientsAnyIssuer : this.clients).raise(
+          revocation.issuer,
+          revocation.id,
+          revocation.revokedAtEpochMs,
+          nowEpochSeconds,
+        );
     }
   }
 
@@ -92,12 +107,18 @@ export class RevocationCache {
 
   /** The subject's cut-off T in epoch ms (the later of its issuer's and any issuer's), or -Infinity. For diagnostics. */
   subjectCutoffMs(issuer: string, subject: string, nowEpochSeconds: number): number {
-    return Math.max(this.subjects.liveValue(issuer, subject, nowEpochSeconds), this.subjectsAnyIssuer.liveValue(ANY_ISSUER, subject, nowEpochSeconds));
+    return Math.max(
+      this.subjects.liveValue(issuer, subject, nowEpochSeconds),
+      this.subjectsAnyIssuer.liveValue(ANY_ISSUER, subject, nowEpochSeconds),
+    );
   }
 
   /** The client's cut-off T in epoch ms (the later of its issuer's and any issuer's), or -Infinity. For diagnostics. */
   clientCutoffMs(issuer: string, clientId: string, nowEpochSeconds: number): number {
-    return Math.max(this.clients.liveValue(issuer, clientId, nowEpochSeconds), this.clientsAnyIssuer.liveValue(ANY_ISSUER, clientId, nowEpochSeconds));
+    return Math.max(
+      this.clients.liveValue(issuer, clientId, nowEpochSeconds),
+      this.clientsAnyIssuer.liveValue(ANY_ISSUER, clientId, nowEpochSeconds),
+    );
   }
 
   /**
@@ -275,7 +296,7 @@ export class HashedTable {
     while (words[start * stride] !== 0 || words[start * stride + 1] !== 0) start++;
     let removed = 0;
     let nextExpiry = Infinity;
-    for (let step = 0, slot = (start + 1) & mask; step < mask; ) {
+    for (let step = 0, slot = (start + 1) & mask; step < mask;) {
       const base = slot * stride;
       if (words[base] === 0 && words[base + 1] === 0) {
         step++;

@@ -9,8 +9,5 @@ import type { VerifiedToken } from './verified-token.js';
  * Throws RevocationStateUnavailableError when it cannot answer and the fail mode is closed.
  */
 export interface RevocationChecker {
-  findRevocation(
-    token: VerifiedToken,
-    nowMs: number,
-  ): RevocationReason | undefined | Promise<RevocationReason | undefined>;
+  findRevocation(token: VerifiedToken, nowMs: number): RevocationReason | undefined | Promise<RevocationReason | undefined>;
 }

@@ -113,10 +113,7 @@ export class RevocationStore {
    * @throws RevocationWriteError when a write fails for good; the writes that succeeded stay, and
    *   retrying the whole batch is safe.
    */
-  async applyRevocations(
-    revocations: readonly Revocation[],
-    options: { nowMs?: number; concurrency?: number } = {},
-  ): Promise<ApplyResult> {
+  async applyRevocations(revocations: readonly Revocation[], options: { nowMs?: number; concurrency?: number } = {}): Promise<ApplyResult> {
     revocations.forEach(validateRevocation);
     const fixedStampMs = options.nowMs === undefined ? undefined : Math.floor(options.nowMs);
     const result: ApplyResult = {
@@ -171,17 +168,18 @@ export class RevocationStore {
     const scanSegment = async (segment: number): Promise<void> => {
       let startKey: Record<string, AttributeValue> | undefined;
       do {
-        const page = await this.read(() =>
-          this.client.send(
-            new ScanCommand({
-              TableName: this.tableName,
-              Segment: segment,
-              TotalSegments: segments,
-              ...liveItemsRequest(nowEpochSeconds),
-              Limit: this.pageSize,
-              ExclusiveStartKey: startKey,
-            }),
-          ),
+        const page = await this.read(
+          () =>
+            this.client.send(
+              new ScanCommand({
+                TableName: this.tableName,
+                Segment: segment,
+                TotalSegments: segments,
+                ...liveItemsRequest(nowEpochSeconds),
+                Limit: this.pageSize,
+                ExclusiveStartKey: startKey,
+              }),
+            ),
           true,
         );
         summary.expired += (page.ScannedCount ?? 0) - (page.Count ?? 0);
@@ -437,7 +435,9 @@ const RETRYABLE_ERRORS = new Set([
  * until the Lambda timeout; with these, the sync fails fast and the staleness rules decide.
  * Endpoint, region and credentials come from the environment (AWS_ENDPOINT_URL_DYNAMODB, ...).
  */
-export function createRevocationClient(options: { connectionTimeoutMs?: number; requestTimeoutMs?: number; maxAttempts?: number } = {}): DynamoDBClient {
+export function createRevocationClient(
+  options: { connectionTimeoutMs?: number; requestTimeoutMs?: number; maxAttempts?: number } = {},
+): DynamoDBClient {
   const client = new DynamoDBClient({
     maxAttempts: options.maxAttempts ?? 2,
     requestHandler: {

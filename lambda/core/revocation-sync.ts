@@ -163,7 +163,11 @@ export class RevocationSync implements RevocationChecker {
     if (!this.loaded) {
       // Closed: every request tries (each would fail anyway). Open: at most once per interval,
       // since requests keep being answered meanwhile.
-      if (this.settings.failMode === 'closed' || this.loading !== undefined || nowMs - this.lastAttemptStartMs >= this.settings.syncIntervalMs) {
+      if (
+        this.settings.failMode === 'closed' ||
+        this.loading !== undefined ||
+        nowMs - this.lastAttemptStartMs >= this.settings.syncIntervalMs
+      ) {
         await this.load();
       }
     } else if (this.syncing !== undefined || nowMs - this.lastAttemptStartMs >= this.settings.syncIntervalMs) {

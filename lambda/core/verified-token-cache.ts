@@ -101,7 +101,11 @@ export class VerifiedTokenCache {
   /** From the last characters, which a key shares with its token; a signature's are as good as random. */
   private presenceBit(tokenOrKey: string): number {
     const end = tokenOrKey.length;
-    const tail = tokenOrKey.charCodeAt(end - 2) | (tokenOrKey.charCodeAt(end - 3) << 8) | (tokenOrKey.charCodeAt(end - 4) << 16) | (tokenOrKey.charCodeAt(end - 5) << 24);
+    const tail =
+      tokenOrKey.charCodeAt(end - 2) |
+      (tokenOrKey.charCodeAt(end - 3) << 8) |
+      (tokenOrKey.charCodeAt(end - 4) << 16) |
+      (tokenOrKey.charCodeAt(end - 5) << 24);
     return Math.imul(tail, 0x9e3779b1) >>> this.presenceShift;
   }
 }

@@ -63,7 +63,13 @@ describe('loadAuthorizerConfig', () => {
     const config = loadAuthorizerConfig({
       JWT_ISSUERS: JSON.stringify([
         { issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/keys', audience: 'api' },
-        { issuer: 'https://b.example.com', jwksUri: 'https://b.example.com/keys', audience: ['x', 'y'], algorithms: ['ES256'], clientClaim: 'azp' },
+        {
+          issuer: 'https://b.example.com',
+          jwksUri: 'https://b.example.com/keys',
+          audience: ['x', 'y'],
+          algorithms: ['ES256'],
+          clientClaim: 'azp',
+        },
       ]),
     });
     expect(config.issuers.map((issuer) => [issuer.issuer, issuer.audiences, issuer.algorithms, issuer.clientClaim])).toEqual([
@@ -137,7 +143,10 @@ describe('loadAuthorizerConfig', () => {
         { issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/k', audience: 'y' },
       ]),
     ],
-    ['an unsupported algorithm', JSON.stringify([{ issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/k', audience: 'x', algorithms: ['HS256'] }])],
+    [
+      'an unsupported algorithm',
+      JSON.stringify([{ issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/k', audience: 'x', algorithms: ['HS256'] }]),
+    ],
   ])('throws when JWT_ISSUERS holds %s', (_, value) => {
     expect(problemsOf({ JWT_ISSUERS: value })).toEqual([expect.stringContaining('JWT_ISSUERS')]);
   });

@@ -152,9 +152,29 @@ describe('parseRevocationMessage', () => {
     const bodies = fc.oneof(
       fc.string(),
       fc.json(),
-      fc.record({ type: fc.constantFrom('jti', 'token', 'subject', 'client', 'x'), jti: fc.anything(), sub: fc.anything(), clientId: fc.anything(), token: fc.anything(), revokedAt: fc.anything(), exp: fc.anything(), iss: fc.anything() }, { requiredKeys: ['type'] }).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          {
+            type: fc.constantFrom('jti', 'token', 'subject', 'client', 'x'),
+            jti: fc.anything(),
+            sub: fc.anything(),
+            clientId: fc.anything(),
+            token: fc.anything(),
+            revokedAt: fc.anything(),
+            exp: fc.anything(),
+            iss: fc.anything(),
+          },
+          { requiredKeys: ['type'] },
+        )
+        .map((v) => JSON.stringify(v)),
       fc.record({ revokedToken: fc.anything(), ttl: fc.anything() }).map((v) => JSON.stringify(v)),
-      fc.record({ type: fc.constantFrom('JWT', 'CONSUMER_APP_REVOCATION_EVENT', 'SUBJECT_ENTITY_REVOCATION_EVENT'), revokedToken: fc.oneof(fc.string(), fc.base64String(), fc.anything()), expiryTime: fc.anything() }).map((payloadData) => JSON.stringify({ event: { payloadData } })),
+      fc
+        .record({
+          type: fc.constantFrom('JWT', 'CONSUMER_APP_REVOCATION_EVENT', 'SUBJECT_ENTITY_REVOCATION_EVENT'),
+          revokedToken: fc.oneof(fc.string(), fc.base64String(), fc.anything()),
+          expiryTime: fc.anything(),
+        })
+        .map((payloadData) => JSON.stringify({ event: { payloadData } })),
     );
 
     // Act + Assess
@@ -224,18 +244,19 @@ describe('schema/revocation-message.schema.json', () => {
     expect(ok).toBe(true);
   });
 
-  it.each(
-    corpus.invalid.filter((entry) => own(entry) && entry.schemaCanTell !== false).map((entry) => [entry.name, entry] as const),
-  )('refuses what the parser refuses: %s', (_name, entry) => {
-    // Prepare
-    const body = parsed(entry);
+  it.each(corpus.invalid.filter((entry) => own(entry) && entry.schemaCanTell !== false).map((entry) => [entry.name, entry] as const))(
+    'refuses what the parser refuses: %s',
+    (_name, entry) => {
+      // Prepare
+      const body = parsed(entry);
 
-    // Act
-    const ok = body.ok && validate(body.value);
+      // Act
+      const ok = body.ok && validate(body.value);
 
-    // Assess
-    expect(ok).toBe(false);
-  });
+      // Assess
+      expect(ok).toBe(false);
+    },
+  );
 
   it('describes the same types and fields as the parser', () => {
     // Prepare

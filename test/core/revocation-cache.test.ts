@@ -11,7 +11,12 @@ function cache(): RevocationCache {
   return new RevocationCache({ cutoffRetentionSeconds: RETENTION });
 }
 
-const jti = (id: string, expiresAtEpochSeconds: number, issuer = ISS): Revocation => ({ kind: 'jti', issuer, jti: id, expiresAtEpochSeconds });
+const jti = (id: string, expiresAtEpochSeconds: number, issuer = ISS): Revocation => ({
+  kind: 'jti',
+  issuer,
+  jti: id,
+  expiresAtEpochSeconds,
+});
 const cutoff = (kind: 'subject' | 'client', id: string, revokedAtEpochMs: number, issuer = ISS): Revocation => ({
   kind,
   issuer,
@@ -262,7 +267,13 @@ describe('RevocationCache against a Map reference model', () => {
             const revocation: Revocation =
               step.kind === 'jti'
                 ? { kind: 'jti', issuer: step.issuer, jti: step.id, expiresAtEpochSeconds: value }
-                : { kind: step.kind, issuer: step.issuer, id: step.id, revokedAtEpochMs: value, expiresAtEpochSeconds: expiryOf(step.kind, value) };
+                : {
+                    kind: step.kind,
+                    issuer: step.issuer,
+                    id: step.id,
+                    revokedAtEpochMs: value,
+                    expiresAtEpochSeconds: expiryOf(step.kind, value),
+                  };
             const key = `${step.kind}|${step.issuer}|${step.id}`;
             const before = live(step.kind, step.issuer, step.id, now);
             const changes = expiryOf(step.kind, value) > now && (before === undefined || value > before);

@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  DescribeTableCommand,
-  GetItemCommand,
-  ProvisionedThroughputExceededException,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, GetItemCommand, ProvisionedThroughputExceededException, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { InvalidMessageError, RevocationStateUnavailableError, RevocationWriteError } from '../../lambda/core/errors.js';
 import { ANY_ISSUER, revocationId, type Revocation } from '../../lambda/core/revocation.js';
 import { RevocationStore, parseRevocationKey, revocationKey, shardOf } from '../../lambda/core/revocation-store.js';
@@ -31,7 +26,12 @@ async function newStore(options: ConstructorParameters<typeof RevocationStore>[2
   return store;
 }
 
-const jti = (id: string, expiresAtEpochSeconds = NOW + 3600, issuer = ISS): Revocation => ({ kind: 'jti', issuer, jti: id, expiresAtEpochSeconds });
+const jti = (id: string, expiresAtEpochSeconds = NOW + 3600, issuer = ISS): Revocation => ({
+  kind: 'jti',
+  issuer,
+  jti: id,
+  expiresAtEpochSeconds,
+});
 const cutoff = (kind: 'subject' | 'client', id: string, revokedAtEpochMs = NOW_MS, issuer = ISS): Revocation => ({
   kind,
   issuer,
@@ -49,7 +49,11 @@ async function scanAll(store: RevocationStore, nowEpochSeconds = NOW, segments =
 async function rawItem(store: RevocationStore, revocation: Revocation) {
   const id = revocationId(revocation);
   const response = await dynamo.client.send(
-    new GetItemCommand({ TableName: store.tableName, Key: { pk: { S: revocationKey(revocation.kind, revocation.issuer, id) } }, ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: store.tableName,
+      Key: { pk: { S: revocationKey(revocation.kind, revocation.issuer, id) } },
+      ConsistentRead: true,
+    }),
   );
   return response.Item;
 }
@@ -106,10 +110,9 @@ describe('RevocationStore.applyRevocations', () => {
     const store = await newStore();
     await store.applyRevocations([cutoff('subject', 'alice', NOW_MS)], { nowMs: NOW_MS });
 
-    const replay = await store.applyRevocations(
-      [cutoff('subject', 'alice', NOW_MS - 60_000), cutoff('subject', 'alice', NOW_MS)],
-      { nowMs: NOW_MS + 1000 },
-    );
+    const replay = await store.applyRevocations([cutoff('subject', 'alice', NOW_MS - 60_000), cutoff('subject', 'alice', NOW_MS)], {
+      nowMs: NOW_MS + 1000,
+    });
     const later = await store.applyRevocations([cutoff('subject', 'alice', NOW_MS + 5000)], { nowMs: NOW_MS + 6000 });
 
     expect(replay.unchanged.subject).toBe(2);
@@ -268,9 +271,7 @@ describe('RevocationStore reads', () => {
     const found = await scanAll(store, NOW, 4);
 
     expect(found).toHaveLength(121);
-    expect(new Set(found.map(revocationId))).toEqual(
-      new Set([...live.map((revocation) => (revocation as { jti: string }).jti), 'app']),
-    );
+    expect(new Set(found.map(revocationId))).toEqual(new Set([...live.map((revocation) => (revocation as { jti: string }).jti), 'app']));
     expect(found.find((revocation) => revocation.kind === 'client')).toEqual(cutoff('client', 'app'));
   });
 
@@ -304,7 +305,12 @@ describe('RevocationStore reads', () => {
 
   it('reads a token’s jti, subject and client, for its issuer and any issuer, consistently', async () => {
     const store = await newStore();
-    const mine = [jti('token-1'), jti('token-1', NOW + 60, ANY_ISSUER), cutoff('subject', 'alice'), cutoff('client', 'app', NOW_MS, ANY_ISSUER)];
+    const mine = [
+      jti('token-1'),
+      jti('token-1', NOW + 60, ANY_ISSUER),
+      cutoff('subject', 'alice'),
+      cutoff('client', 'app', NOW_MS, ANY_ISSUER),
+    ];
     const others = [jti('token-2'), cutoff('subject', 'bob'), cutoff('subject', 'alice', NOW_MS, 'https://other.example.com')];
     await store.applyRevocations([...mine, ...others], { nowMs: NOW_MS });
 
@@ -327,18 +333,27 @@ describe('RevocationStore reads', () => {
 describe('revocation keys', () => {
   it('round-trip any issuer and id, including # and % in either', () => {
     fc.assert(
-      fc.property(fc.constantFrom('jti', 'subject', 'client' as const), fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (kind, issuer, id) => {
-        expect(parseRevocationKey(revocationKey(kind, issuer, id))).toEqual({ kind, issuer, id });
-      }),
+      fc.property(
+        fc.constantFrom('jti', 'subject', 'client' as const),
+        fc.string({ minLength: 1 }),
+        fc.string({ minLength: 1 }),
+        (kind, issuer, id) => {
+          expect(parseRevocationKey(revocationKey(kind, issuer, id))).toEqual({ kind, issuer, id });
+        },
+      ),
     );
-    expect(parseRevocationKey(revocationKey('subject', 'https://a#b', '#x%y'))).toEqual({ kind: 'subject', issuer: 'https://a#b', id: '#x%y' });
+    expect(parseRevocationKey(revocationKey('subject', 'https://a#b', '#x%y'))).toEqual({
+      kind: 'subject',
+      issuer: 'https://a#b',
+      id: '#x%y',
+    });
   });
 
   it('spread items evenly over the index shards', () => {
     const counts = new Array<number>(REVOCATION_TABLE_SCHEMA.indexShards).fill(0);
     for (let i = 0; i < 4000; i++) counts[shardOf(revocationKey('jti', ISS, crypto.randomUUID()))]!++;
 
-    for (const count of counts) expect(count).toBeGreaterThan(4000 / REVOCATION_TABLE_SCHEMA.indexShards * 0.8);
+    for (const count of counts) expect(count).toBeGreaterThan((4000 / REVOCATION_TABLE_SCHEMA.indexShards) * 0.8);
   });
 
   it('are never written without their shard and update time, which the change index needs', async () => {

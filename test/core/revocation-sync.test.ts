@@ -47,7 +47,11 @@ interface Harness {
 }
 
 /** A checker on a fresh table, configured through the same environment variables as the Lambda. */
-async function harness(env: Record<string, string> = {}, dynamo: LocalDynamo = shared, options: { sweepIntervalMs?: number } = {}): Promise<Harness> {
+async function harness(
+  env: Record<string, string> = {},
+  dynamo: LocalDynamo = shared,
+  options: { sweepIntervalMs?: number } = {},
+): Promise<Harness> {
   const config = loadAuthorizerConfig({
     JWT_ISSUER: ISS,
     JWKS_URI: `${ISS}/jwks.json`,
@@ -276,13 +280,9 @@ describe('RevocationSync delta sync', () => {
 
   it('forgets entries as they expire, so a long-lived instance does not grow', async () => {
     const h = await harness({}, shared, { sweepIntervalMs: 0 });
-    await h.store.applyRevocations(
-      [
-        { kind: 'jti', issuer: ISS, jti: 'short', expiresAtEpochSeconds: T0 / 1000 + 5 },
-        revokeJti('long'),
-      ],
-      { nowMs: T0 },
-    );
+    await h.store.applyRevocations([{ kind: 'jti', issuer: ISS, jti: 'short', expiresAtEpochSeconds: T0 / 1000 + 5 }, revokeJti('long')], {
+      nowMs: T0,
+    });
     await h.checker.load();
     expect(h.checker.entryCount).toBe(2);
 

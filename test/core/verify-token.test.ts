@@ -370,7 +370,7 @@ describe('TokenVerifier', () => {
       // Prepare: a stand-in key resolver whose set is replaced while a key is being resolved.
       const { config } = verifierFor();
       const key = issuer.key('RS256');
-      const publicKey = KeyObject.from(await importJWK(key.publicJwk, 'RS256') as CryptoKey);
+      const publicKey = KeyObject.from((await importJWK(key.publicJwk, 'RS256')) as CryptoKey);
       const keys = {
         issuer: config.issuers[0]!,
         generation: 1,

@@ -124,7 +124,11 @@ describe.concurrent('DynamoDB at cold start, and during ingest', () => {
     const control = await newTable();
     const proxy = await newProxy();
     const env = { ...dynamo.env, POWERTOOLS_METRICS_DISABLED: 'true' };
-    const faultyIngest = new BundleProcess('ingest', { ...env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint, REVOCATION_TABLE_NAME: faulty.name }, { clockMs });
+    const faultyIngest = new BundleProcess(
+      'ingest',
+      { ...env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint, REVOCATION_TABLE_NAME: faulty.name },
+      { clockMs },
+    );
     const controlIngest = new BundleProcess('ingest', { ...env, REVOCATION_TABLE_NAME: control.name }, { clockMs });
     processes.push(faultyIngest, controlIngest);
     const message = JSON.stringify({
@@ -218,7 +222,9 @@ describe('DynamoDB while warm', () => {
     // Past the bound (plus the time a request takes on a loaded machine): fail closed, 500.
     const late = probes.filter((probe) => probe.atMs > MAX_STALENESS_MS + 500);
     expect(late.length).toBeGreaterThan(3);
-    expect(new Set(late.flatMap((probe) => [probe.validOutcome, probe.revokedOutcome]))).toEqual(new Set(['error:ERR_REVOCATION_STATE_UNAVAILABLE']));
+    expect(new Set(late.flatMap((probe) => [probe.validOutcome, probe.revokedOutcome]))).toEqual(
+      new Set(['error:ERR_REVOCATION_STATE_UNAVAILABLE']),
+    );
     // Once failing, it stays failing until DynamoDB answers: no allow after the first error.
     const firstError = probes.findIndex((probe) => probe.validOutcome.startsWith('error:'));
     expect(probes.slice(firstError).every((probe) => probe.validOutcome.startsWith('error:'))).toBe(true);

@@ -188,7 +188,9 @@ describe.concurrent('the JWKS endpoint while warm', () => {
     const child = authorizer(issuer, { JWKS_COOLDOWN_MS: String(cooldownMs) });
     const valid = await issuer.token();
     expect(await decide(child, valid)).toBe('allow');
-    const storm = await Promise.all(Array.from({ length: 200 }, () => issuer.token({}, { key: attacker, header: { kid: `down-${randomUUID()}` } })));
+    const storm = await Promise.all(
+      Array.from({ length: 200 }, () => issuer.token({}, { key: attacker, header: { kid: `down-${randomUUID()}` } })),
+    );
     await sleep(cooldownMs);
     issuer.mode = 'error';
     const fetchesBefore = issuer.jwksFetches;

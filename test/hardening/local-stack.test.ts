@@ -117,15 +117,27 @@ describe('the local stack killed with SIGKILL in the middle of ingesting', () =>
     const make = (n: number): Published => {
       switch (n % 4) {
         case 0:
-          return { message: { type: 'jti', jti: `kill-jti-${n}`, iss: issuer.issuer }, refuses: async () => [await issuer.token({ jti: `kill-jti-${n}` }, { key: issuer.key('ES256') })] };
+          return {
+            message: { type: 'jti', jti: `kill-jti-${n}`, iss: issuer.issuer },
+            refuses: async () => [await issuer.token({ jti: `kill-jti-${n}` }, { key: issuer.key('ES256') })],
+          };
         case 1:
-          return { message: { type: 'subject', sub: `kill-sub-${n}`, iss: issuer.issuer }, refuses: async () => [await issuer.token({ sub: `kill-sub-${n}`, iat }, { key: issuer.key('ES256') })] };
+          return {
+            message: { type: 'subject', sub: `kill-sub-${n}`, iss: issuer.issuer },
+            refuses: async () => [await issuer.token({ sub: `kill-sub-${n}`, iat }, { key: issuer.key('ES256') })],
+          };
         case 2:
-          return { message: { type: 'client', clientId: `kill-client-${n}` }, refuses: async () => [await issuer.token({ client_id: `kill-client-${n}`, iat }, { key: issuer.key('ES256') })] };
+          return {
+            message: { type: 'client', clientId: `kill-client-${n}` },
+            refuses: async () => [await issuer.token({ client_id: `kill-client-${n}`, iat }, { key: issuer.key('ES256') })],
+          };
         default:
           return {
             message: { revocations: Array.from({ length: 100 }, (_, i) => ({ type: 'jti', jti: `kill-batch-${n}-${i}` })) },
-            refuses: () => Promise.all(Array.from({ length: 100 }, (_, i) => issuer.token({ jti: `kill-batch-${n}-${i}` }, { key: issuer.key('ES256') }))),
+            refuses: () =>
+              Promise.all(
+                Array.from({ length: 100 }, (_, i) => issuer.token({ jti: `kill-batch-${n}-${i}` }, { key: issuer.key('ES256') })),
+              ),
           };
       }
     };
@@ -149,10 +161,18 @@ describe('the local stack killed with SIGKILL in the middle of ingesting', () =>
       }
     };
     // Watches the table itself: the kill comes once some, not all, entries of a batch are written.
-    const table = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${env.DYNAMODB_PORT}`, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const table = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${env.DYNAMODB_PORT}`,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const written = async (batch: Published): Promise<number> => {
-      const keys = (batch.message.revocations as { jti: string }[]).map((entry) => ({ pk: { S: revocationKey('jti', ANY_ISSUER, entry.jti) } }));
-      const answer = await table.send(new BatchGetItemCommand({ RequestItems: { revocations: { Keys: keys, ProjectionExpression: 'pk' } } }));
+      const keys = (batch.message.revocations as { jti: string }[]).map((entry) => ({
+        pk: { S: revocationKey('jti', ANY_ISSUER, entry.jti) },
+      }));
+      const answer = await table.send(
+        new BatchGetItemCommand({ RequestItems: { revocations: { Keys: keys, ProjectionExpression: 'pk' } } }),
+      );
       return answer.Responses?.revocations?.length ?? 0;
     };
     let killedMidBatch = false;
@@ -276,6 +296,11 @@ describe('the local stack under load while revocations stream in', () => {
     const late = Math.max(...samples.slice(-third).map((sample) => sample.bytes));
     // The instance holds bounded caches (verified tokens, revocations): after warm-up, growth is noise.
     expect(late - early).toBeLessThan(48 * 1024 * 1024);
-    expect(percentile(report.requests.map((request) => request.latencyMs), 0.5)).toBeLessThan(250);
+    expect(
+      percentile(
+        report.requests.map((request) => request.latencyMs),
+        0.5,
+      ),
+    ).toBeLessThan(250);
   });
 });

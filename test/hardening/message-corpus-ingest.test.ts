@@ -17,7 +17,6 @@ import { EXTRA_MESSAGES, NOW_MS } from './support/message-cases.js';
  * revocations with monotonic, max-wins writes.
  */
 
-
 interface Case {
   readonly name: string;
   readonly body: string;
@@ -28,7 +27,12 @@ interface Case {
 // Valid and refused messages interleaved, so refusals meet a table that already holds their keys.
 const corpusCases: Case[] = [];
 for (let i = 0; i < Math.max(corpus.valid.length, corpus.invalid.length); i++) {
-  for (const entry of [corpus.valid[i], corpus.invalid[i], corpus.invalid[i + corpus.valid.length], corpus.invalid[i + 2 * corpus.valid.length]]) {
+  for (const entry of [
+    corpus.valid[i],
+    corpus.invalid[i],
+    corpus.invalid[i + corpus.valid.length],
+    corpus.invalid[i + 2 * corpus.valid.length],
+  ]) {
     if (entry === undefined || corpusCases.some((known) => known.name === `corpus: ${entry.name}`)) continue;
     corpusCases.push({
       name: `corpus: ${entry.name}`,
@@ -38,7 +42,10 @@ for (let i = 0; i < Math.max(corpus.valid.length, corpus.invalid.length); i++) {
     });
   }
 }
-const cases: Case[] = [...corpusCases, ...EXTRA_MESSAGES.map((message) => ({ ...message, name: `extra: ${message.name}`, attributes: message.attributes ?? {} }))];
+const cases: Case[] = [
+  ...corpusCases,
+  ...EXTRA_MESSAGES.map((message) => ({ ...message, name: `extra: ${message.name}`, attributes: message.attributes ?? {} })),
+];
 
 const TABLE = 'revocations';
 let dynamo: LocalDynamo;
@@ -48,7 +55,11 @@ beforeAll(async () => {
   expect(corpus.nowMs).toBe(NOW_MS);
   dynamo = await startDynalite();
   await new RevocationStore(dynamo.client, TABLE).createTable();
-  ingest = new BundleProcess('ingest', { ...dynamo.env, REVOCATION_TABLE_NAME: TABLE, POWERTOOLS_METRICS_DISABLED: 'true' }, { clockMs: NOW_MS });
+  ingest = new BundleProcess(
+    'ingest',
+    { ...dynamo.env, REVOCATION_TABLE_NAME: TABLE, POWERTOOLS_METRICS_DISABLED: 'true' },
+    { clockMs: NOW_MS },
+  );
 });
 afterAll(async () => {
   await ingest?.stop();
@@ -82,7 +93,9 @@ function applyModel(table: Map<string, Item>, revocations: readonly Revocation[]
     const seen = merged.get(key);
     const later =
       seen === undefined ||
-      (revocation.kind === 'jti' ? revocation.expiresAtEpochSeconds > seen.expiresAtEpochSeconds : revocation.revokedAtEpochMs > (seen as { revokedAtEpochMs: number }).revokedAtEpochMs);
+      (revocation.kind === 'jti'
+        ? revocation.expiresAtEpochSeconds > seen.expiresAtEpochSeconds
+        : revocation.revokedAtEpochMs > (seen as { revokedAtEpochMs: number }).revokedAtEpochMs);
     if (later) merged.set(key, revocation);
   }
   let applied = 0;
@@ -92,7 +105,9 @@ function applyModel(table: Map<string, Item>, revocations: readonly Revocation[]
     const id = revocationId(revocation);
     const changes =
       stored === undefined ||
-      (revocation.kind === 'jti' ? (stored.expiresAt as number) < revocation.expiresAtEpochSeconds : (stored.revokedAt as number) < revocation.revokedAtEpochMs);
+      (revocation.kind === 'jti'
+        ? (stored.expiresAt as number) < revocation.expiresAtEpochSeconds
+        : (stored.revokedAt as number) < revocation.revokedAtEpochMs);
     if (!changes) {
       unchanged++;
       continue;
@@ -128,17 +143,25 @@ describe('dist/ingest.mjs over the whole message corpus, one table, in order', (
     const outputStart = ingest.output.length;
 
     // Act
-    const invocation = await ingest.invoke(snsEvent({ message: testCase.body, attributes: testCase.attributes, timestamp: new Date(NOW_MS) }));
+    const invocation = await ingest.invoke(
+      snsEvent({ message: testCase.body, attributes: testCase.attributes, timestamp: new Date(NOW_MS) }),
+    );
 
     // Assess
     const after = await snapshot();
     const logged = ingest.output.slice(outputStart);
-    const lines = logged.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = logged
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     if ('reason' in testCase.expect) {
       expect(invocation).toMatchObject({ ok: false, error: { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE' } });
       const rejected = lines.filter((line) => String(line.message).startsWith('revocation message rejected'));
       expect(rejected).toHaveLength(1);
-      expect({ reason: rejected[0]!.reason, path: rejected[0]!.path ?? '' }).toEqual({ reason: testCase.expect.reason, path: testCase.expect.path });
+      expect({ reason: rejected[0]!.reason, path: rejected[0]!.path ?? '' }).toEqual({
+        reason: testCase.expect.reason,
+        path: testCase.expect.path,
+      });
       expect(after).toEqual(before);
     } else {
       const counts = applyModel(model, testCase.expect.revocations, NOW_MS);

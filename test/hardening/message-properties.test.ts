@@ -12,7 +12,6 @@ import { bodyOf, messageCorpus as corpus } from '../fixtures/messages/corpus.js'
  * InvalidMessageError with a documented reason; never another exception.
  */
 
-
 const SEED = 0x5e55;
 const NOW_MS = corpus.nowMs;
 const YEAR_SECONDS = 366 * 86_400;
@@ -96,11 +95,28 @@ function parseChecked(body: string, attributes: MessageAttributes, rules: Messag
   return revocations;
 }
 
-
 // Field values that sit on or near every documented boundary, plus anything at all.
 const nowSeconds = Math.floor(NOW_MS / 1000);
 const timeLike = fc.oneof(
-  fc.constantFrom(0, -1, 1.5, 1e11, 1e11 - 1, 1e12, EPOCH_2000_MS, EPOCH_2000_MS - 1, nowSeconds, NOW_MS, NOW_MS + 1, NOW_MS + 366 * 86_400_000, NOW_MS + 366 * 86_400_000 + 1, Number.MAX_SAFE_INTEGER, 2 ** 53, 1e308, -0),
+  fc.constantFrom(
+    0,
+    -1,
+    1.5,
+    1e11,
+    1e11 - 1,
+    1e12,
+    EPOCH_2000_MS,
+    EPOCH_2000_MS - 1,
+    nowSeconds,
+    NOW_MS,
+    NOW_MS + 1,
+    NOW_MS + 366 * 86_400_000,
+    NOW_MS + 366 * 86_400_000 + 1,
+    Number.MAX_SAFE_INTEGER,
+    2 ** 53,
+    1e308,
+    -0,
+  ),
   fc.integer({ min: NOW_MS - 86_400_000 * 3, max: NOW_MS + 86_400_000 * 400 }),
   fc.integer({ min: nowSeconds - 86_400 * 3, max: nowSeconds + 86_400 * 400 }),
   fc.double(),
@@ -127,24 +143,49 @@ const ownEntry = fc.oneof(
   fc.record({ type: fc.constant('token'), token: fc.oneof(fc.string(), fc.anything()) }, { requiredKeys: ['type'] }),
   fc.record({ type: fc.constant('subject'), sub: idLike, revokedAt: timeLike, ...issField }, { requiredKeys: ['type', 'sub'] }),
   fc.record({ type: fc.constant('client'), clientId: idLike, revokedAt: timeLike, ...issField }, { requiredKeys: ['type', 'clientId'] }),
-  fc.record({ type: fc.anything(), jti: idLike, sub: idLike, clientId: idLike, revokedAt: timeLike, exp: timeLike, token: fc.anything(), extra: fc.anything() }, { requiredKeys: [] }),
+  fc.record(
+    {
+      type: fc.anything(),
+      jti: idLike,
+      sub: idLike,
+      clientId: idLike,
+      revokedAt: timeLike,
+      exp: timeLike,
+      token: fc.anything(),
+      extra: fc.anything(),
+    },
+    { requiredKeys: [] },
+  ),
 );
 const ownMessages = fc.oneof(
-  fc.tuple(ownEntry, fc.option(fc.oneof(fc.constant(1), fc.anything()), { nil: undefined })).map(([entry, version]) =>
-    JSON.stringify(version === undefined ? entry : { version, ...entry }),
-  ),
-  fc.record({ version: fc.oneof(fc.constant(1), fc.anything()), revocations: fc.oneof(fc.array(ownEntry, { maxLength: 5 }), fc.anything()) }, { requiredKeys: ['revocations'] }).map((batch) => JSON.stringify(batch)),
+  fc
+    .tuple(ownEntry, fc.option(fc.oneof(fc.constant(1), fc.anything()), { nil: undefined }))
+    .map(([entry, version]) => JSON.stringify(version === undefined ? entry : { version, ...entry })),
+  fc
+    .record(
+      { version: fc.oneof(fc.constant(1), fc.anything()), revocations: fc.oneof(fc.array(ownEntry, { maxLength: 5 }), fc.anything()) },
+      { requiredKeys: ['revocations'] },
+    )
+    .map((batch) => JSON.stringify(batch)),
 );
 const wso2Messages = fc.oneof(
   fc.record({ revokedToken: idLike, ttl: timeLike }, { requiredKeys: [] }).map((message) => JSON.stringify(message)),
   fc
     .record(
       {
-        type: fc.oneof(fc.constantFrom('JWT', 'CONSUMER_APP_REVOCATION_EVENT', 'SUBJECT_ENTITY_REVOCATION_EVENT', 'Default'), fc.anything()),
+        type: fc.oneof(
+          fc.constantFrom('JWT', 'CONSUMER_APP_REVOCATION_EVENT', 'SUBJECT_ENTITY_REVOCATION_EVENT', 'Default'),
+          fc.anything(),
+        ),
         revokedToken: fc.oneof(
           idLike,
           base64Json(fc.record({ consumerKey: idLike, revocationTime: timeLike }, { requiredKeys: [] })),
-          base64Json(fc.record({ entityId: idLike, entityType: fc.oneof(fc.constantFrom('USER_ID', 'CLIENT_ID'), fc.anything()), revocationTime: timeLike }, { requiredKeys: [] })),
+          base64Json(
+            fc.record(
+              { entityId: idLike, entityType: fc.oneof(fc.constantFrom('USER_ID', 'CLIENT_ID'), fc.anything()), revocationTime: timeLike },
+              { requiredKeys: [] },
+            ),
+          ),
         ),
         expiryTime: timeLike,
         ttl: timeLike,
@@ -155,7 +196,13 @@ const wso2Messages = fc.oneof(
     .map((payloadData) => JSON.stringify({ event: { payloadData } })),
 );
 const attributes: fc.Arbitrary<MessageAttributes> = fc.record(
-  { issuer: fc.oneof(fc.constant('https://issuer.example.com/'), idLike.filter((value): value is string => typeof value === 'string')), format: fc.oneof(fc.constantFrom('revocation', 'wso2', 'WSO2 ', 'other'), fc.string()) },
+  {
+    issuer: fc.oneof(
+      fc.constant('https://issuer.example.com/'),
+      idLike.filter((value): value is string => typeof value === 'string'),
+    ),
+    format: fc.oneof(fc.constantFrom('revocation', 'wso2', 'WSO2 ', 'other'), fc.string()),
+  },
   { requiredKeys: [] },
 );
 const rules = fc.constantFrom(...RULE_SETS);
@@ -195,7 +242,8 @@ function edit(message: unknown, change: Edit): unknown {
       break;
     case 'scale':
       if (typeof parent[last] === 'number') parent[last] = (parent[last] as number) * change.factor;
-      else if (typeof parent[last] === 'string' && /^\d+$/.test(parent[last] as string)) parent[last] = String(Number(parent[last]) * change.factor);
+      else if (typeof parent[last] === 'string' && /^\d+$/.test(parent[last] as string))
+        parent[last] = String(Number(parent[last]) * change.factor);
       break;
     case 'stringify':
       parent[last] = typeof parent[last] === 'string' ? Number(parent[last]) : JSON.stringify(parent[last]);
@@ -215,7 +263,11 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), path: fc.nat() }),
   fc.record({ op: fc.constant('scale' as const), path: fc.nat(), factor: fc.constantFrom(1000, 0.001, -1, 2, 1.5) }),
   fc.record({ op: fc.constant('stringify' as const), path: fc.nat() }),
-  fc.record({ op: fc.constant('rename' as const), path: fc.nat(), name: fc.constantFrom('type', 'jti', 'sub', 'revokedat', 'iss', 'x', 'revocations', 'event', 'payloadData') }),
+  fc.record({
+    op: fc.constant('rename' as const),
+    path: fc.nat(),
+    name: fc.constantFrom('type', 'jti', 'sub', 'revokedat', 'iss', 'x', 'revocations', 'event', 'payloadData'),
+  }),
 );
 
 type TextEdit = { op: 'truncate'; at: number } | { op: 'insert'; at: number; text: string } | { op: 'duplicate-member'; at: number };
@@ -237,16 +289,29 @@ function editText(body: string, change: TextEdit): string {
 
 const textEditArb: fc.Arbitrary<TextEdit> = fc.oneof(
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom('"', ',', '}', '{', '\\', '\u0000', ' ', ':1', '"x":1,') }),
+  fc.record({
+    op: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.constantFrom('"', ',', '}', '{', '\\', '\u0000', ' ', ':1', '"x":1,'),
+  }),
   fc.record({ op: fc.constant('duplicate-member' as const), at: fc.nat() }),
 );
 
 describe('parseRevocationMessage under random and mutated input', () => {
   it('answers arbitrary JSON values and strings with documented outcomes only', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.json(), fc.string(), fc.jsonValue().map((value) => JSON.stringify(value))), attributes, rules, (body, attrs, at) => {
-        parseChecked(body, attrs, at);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.json(),
+          fc.string(),
+          fc.jsonValue().map((value) => JSON.stringify(value)),
+        ),
+        attributes,
+        rules,
+        (body, attrs, at) => {
+          parseChecked(body, attrs, at);
+        },
+      ),
       { seed: SEED, numRuns: 3000 },
     );
   });
@@ -277,11 +342,16 @@ describe('parseRevocationMessage under random and mutated input', () => {
   it('keeps the invariants for every valid corpus message mutated at any field', () => {
     const valid = corpus.valid.filter((entry) => entry.message !== undefined);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: valid.length - 1 }), fc.array(editArb, { minLength: 1, maxLength: 3 }), rules, (index, edits, at) => {
-        const entry = valid[index]!;
-        const message = edits.reduce(edit, entry.message);
-        parseChecked(JSON.stringify(message) ?? 'null', entry.attributes, at);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: valid.length - 1 }),
+        fc.array(editArb, { minLength: 1, maxLength: 3 }),
+        rules,
+        (index, edits, at) => {
+          const entry = valid[index]!;
+          const message = edits.reduce(edit, entry.message);
+          parseChecked(JSON.stringify(message) ?? 'null', entry.attributes, at);
+        },
+      ),
       { seed: SEED + 3, numRuns: 4000 },
     );
   });
@@ -309,7 +379,10 @@ describe('parseRevocationMessage under random and mutated input', () => {
     for (const entry of timed) {
       for (const factor of [1000, 0.001]) {
         const scaled = JSON.parse(
-          bodyOf(entry).replace(/"(revokedAt|exp|expiryTime)":(\d+)/g, (_, name: string, value: string) => `"${name}":${Math.round(Number(value) * factor)}`),
+          bodyOf(entry).replace(
+            /"(revokedAt|exp|expiryTime)":(\d+)/g,
+            (_, name: string, value: string) => `"${name}":${Math.round(Number(value) * factor)}`,
+          ),
         ) as unknown;
         const outcome = parseChecked(JSON.stringify(scaled), entry.attributes, RULE_SETS[0]!);
         if (Array.isArray(outcome) && factor === 1000) {

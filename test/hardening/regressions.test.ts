@@ -48,7 +48,12 @@ describe('a whole token without jti, revoked by its hash', () => {
     await new RevocationStore(dynamo.client, table).createTable();
     const env = { ...dynamo.env, REVOCATION_TABLE_NAME: table, POWERTOOLS_METRICS_DISABLED: 'true' };
     const ingest = new BundleProcess('ingest', env);
-    const authorizer = new BundleProcess('authorizer', { ...env, ...issuer.env, JWT_REQUIRED_CLAIMS: 'iss sub aud exp iat', REVOCATION_SYNC_INTERVAL_MS: '100' });
+    const authorizer = new BundleProcess('authorizer', {
+      ...env,
+      ...issuer.env,
+      JWT_REQUIRED_CLAIMS: 'iss sub aud exp iat',
+      REVOCATION_SYNC_INTERVAL_MS: '100',
+    });
     processes.push(ingest, authorizer);
     const token = await issuer.token({ jti: undefined, sub: 'mallory' }, { key: issuer.key('ES256') });
     const respelled = respellEs256Signature(token);
@@ -70,10 +75,16 @@ describe('a whole token without jti, revoked by its hash', () => {
 
   it('gets the same id from the verifier whichever spelling of the signature it sees', async () => {
     const config = loadAuthorizerConfig({ ...issuer.env, JWT_REQUIRED_CLAIMS: 'iss sub aud exp iat' });
-    const verifier = new TokenVerifier(config, config.issuers.map((entry) => new KeyResolver(entry, config.jwks, silentLog)));
+    const verifier = new TokenVerifier(
+      config,
+      config.issuers.map((entry) => new KeyResolver(entry, config.jwks, silentLog)),
+    );
     const token = await issuer.token({ jti: undefined }, { key: issuer.key('ES256') });
 
-    const ids = [(await verifier.verify(token, Date.now())).tokenId, (await verifier.verify(respellEs256Signature(token), Date.now())).tokenId];
+    const ids = [
+      (await verifier.verify(token, Date.now())).tokenId,
+      (await verifier.verify(respellEs256Signature(token), Date.now())).tokenId,
+    ];
 
     expect(ids[0]).toMatch(/^sha256:/);
     expect(ids[1]).toBe(ids[0]);
@@ -85,7 +96,11 @@ describe('the TTL of a cut-off', () => {
     // A client revoked "now" (T = the ingest clock, with a millisecond fraction). A token issued
     // 100 ms before T with the maximum lifetime is valid until iat + lifetime + tolerance.
     const nowMs = 1_800_000_000_900;
-    const [cutoff] = parseRevocationMessage(JSON.stringify({ type: 'client', clientId: 'app' }), {}, { nowMs, clockToleranceSeconds: 60, maxTokenLifetimeSeconds: 3600 });
+    const [cutoff] = parseRevocationMessage(
+      JSON.stringify({ type: 'client', clientId: 'app' }),
+      {},
+      { nowMs, clockToleranceSeconds: 60, maxTokenLifetimeSeconds: 3600 },
+    );
     const iat = (nowMs - 100) / 1000;
     const lastValidSecond = iat + 3600 + 60;
 
@@ -103,7 +118,9 @@ describe('the delta sync', () => {
     let clock = 1_800_000_000_000;
     const checker = new RevocationSync({ reader: store, settings: config.revocation, rules: config.rules, now: () => clock });
     await checker.load();
-    await store.applyRevocations([{ kind: 'jti', issuer: issuer.issuer, jti: 'same-ms', expiresAtEpochSeconds: clock / 1000 + 600 }], { nowMs: clock });
+    await store.applyRevocations([{ kind: 'jti', issuer: issuer.issuer, jti: 'same-ms', expiresAtEpochSeconds: clock / 1000 + 600 }], {
+      nowMs: clock,
+    });
     const token: VerifiedToken = {
       issuer: issuer.issuer,
       tokenId: 'same-ms',

@@ -49,11 +49,17 @@ class ModelTable implements RevocationReader {
     const stored = this.items.get(key)?.revocation;
     const newer =
       stored === undefined ||
-      (revocation.kind === 'jti' ? stored.expiresAtEpochSeconds < revocation.expiresAtEpochSeconds : (stored as { revokedAtEpochMs: number }).revokedAtEpochMs < revocation.revokedAtEpochMs);
+      (revocation.kind === 'jti'
+        ? stored.expiresAtEpochSeconds < revocation.expiresAtEpochSeconds
+        : (stored as { revokedAtEpochMs: number }).revokedAtEpochMs < revocation.revokedAtEpochMs);
     if (newer) this.items.set(key, { revocation, updatedAtMs: this.clock() });
   }
 
-  private read(filter: (updatedAtMs: number) => boolean, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary> {
+  private read(
+    filter: (updatedAtMs: number) => boolean,
+    nowEpochSeconds: number,
+    visit: (revocation: Revocation) => void,
+  ): Promise<ReadSummary> {
     if (this.failing) {
       this.lastFailureMs = this.clock();
       return Promise.reject(new Error('ECONNREFUSED (model outage)'));
@@ -122,7 +128,14 @@ type Op =
 
 const ids = fc.integer({ min: 0, max: 5 });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('revoke-jti' as const), issuer: fc.integer({ min: 0, max: 2 }), jti: fc.integer({ min: 0, max: 30 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('revoke-jti' as const),
+      issuer: fc.integer({ min: 0, max: 2 }),
+      jti: fc.integer({ min: 0, max: 30 }),
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -148,7 +161,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       noIat: fc.boolean(),
     }),
   },
-  { weight: 4, arbitrary: fc.record({ type: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 0, max: 120_000 })) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      type: fc.constant('advance' as const),
+      ms: fc.oneof(fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 0, max: 120_000 })),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('outage' as const), on: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ type: 'cold-start' as const }) },
   {
@@ -182,147 +201,161 @@ describe('RevocationSync against the reference model', () => {
   it.each([
     ['no overlap, sweeps at every sync', '0', 0],
     ['the default overlap, sweeps every 30 s', '5000', 30_000],
-  ] as const)('agrees with DESIGN.md semantics under random revocations, tokens, clock jumps and outages (%s)', async (_name, overlapMs, sweepIntervalMs) => {
-    const config = loadAuthorizerConfig({
-      JWT_ISSUER: ISSUERS.join(','),
-      JWKS_URI: 'https://a.example/jwks.json',
-      JWT_AUDIENCE: 'api',
-      JWT_MAX_TOKEN_LIFETIME_SECONDS: String(LIFETIME_SECONDS),
-      JWT_CLOCK_TOLERANCE_SECONDS: String(TOLERANCE_SECONDS),
-      REVOCATION_SYNC_INTERVAL_MS: String(INTERVAL_MS),
-      REVOCATION_MAX_STALENESS_MS: String(STALENESS_MS),
-      REVOCATION_SYNC_OVERLAP_MS: overlapMs,
-    });
-    let checks = 0;
-    let refusals = 0;
-    let endOfLife = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 60, maxLength: 200 }), async (ops) => {
-        let clock = START_MS;
-        const table = new ModelTable(() => clock);
-        /** Every revocation written, in order, with the table's write count after it. */
-        const written: { revocation: Revocation; sequence: number }[] = [];
-        const newChecker = () => new RevocationSync({ reader: table, settings: config.revocation, rules: config.rules, now: () => clock, sweepIntervalMs });
-        let checker = newChecker();
-        await checker.load();
-        const rules = (): MessageRules => ({ nowMs: clock, clockToleranceSeconds: TOLERANCE_SECONDS, maxTokenLifetimeSeconds: LIFETIME_SECONDS });
-        const issuerOf = (index: number) => (index === 2 ? ANY_ISSUER : ISSUERS[index]!);
+  ] as const)(
+    'agrees with DESIGN.md semantics under random revocations, tokens, clock jumps and outages (%s)',
+    async (_name, overlapMs, sweepIntervalMs) => {
+      const config = loadAuthorizerConfig({
+        JWT_ISSUER: ISSUERS.join(','),
+        JWKS_URI: 'https://a.example/jwks.json',
+        JWT_AUDIENCE: 'api',
+        JWT_MAX_TOKEN_LIFETIME_SECONDS: String(LIFETIME_SECONDS),
+        JWT_CLOCK_TOLERANCE_SECONDS: String(TOLERANCE_SECONDS),
+        REVOCATION_SYNC_INTERVAL_MS: String(INTERVAL_MS),
+        REVOCATION_MAX_STALENESS_MS: String(STALENESS_MS),
+        REVOCATION_SYNC_OVERLAP_MS: overlapMs,
+      });
+      let checks = 0;
+      let refusals = 0;
+      let endOfLife = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { minLength: 60, maxLength: 200 }), async (ops) => {
+          let clock = START_MS;
+          const table = new ModelTable(() => clock);
+          /** Every revocation written, in order, with the table's write count after it. */
+          const written: { revocation: Revocation; sequence: number }[] = [];
+          const newChecker = () =>
+            new RevocationSync({ reader: table, settings: config.revocation, rules: config.rules, now: () => clock, sweepIntervalMs });
+          let checker = newChecker();
+          await checker.load();
+          const rules = (): MessageRules => ({
+            nowMs: clock,
+            clockToleranceSeconds: TOLERANCE_SECONDS,
+            maxTokenLifetimeSeconds: LIFETIME_SECONDS,
+          });
+          const issuerOf = (index: number) => (index === 2 ? ANY_ISSUER : ISSUERS[index]!);
 
-        const check = async (token: VerifiedToken): Promise<void> => {
-          checks++;
-          const nowSeconds = clock / 1000;
-          const got = await answer(checker, token, clock);
-          const everything = reference(token, written.map((entry) => entry.revocation));
-          const viewAgeMs = table.lastSuccess === undefined ? Infinity : clock - table.lastSuccess.clockMs;
-          if (got === 'unavailable') {
-            // Fail closed only when the view really is too old (or was never loaded).
-            expect(viewAgeMs).toBeGreaterThan(STALENESS_MS);
-            return;
-          }
-          // Never answer from a view older than the staleness bound.
-          expect(viewAgeMs).toBeLessThanOrEqual(STALENESS_MS);
-          // Everything written before the last successful read is enforced...
-          const seen = written.filter((entry) => entry.sequence <= table.lastSuccess!.writes).map((entry) => entry.revocation);
-          const mustRefuse = reference(token, seen, nowSeconds);
-          if (mustRefuse !== undefined) {
-            expect(got, `${JSON.stringify(token)} must be refused (${mustRefuse})`).toBeDefined();
-            if (mustRefuse === 'revoked_jti') expect(got).toBe('revoked_jti');
-          }
-          // ... and nothing is refused that no revocation refuses.
-          if (everything === undefined) expect(got).toBeUndefined();
-          if (got !== undefined) refusals++;
-          // With the table up (and an interval since it last failed), the view is never older
-          // than one sync interval after a check.
-          if (!table.failing && clock - table.lastFailureMs >= INTERVAL_MS) expect(clock - table.lastSuccess!.clockMs).toBeLessThan(INTERVAL_MS);
-        };
+          const check = async (token: VerifiedToken): Promise<void> => {
+            checks++;
+            const nowSeconds = clock / 1000;
+            const got = await answer(checker, token, clock);
+            const everything = reference(
+              token,
+              written.map((entry) => entry.revocation),
+            );
+            const viewAgeMs = table.lastSuccess === undefined ? Infinity : clock - table.lastSuccess.clockMs;
+            if (got === 'unavailable') {
+              // Fail closed only when the view really is too old (or was never loaded).
+              expect(viewAgeMs).toBeGreaterThan(STALENESS_MS);
+              return;
+            }
+            // Never answer from a view older than the staleness bound.
+            expect(viewAgeMs).toBeLessThanOrEqual(STALENESS_MS);
+            // Everything written before the last successful read is enforced...
+            const seen = written.filter((entry) => entry.sequence <= table.lastSuccess!.writes).map((entry) => entry.revocation);
+            const mustRefuse = reference(token, seen, nowSeconds);
+            if (mustRefuse !== undefined) {
+              expect(got, `${JSON.stringify(token)} must be refused (${mustRefuse})`).toBeDefined();
+              if (mustRefuse === 'revoked_jti') expect(got).toBe('revoked_jti');
+            }
+            // ... and nothing is refused that no revocation refuses.
+            if (everything === undefined) expect(got).toBeUndefined();
+            if (got !== undefined) refusals++;
+            // With the table up (and an interval since it last failed), the view is never older
+            // than one sync interval after a check.
+            if (!table.failing && clock - table.lastFailureMs >= INTERVAL_MS)
+              expect(clock - table.lastSuccess!.clockMs).toBeLessThan(INTERVAL_MS);
+          };
 
-        for (const step of ops) {
-          switch (step.type) {
-            case 'revoke-jti': {
-              const { exp } = jtiToken(step.jti, START_MS);
-              // What the ingest writes for a whole token: kept until exp + tolerance.
-              const revocation = jtiRevocation(issuerOf(step.issuer), `jti-${step.jti}`, Math.ceil(exp), rules());
-              table.write(revocation);
-              written.push({ revocation, sequence: table.writes });
-              break;
-            }
-            case 'revoke-cutoff': {
-              // The ingest clamps a future time to now, and reads whole ms.
-              const t = Math.min(Math.floor(clock - step.agoMs), clock);
-              const revocation = cutoffRevocation(step.kind, issuerOf(step.issuer), `${step.kind}-${step.id}`, t, rules());
-              table.write(revocation);
-              written.push({ revocation, sequence: table.writes });
-              break;
-            }
-            case 'advance':
-              clock += step.ms;
-              break;
-            case 'outage':
-              table.failing = step.on;
-              break;
-            case 'cold-start': {
-              checker = newChecker();
-              table.lastSuccess = undefined;
-              const loaded = await checker.load().then(
-                () => true,
-                () => false,
-              );
-              expect(loaded).toBe(!table.failing);
-              break;
-            }
-            case 'end-of-life': {
-              const cutoffs = written.map((entry) => entry.revocation).filter((r): r is Extract<Revocation, { kind: 'subject' | 'client' }> => r.kind !== 'jti');
-              if (cutoffs.length === 0) break;
-              const cutoff = cutoffs[step.pick % cutoffs.length]!;
-              const iat = (cutoff.revokedAtEpochMs - step.iatBeforeMs) / 1000;
-              const exp = iat + LIFETIME_SECONDS;
-              // The last second in which the verifier still accepts it: exp + tolerance > now.
-              const target = Math.ceil((exp + TOLERANCE_SECONDS) * 1000 - step.beforeEndMs);
-              if (target <= clock || target >= (exp + TOLERANCE_SECONDS) * 1000) break;
-              clock = target;
-              const issuer = cutoff.issuer === ANY_ISSUER ? ISSUERS[step.pick % 2]! : cutoff.issuer;
-              await check({
-                issuer,
-                tokenId: `end-of-life-${checks}`,
-                subject: cutoff.kind === 'subject' ? cutoff.id : 'nobody',
-                clientId: cutoff.kind === 'client' ? cutoff.id : 'no-client',
-                issuedAtEpochSeconds: iat,
-                expiresAtEpochSeconds: exp,
-                scope: undefined,
-                claims: {},
-              });
-              endOfLife++;
-              break;
-            }
-            case 'check': {
-              const nowSeconds = clock / 1000;
-              // A token the verifier accepts now: iat not beyond now + tolerance, exp not past now - tolerance.
-              const jti = jtiToken(step.jti, START_MS);
-              const useJti = jti.exp > nowSeconds - TOLERANCE_SECONDS && jti.iat <= nowSeconds + TOLERANCE_SECONDS;
-              const iat = useJti ? jti.iat : (clock - step.ageMs) / 1000;
-              const exp = useJti ? jti.exp : iat + step.lifetimeMs / 1000;
-              if (!(exp > nowSeconds - TOLERANCE_SECONDS) || iat > nowSeconds + TOLERANCE_SECONDS) break;
-              const token: VerifiedToken = {
-                issuer: ISSUERS[step.issuer]!,
-                tokenId: useJti ? `jti-${step.jti}` : `fresh-${checks}`,
-                subject: `subject-${step.subject}`,
-                clientId: `client-${step.client}`,
-                issuedAtEpochSeconds: step.noIat && !useJti ? undefined : iat,
-                expiresAtEpochSeconds: exp,
-                scope: undefined,
-                claims: {},
-              };
-              await check(token);
-              break;
+          for (const step of ops) {
+            switch (step.type) {
+              case 'revoke-jti': {
+                const { exp } = jtiToken(step.jti, START_MS);
+                // What the ingest writes for a whole token: kept until exp + tolerance.
+                const revocation = jtiRevocation(issuerOf(step.issuer), `jti-${step.jti}`, Math.ceil(exp), rules());
+                table.write(revocation);
+                written.push({ revocation, sequence: table.writes });
+                break;
+              }
+              case 'revoke-cutoff': {
+                // The ingest clamps a future time to now, and reads whole ms.
+                const t = Math.min(Math.floor(clock - step.agoMs), clock);
+                const revocation = cutoffRevocation(step.kind, issuerOf(step.issuer), `${step.kind}-${step.id}`, t, rules());
+                table.write(revocation);
+                written.push({ revocation, sequence: table.writes });
+                break;
+              }
+              case 'advance':
+                clock += step.ms;
+                break;
+              case 'outage':
+                table.failing = step.on;
+                break;
+              case 'cold-start': {
+                checker = newChecker();
+                table.lastSuccess = undefined;
+                const loaded = await checker.load().then(
+                  () => true,
+                  () => false,
+                );
+                expect(loaded).toBe(!table.failing);
+                break;
+              }
+              case 'end-of-life': {
+                const cutoffs = written
+                  .map((entry) => entry.revocation)
+                  .filter((r): r is Extract<Revocation, { kind: 'subject' | 'client' }> => r.kind !== 'jti');
+                if (cutoffs.length === 0) break;
+                const cutoff = cutoffs[step.pick % cutoffs.length]!;
+                const iat = (cutoff.revokedAtEpochMs - step.iatBeforeMs) / 1000;
+                const exp = iat + LIFETIME_SECONDS;
+                // The last second in which the verifier still accepts it: exp + tolerance > now.
+                const target = Math.ceil((exp + TOLERANCE_SECONDS) * 1000 - step.beforeEndMs);
+                if (target <= clock || target >= (exp + TOLERANCE_SECONDS) * 1000) break;
+                clock = target;
+                const issuer = cutoff.issuer === ANY_ISSUER ? ISSUERS[step.pick % 2]! : cutoff.issuer;
+                await check({
+                  issuer,
+                  tokenId: `end-of-life-${checks}`,
+                  subject: cutoff.kind === 'subject' ? cutoff.id : 'nobody',
+                  clientId: cutoff.kind === 'client' ? cutoff.id : 'no-client',
+                  issuedAtEpochSeconds: iat,
+                  expiresAtEpochSeconds: exp,
+                  scope: undefined,
+                  claims: {},
+                });
+                endOfLife++;
+                break;
+              }
+              case 'check': {
+                const nowSeconds = clock / 1000;
+                // A token the verifier accepts now: iat not beyond now + tolerance, exp not past now - tolerance.
+                const jti = jtiToken(step.jti, START_MS);
+                const useJti = jti.exp > nowSeconds - TOLERANCE_SECONDS && jti.iat <= nowSeconds + TOLERANCE_SECONDS;
+                const iat = useJti ? jti.iat : (clock - step.ageMs) / 1000;
+                const exp = useJti ? jti.exp : iat + step.lifetimeMs / 1000;
+                if (!(exp > nowSeconds - TOLERANCE_SECONDS) || iat > nowSeconds + TOLERANCE_SECONDS) break;
+                const token: VerifiedToken = {
+                  issuer: ISSUERS[step.issuer]!,
+                  tokenId: useJti ? `jti-${step.jti}` : `fresh-${checks}`,
+                  subject: `subject-${step.subject}`,
+                  clientId: `client-${step.client}`,
+                  issuedAtEpochSeconds: step.noIat && !useJti ? undefined : iat,
+                  expiresAtEpochSeconds: exp,
+                  scope: undefined,
+                  claims: {},
+                };
+                await check(token);
+                break;
+              }
             }
           }
-        }
-      }),
-      { seed: SEED, numRuns: 200 },
-    );
-    // The streams must exercise both answers, or agreement would be trivial.
-    expect(checks).toBeGreaterThan(5000);
-    expect(refusals).toBeGreaterThan(500);
-    expect(endOfLife).toBeGreaterThan(200);
-  });
+        }),
+        { seed: SEED, numRuns: 200 },
+      );
+      // The streams must exercise both answers, or agreement would be trivial.
+      expect(checks).toBeGreaterThan(5000);
+      expect(refusals).toBeGreaterThan(500);
+      expect(endOfLife).toBeGreaterThan(200);
+    },
+  );
 });

@@ -92,38 +92,41 @@ describe('the token corpus', () => {
   });
 });
 
-describe.each(['valid', 'claims', 'rfc8725', 'encoding', 'size', 'revocation'] as const)('dist/authorizer.mjs, HTTP API v2, %s cases', (category) => {
-  it.each(byCategory(category))('%s', async (_name, testCase) => {
-    // Prepare
-    const token = tokens.get(testCase)!;
-    const authorization = builder.authorization(testCase, token);
+describe.each(['valid', 'claims', 'rfc8725', 'encoding', 'size', 'revocation'] as const)(
+  'dist/authorizer.mjs, HTTP API v2, %s cases',
+  (category) => {
+    it.each(byCategory(category))('%s', async (_name, testCase) => {
+      // Prepare
+      const token = tokens.get(testCase)!;
+      const authorization = builder.authorization(testCase, token);
 
-    // Act
-    const { invocation, lines, text } = await invoke(httpApiV2Event(authorization));
+      // Act
+      const { invocation, lines, text } = await invoke(httpApiV2Event(authorization));
 
-    // Assess
-    expect(invocation.ok, JSON.stringify(invocation).slice(0, 500)).toBe(true);
-    const result = (invocation as { result: { isAuthorized: boolean; context: Record<string, string> } }).result;
-    const denies = lines.filter((line) => line.message === 'deny');
-    expect(lines.filter((line) => line.level === 'ERROR' || line.level === 'CRITICAL')).toEqual([]);
-    if (testCase.expect.decision === 'allow') {
-      expect(result).toMatchObject({ isAuthorized: true, policyDocument: { Statement: [{ Effect: 'Allow' }] } });
-      expect(denies).toEqual([]);
-    } else {
-      expect({ isAuthorized: result.isAuthorized, context: result.context }).toEqual({
-        isAuthorized: false,
-        context: { reason: testCase.expect.reason },
-      });
-      expect(denies).toHaveLength(1);
-      expect(denies[0]).toMatchObject({ decision: 'deny', reason: testCase.expect.reason, level: 'INFO' });
-      if (testCase.expect.maxLatencyMs !== undefined) {
-        expect(denies[0]!.latencyMs as number).toBeLessThan(testCase.expect.maxLatencyMs);
-        console.info(`${testCase.name}: ${token.length} characters refused in ${denies[0]!.latencyMs} ms`);
+      // Assess
+      expect(invocation.ok, JSON.stringify(invocation).slice(0, 500)).toBe(true);
+      const result = (invocation as { result: { isAuthorized: boolean; context: Record<string, string> } }).result;
+      const denies = lines.filter((line) => line.message === 'deny');
+      expect(lines.filter((line) => line.level === 'ERROR' || line.level === 'CRITICAL')).toEqual([]);
+      if (testCase.expect.decision === 'allow') {
+        expect(result).toMatchObject({ isAuthorized: true, policyDocument: { Statement: [{ Effect: 'Allow' }] } });
+        expect(denies).toEqual([]);
+      } else {
+        expect({ isAuthorized: result.isAuthorized, context: result.context }).toEqual({
+          isAuthorized: false,
+          context: { reason: testCase.expect.reason },
+        });
+        expect(denies).toHaveLength(1);
+        expect(denies[0]).toMatchObject({ decision: 'deny', reason: testCase.expect.reason, level: 'INFO' });
+        if (testCase.expect.maxLatencyMs !== undefined) {
+          expect(denies[0]!.latencyMs as number).toBeLessThan(testCase.expect.maxLatencyMs);
+          console.info(`${testCase.name}: ${token.length} characters refused in ${denies[0]!.latencyMs} ms`);
+        }
       }
-    }
-    expectTokenNotIn(JSON.stringify(result) + text, token);
-  });
-});
+      expectTokenNotIn(JSON.stringify(result) + text, token);
+    });
+  },
+);
 
 describe('dist/authorizer.mjs, REST API TOKEN authorizer, representative cases', () => {
   it.each(TOKEN_CORPUS.filter((testCase) => testCase.rest).map((testCase) => [testCase.name, testCase] as const))(

@@ -80,15 +80,43 @@ const char = fc.oneof(fc.constantFrom(...ALPHABET.split('')), interesting);
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('replace' as const), at: fc.nat(), char }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(char, fc.string({ minLength: 1, maxLength: 4 })) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('insert' as const),
+      at: fc.nat(),
+      text: fc.oneof(char, fc.string({ minLength: 1, maxLength: 4 })),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 4 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('permute' as const), order: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 5 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('permute' as const),
+      order: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 5 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('borrow' as const), segment: fc.integer({ min: 0, max: 2 }), from: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ op: 'pad' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'standard-base64' as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('flip-bit' as const), segment: fc.integer({ min: 0, max: 2 }), byte: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('reformat-json' as const), segment: fc.constantFrom(0 as const, 1 as const), indent: fc.integer({ min: 0, max: 2 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('flip-bit' as const),
+      segment: fc.integer({ min: 0, max: 2 }),
+      byte: fc.nat(),
+      bit: fc.integer({ min: 0, max: 7 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('reformat-json' as const),
+      segment: fc.constantFrom(0 as const, 1 as const),
+      indent: fc.integer({ min: 0, max: 2 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('case' as const), at: fc.nat() }) },
 );
 
@@ -156,11 +184,15 @@ describe('TokenVerifier under random and mutated input', () => {
     const tokens = [...originals.keys()];
     let changed = 0;
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: tokens.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (index, steps) => {
-        const candidate = steps.reduce((token, step) => mutate(token, step, tokens), tokens[index]!);
-        if (!originals.has(candidate)) changed++;
-        await checkProperty(candidate);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: tokens.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        async (index, steps) => {
+          const candidate = steps.reduce((token, step) => mutate(token, step, tokens), tokens[index]!);
+          if (!originals.has(candidate)) changed++;
+          await checkProperty(candidate);
+        },
+      ),
       { seed: SEED, numRuns: 2000 },
     );
     // The mutations must actually produce other tokens, or the property proves nothing.
@@ -172,14 +204,36 @@ describe('TokenVerifier under random and mutated input', () => {
     const shaped = fc.tuple(b64, b64, b64).map(([a, b, c]) => `${a}.${b}.${c}`);
     const jsonSegments = fc
       .tuple(fc.json(), fc.json(), b64)
-      .map(([header, payload, signature]) => `${Buffer.from(header).toString('base64url')}.${Buffer.from(payload).toString('base64url')}.${signature}`);
+      .map(
+        ([header, payload, signature]) =>
+          `${Buffer.from(header).toString('base64url')}.${Buffer.from(payload).toString('base64url')}.${signature}`,
+      );
     const headerLike = fc
       .tuple(
-        fc.record({ alg: fc.constantFrom('RS256', 'ES256', 'PS256', 'EdDSA', 'none', 'HS256', 'RS384'), kid: fc.oneof(fc.string(), fc.constantFrom(...issuer.keys.map((key) => key.kid))), typ: fc.oneof(fc.constant(undefined), fc.string()), crit: fc.oneof(fc.constant(undefined), fc.anything()) }, { requiredKeys: ['alg'] }),
-        fc.record({ iss: fc.oneof(fc.constant(issuer.issuer), fc.anything()), aud: fc.oneof(fc.constant(issuer.audience), fc.anything()), exp: fc.oneof(fc.double(), fc.integer(), fc.anything()), iat: fc.anything(), nbf: fc.anything(), sub: fc.anything(), jti: fc.anything() }),
+        fc.record(
+          {
+            alg: fc.constantFrom('RS256', 'ES256', 'PS256', 'EdDSA', 'none', 'HS256', 'RS384'),
+            kid: fc.oneof(fc.string(), fc.constantFrom(...issuer.keys.map((key) => key.kid))),
+            typ: fc.oneof(fc.constant(undefined), fc.string()),
+            crit: fc.oneof(fc.constant(undefined), fc.anything()),
+          },
+          { requiredKeys: ['alg'] },
+        ),
+        fc.record({
+          iss: fc.oneof(fc.constant(issuer.issuer), fc.anything()),
+          aud: fc.oneof(fc.constant(issuer.audience), fc.anything()),
+          exp: fc.oneof(fc.double(), fc.integer(), fc.anything()),
+          iat: fc.anything(),
+          nbf: fc.anything(),
+          sub: fc.anything(),
+          jti: fc.anything(),
+        }),
         b64,
       )
-      .map(([header, payload, signature]) => `${Buffer.from(JSON.stringify(header) ?? 'null').toString('base64url')}.${Buffer.from(JSON.stringify(payload) ?? 'null').toString('base64url')}.${signature}`);
+      .map(
+        ([header, payload, signature]) =>
+          `${Buffer.from(JSON.stringify(header) ?? 'null').toString('base64url')}.${Buffer.from(JSON.stringify(payload) ?? 'null').toString('base64url')}.${signature}`,
+      );
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), shaped, jsonSegments, headerLike), async (candidate) => {
         await checkProperty(candidate);
@@ -190,18 +244,25 @@ describe('TokenVerifier under random and mutated input', () => {
 
   it('parseToken answers every string with a ParsedToken or TokenRejectedError, never another error', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: fc.constantFrom(...`${ALPHABET}.=+/`.split('')), maxLength: 300 })), (candidate) => {
-        try {
-          const parsed = parseToken(candidate, 8192);
-          // Whatever parses is three canonical segments whose first two are JSON objects.
-          expect(candidate.split('.')).toHaveLength(3);
-          expect(typeof parsed.header).toBe('object');
-          expect(typeof parsed.payload).toBe('object');
-          expect(Buffer.from(parsed.signature).toString('base64url')).toBe(candidate.split('.')[2]);
-        } catch (error) {
-          if (!(error instanceof TokenRejectedError)) throw error;
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.string({ unit: fc.constantFrom(...`${ALPHABET}.=+/`.split('')), maxLength: 300 }),
+        ),
+        (candidate) => {
+          try {
+            const parsed = parseToken(candidate, 8192);
+            // Whatever parses is three canonical segments whose first two are JSON objects.
+            expect(candidate.split('.')).toHaveLength(3);
+            expect(typeof parsed.header).toBe('object');
+            expect(typeof parsed.payload).toBe('object');
+            expect(Buffer.from(parsed.signature).toString('base64url')).toBe(candidate.split('.')[2]);
+          } catch (error) {
+            if (!(error instanceof TokenRejectedError)) throw error;
+          }
+        },
+      ),
       { seed: SEED + 2, numRuns: 5000 },
     );
   });
@@ -265,10 +326,13 @@ describe('parseJsonObject (strict JSON for JOSE headers and claim sets)', () => 
 
   it('never throws, whatever the text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', '\\', ':', ',', 'a', '1', ' ') })), (text) => {
-        const parsed = parseJsonObject(text);
-        if (parsed !== undefined) expect(typeof parsed).toBe('object');
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.json(), fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', '\\', ':', ',', 'a', '1', ' ') })),
+        (text) => {
+          const parsed = parseJsonObject(text);
+          if (parsed !== undefined) expect(typeof parsed).toBe('object');
+        },
+      ),
       { seed: SEED + 4, numRuns: 5000 },
     );
   });

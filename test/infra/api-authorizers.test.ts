@@ -23,7 +23,12 @@ beforeAll(() => {
   const integration = () => new HttpUrlIntegration('Backend', 'https://backend.test.example/');
 
   firstApi = new apigwv2.HttpApi(stack, 'FirstApi');
-  firstApi.addRoutes({ path: '/items', methods: [apigwv2.HttpMethod.GET], integration: integration(), authorizer: authorizer.httpAuthorizer });
+  firstApi.addRoutes({
+    path: '/items',
+    methods: [apigwv2.HttpMethod.GET],
+    integration: integration(),
+    authorizer: authorizer.httpAuthorizer,
+  });
 
   secondApi = new apigwv2.HttpApi(stack, 'SecondApi');
   secondApi.addRoutes({

@@ -148,9 +148,7 @@ describe('RevocationAuthorizer with default props', () => {
         template.hasResourceProperties('AWS::SQS::QueuePolicy', {
           Queues: [ref(queue)],
           PolicyDocument: {
-            Statement: Match.arrayWith([
-              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-            ]),
+            Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
           },
         });
       }

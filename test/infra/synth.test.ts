@@ -27,7 +27,9 @@ function offlineEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessE
   const environment: NodeJS.ProcessEnv = { ...process.env, CI: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' };
   for (const name of Object.keys(environment)) {
     // Credentials, and every variable infra/app.ts reads: only the arguments below configure it.
-    if (/^(AWS_|CDK_DEFAULT_|JWT_|JWKS_|REVOCATION_|AUTHORIZER_)|^(BUNDLE_DIRECTORY|STACK_NAME|ALARM_EMAIL|METRICS_NAMESPACE)$/.test(name)) {
+    if (
+      /^(AWS_|CDK_DEFAULT_|JWT_|JWKS_|REVOCATION_|AUTHORIZER_)|^(BUNDLE_DIRECTORY|STACK_NAME|ALARM_EMAIL|METRICS_NAMESPACE)$/.test(name)
+    ) {
       delete environment[name];
     }
   }
@@ -71,7 +73,11 @@ describe.concurrent('example app', () => {
     await run('npx', args, { cwd: repository, env: offlineEnvironment(), timeout: 120_000 });
 
     const template = JSON.parse(readFileSync(join(output, `${STACK}.template.json`), 'utf8'));
-    const resources = Object.values(template.Resources) as { Type: string; Properties: Record<string, any>; Metadata?: Record<string, string> }[];
+    const resources = Object.values(template.Resources) as {
+      Type: string;
+      Properties: Record<string, any>;
+      Metadata?: Record<string, string>;
+    }[];
     expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'TopicArn', 'TableName']));
     const authorizerFunction = resources.find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'authorizer.handler');
     expect(JSON.parse(authorizerFunction?.Properties.Environment.Variables.JWT_ISSUERS)).toEqual([

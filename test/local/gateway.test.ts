@@ -89,7 +89,12 @@ describe('gateway (API Gateway HTTP API with a Lambda authorizer, payload 2.0, s
       rawPath: '/orders/42',
       rawQueryString: 'expand=items&tag=a&tag=b&q=%20x',
       cookies: ['a=1', 'b=2'],
-      headers: expect.objectContaining({ authorization: 'Bearer t0k3n', 'x-dup': 'one,two', 'user-agent': 'test-agent/1', 'content-length': '7' }),
+      headers: expect.objectContaining({
+        authorization: 'Bearer t0k3n',
+        'x-dup': 'one,two',
+        'user-agent': 'test-agent/1',
+        'content-length': '7',
+      }),
       queryStringParameters: { expand: 'items', tag: 'a,b', q: ' x' },
       requestContext: {
         accountId: '000000000000',
@@ -193,7 +198,9 @@ describe('upstreamProxy (UPSTREAM_URL)', () => {
       });
     });
     await new Promise<void>((done) => upstream.listen(0, '127.0.0.1', done));
-    const { server, url } = await startGateway(upstreamProxy(new URL(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}/prefix/`)));
+    const { server, url } = await startGateway(
+      upstreamProxy(new URL(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}/prefix/`)),
+    );
 
     // Act
     const response = await fetch(`${url}/orders/1?a=b`, {
@@ -212,7 +219,14 @@ describe('upstreamProxy (UPSTREAM_URL)', () => {
       method: 'POST',
       url: '/prefix/orders/1?a=b',
       body: 'payload',
-      headers: { 'x-authorizer-sub': 'alice', 'x-authorizer-jti': 'j-1', 'x-custom': 'kept', cookie: 'c=1', authorization: 'Bearer t', 'x-forwarded-for': '127.0.0.1' },
+      headers: {
+        'x-authorizer-sub': 'alice',
+        'x-authorizer-jti': 'j-1',
+        'x-custom': 'kept',
+        cookie: 'c=1',
+        authorization: 'Bearer t',
+        'x-forwarded-for': '127.0.0.1',
+      },
     });
   });
 

@@ -34,7 +34,7 @@ async function untilWriting(dynamoPort: number, pk: string): Promise<void> {
     credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
   });
   try {
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
       const { Item } = await client.send(new GetItemCommand({ TableName: 'revocations', Key: { pk: { S: pk } } }));
       if (Item !== undefined) return;
       await new Promise((done) => setTimeout(done, 5));
@@ -146,7 +146,9 @@ describe('npm start, trusting a test-owned issuer', () => {
     const byJti = await issuer.token({ sub: 'dave', jti: 'batch-jti-1' });
 
     // Act
-    const published = await sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify({ type: 'subject', sub: 'carol' }) }));
+    const published = await sns.send(
+      new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify({ type: 'subject', sub: 'carol' }) }),
+    );
     const subjectRevokedByMs = Date.now(); // T, the SNS Timestamp, is no later than this
     const batch = await sns.send(
       new PublishBatchCommand({
@@ -168,11 +170,18 @@ describe('npm start, trusting a test-owned issuer', () => {
     expect(await deniedWithin(`${stack.url}/x`, byJti, SYNC_INTERVAL_MS + 1000)).toBeDefined();
     // SNS accepted the garbage (as AWS would); the ingest refused it three times, so it is dead-lettered.
     const garbageId = batch.Successful!.find((entry) => entry.Id === 'garbage')!.MessageId;
-    const deadLetters = (await readFile(join(dataDir, 'dead-letter.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const deadLetters = (await readFile(join(dataDir, 'dead-letter.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(deadLetters).toContainEqual(
       expect.objectContaining({
         requestContext: expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: 3 }),
-        requestPayload: { Records: [expect.objectContaining({ Sns: expect.objectContaining({ MessageId: garbageId, Message: 'this is not a revocation' }) })] },
+        requestPayload: {
+          Records: [
+            expect.objectContaining({ Sns: expect.objectContaining({ MessageId: garbageId, Message: 'this is not a revocation' }) }),
+          ],
+        },
         responsePayload: expect.objectContaining({ errorType: 'InvalidMessageError' }),
       }),
     );
@@ -190,9 +199,16 @@ describe('npm start, trusting a test-owned issuer', () => {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextSecondMs + 5 - Date.now())));
     const fresh = await issuer.token({ sub: 'carol' });
     const inFlight = await issuer.token({ sub: 'oscar', jti: 'in-flight-499' });
-    const sns = new SNSClient({ region: 'us-east-1', endpoint: `${stack.url}/_local/sns`, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    const sns = new SNSClient({
+      region: 'us-east-1',
+      endpoint: `${stack.url}/_local/sns`,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      maxAttempts: 1,
+    });
     const revocations = Array.from({ length: 500 }, (_, index) => ({ type: 'jti', jti: `in-flight-${index}` }));
-    const publishing = sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:revocations', Message: JSON.stringify({ revocations }) }));
+    const publishing = sns.send(
+      new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:revocations', Message: JSON.stringify({ revocations }) }),
+    );
     // Signal only once the ingest is writing: a fixed pause would race a loaded machine, where the
     // request may not even have reached the stack yet.
     await untilWriting(Number(env.DYNAMODB_PORT), revocationKey('jti', ANY_ISSUER, 'in-flight-0'));
@@ -268,7 +284,12 @@ describe('tsx local/start.ts with the demo issuer and UPSTREAM_URL', () => {
     expect(await response.text()).toBe('from upstream');
     expect(upstreamRequests.at(-1)).toMatchObject({
       url: '/base/orders/7?a=1',
-      headers: { 'x-authorizer-sub': 'alice', 'x-authorizer-client_id': 'web', 'x-authorizer-jti': 'upstream-1', authorization: `Bearer ${token}` },
+      headers: {
+        'x-authorizer-sub': 'alice',
+        'x-authorizer-client_id': 'web',
+        'x-authorizer-jti': 'upstream-1',
+        authorization: `Bearer ${token}`,
+      },
     });
   });
 
@@ -312,7 +333,12 @@ describe('tsx local/start.ts with the demo issuer and UPSTREAM_URL', () => {
     const revoke = await runCli('revoke', ['--token', token], env);
 
     expect(dryRun.stdout).not.toContain(token);
-    expect(JSON.parse(dryRun.stdout)).toMatchObject({ version: 1, type: 'jti', jti: 'whole-token-1', iss: `http://localhost:${env.PORT}/_local/issuer` });
+    expect(JSON.parse(dryRun.stdout)).toMatchObject({
+      version: 1,
+      type: 'jti',
+      jti: 'whole-token-1',
+      iss: `http://localhost:${env.PORT}/_local/issuer`,
+    });
     expect(revoke.code, revoke.stderr).toBe(0);
     expect(await deniedWithin(`${stack.url}/x`, token, SYNC_INTERVAL_MS + 1000)).toBeDefined();
   });

@@ -49,11 +49,19 @@ describe('resolvePublishTarget', () => {
     const target = resolvePublishTarget({ DATA_DIR: dataDir });
     await rm(stateFilePath(dataDir));
 
-    expect(target).toEqual({ kind: 'local', endpoint: state.snsEndpoint, topicArn: state.topicArn, region: 'eu-west-1', deadLetterPath: state.deadLetterPath });
+    expect(target).toEqual({
+      kind: 'local',
+      endpoint: state.snsEndpoint,
+      topicArn: state.topicArn,
+      region: 'eu-west-1',
+      deadLetterPath: state.deadLetterPath,
+    });
   });
 
   it('publishes to REVOCATION_TOPIC_ARN on AWS, in the region of the ARN', () => {
-    expect(resolvePublishTarget({ REVOCATION_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:revocations', AWS_REGION: 'us-east-1' })).toEqual({
+    expect(
+      resolvePublishTarget({ REVOCATION_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:revocations', AWS_REGION: 'us-east-1' }),
+    ).toEqual({
       kind: 'aws',
       topicArn: 'arn:aws:sns:eu-west-1:123456789012:revocations',
       region: 'eu-west-1',
@@ -75,10 +83,12 @@ describe('npm run revoke against AWS (REVOCATION_TOPIC_ARN)', () => {
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
         Object.assign(seen, { headers: request.headers, body });
-        response.writeHead(200, { 'content-type': 'text/xml' }).end(
-          '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>aws-message-1</MessageId></PublishResult>' +
-            '<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></PublishResponse>',
-        );
+        response
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end(
+            '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>aws-message-1</MessageId></PublishResult>' +
+              '<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></PublishResponse>',
+          );
       });
     });
     await new Promise<void>((done) => sns.listen(0, '127.0.0.1', done));

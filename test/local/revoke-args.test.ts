@@ -3,7 +3,14 @@ import { InvalidMessageError } from '../../lambda/core/errors.js';
 import { tokenHash } from '../../lambda/core/revocation.js';
 import { batchesOf } from '../../local/publisher.js';
 import { parseRevokeArgs, UsageError } from '../../local/revoke-args.js';
-import { MAX_PACKED_MESSAGE_BYTES, messageOf, packEntries, readFileLine, splitRevocationFile, type RevocationEntry } from '../../local/revocation-messages.js';
+import {
+  MAX_PACKED_MESSAGE_BYTES,
+  messageOf,
+  packEntries,
+  readFileLine,
+  splitRevocationFile,
+  type RevocationEntry,
+} from '../../local/revocation-messages.js';
 
 const NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0);
 const rules = { nowMs: NOW_MS, clockToleranceSeconds: 60, maxTokenLifetimeSeconds: 86_400 };
@@ -16,7 +23,10 @@ function jwt(payload: Record<string, unknown>): string {
 
 describe('parseRevokeArgs', () => {
   it('builds jti, subject and client entries from repeated and combined flags', () => {
-    const request = parseRevokeArgs(['--jti', 'a', '--exp', '1768482000', '--iss', 'https://i/', '--sub', 'alice', '--client', 'web', '--at', '1768478400000'], rules);
+    const request = parseRevokeArgs(
+      ['--jti', 'a', '--exp', '1768482000', '--iss', 'https://i/', '--sub', 'alice', '--client', 'web', '--at', '1768478400000'],
+      rules,
+    );
 
     expect(request).toEqual({
       kind: 'entries',
@@ -80,10 +90,22 @@ describe('parseRevokeArgs', () => {
 describe('revocation messages', () => {
   it('sends one entry as a single message and several as a batch, both version 1', () => {
     const one = messageOf([{ type: 'jti', jti: 'a' }], rules);
-    const two = messageOf([{ type: 'jti', jti: 'a' }, { type: 'client', clientId: 'web', revokedAt: NOW_MS }], rules);
+    const two = messageOf(
+      [
+        { type: 'jti', jti: 'a' },
+        { type: 'client', clientId: 'web', revokedAt: NOW_MS },
+      ],
+      rules,
+    );
 
     expect(JSON.parse(one.body)).toEqual({ version: 1, type: 'jti', jti: 'a' });
-    expect(JSON.parse(two.body)).toEqual({ version: 1, revocations: [{ type: 'jti', jti: 'a' }, { type: 'client', clientId: 'web', revokedAt: NOW_MS }] });
+    expect(JSON.parse(two.body)).toEqual({
+      version: 1,
+      revocations: [
+        { type: 'jti', jti: 'a' },
+        { type: 'client', clientId: 'web', revokedAt: NOW_MS },
+      ],
+    });
     expect(two.revocations).toBe(2);
   });
 
@@ -104,7 +126,8 @@ describe('revocation messages', () => {
     expect(Math.max(...messages.map((message) => Buffer.byteLength(message.body)))).toBeLessThanOrEqual(MAX_PACKED_MESSAGE_BYTES);
     expect(messages.length).toBeGreaterThan(20);
     expect(batches.slice(0, -1).map((batch) => batch.length)).toEqual(Array(batches.length - 1).fill(10));
-    for (const batch of batches) expect(batch.reduce((sum, message) => sum + Buffer.byteLength(message.body), 0)).toBeLessThanOrEqual(262_144);
+    for (const batch of batches)
+      expect(batch.reduce((sum, message) => sum + Buffer.byteLength(message.body), 0)).toBeLessThanOrEqual(262_144);
     expect(batches.flat()).toEqual(messages);
   });
 
@@ -113,8 +136,14 @@ describe('revocation messages', () => {
 
     expect(readFileLine('  ', undefined, rules)).toEqual({ kind: 'blank' });
     expect(readFileLine('# revoked on Monday', undefined, rules)).toEqual({ kind: 'blank' });
-    expect(readFileLine('plain-jti', 'https://i/', rules)).toEqual({ kind: 'entry', entry: { type: 'jti', jti: 'plain-jti', iss: 'https://i/' } });
-    expect(readFileLine(token, undefined, rules)).toEqual({ kind: 'entry', entry: { type: 'jti', jti: 'from-token', iss: 'https://i/', exp: 1768482000 } });
+    expect(readFileLine('plain-jti', 'https://i/', rules)).toEqual({
+      kind: 'entry',
+      entry: { type: 'jti', jti: 'plain-jti', iss: 'https://i/' },
+    });
+    expect(readFileLine(token, undefined, rules)).toEqual({
+      kind: 'entry',
+      entry: { type: 'jti', jti: 'from-token', iss: 'https://i/', exp: 1768482000 },
+    });
     expect(readFileLine('{"revokedToken":"abc","ttl":"60"}', undefined, rules)).toEqual({
       kind: 'message',
       message: { body: '{"revokedToken":"abc","ttl":"60"}', revocations: 1 },

@@ -39,7 +39,11 @@ let endpoint: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'sns-endpoint-'));
-  const subscription = new SnsSubscription({ subscriber: ingest, deadLetterPath: join(dataDir, 'dead-letter.jsonl'), retryDelaysMs: [5, 10] });
+  const subscription = new SnsSubscription({
+    subscriber: ingest,
+    deadLetterPath: join(dataDir, 'dead-letter.jsonl'),
+    retryDelaysMs: [5, 10],
+  });
   const sns = createSnsEndpoint({ region: 'us-east-1', deliver: (publication) => subscription.deliver(publication) });
   server = createServer(async (request, response) => sns(request, response, (await readBody(request, 1 << 20))!));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -104,7 +108,9 @@ describe('SNS endpoint (AWS Query protocol), driven by @aws-sdk/client-sns', () 
       { Id: 'one', MessageId: expect.any(String) },
       { Id: 'three', MessageId: expect.any(String) },
     ]);
-    expect(output.Failed).toEqual([{ Id: 'two', Code: 'InvalidParameter', Message: 'Invalid parameter: Empty message', SenderFault: true }]);
+    expect(output.Failed).toEqual([
+      { Id: 'two', Code: 'InvalidParameter', Message: 'Invalid parameter: Empty message', SenderFault: true },
+    ]);
     expect(ingest.events.map((event) => [event.Records[0]!.Sns.Message, event.Records[0]!.Sns.Subject])).toEqual([
       ['first', 'revocation'],
       ['third', null],
@@ -112,25 +118,42 @@ describe('SNS endpoint (AWS Query protocol), driven by @aws-sdk/client-sns', () 
   });
 
   it.each([
-    ['an unknown topic', new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:other', Message: 'x' }), 'NotFoundException', 404],
+    [
+      'an unknown topic',
+      new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:other', Message: 'x' }),
+      'NotFoundException',
+      404,
+    ],
     ['a malformed topic ARN', new PublishCommand({ TopicArn: 'revocations', Message: 'x' }), 'InvalidParameterException', 400],
     ['an empty message', new PublishCommand({ TopicArn: TOPIC_ARN, Message: '' }), 'InvalidParameterException', 400],
     ['an oversized message', new PublishCommand({ TopicArn: TOPIC_ARN, Message: 'x'.repeat(262_145) }), 'InvalidParameterException', 400],
     ['an empty batch', new PublishBatchCommand({ TopicArn: TOPIC_ARN, PublishBatchRequestEntries: [] }), 'EmptyBatchRequestException', 400],
     [
       'eleven entries',
-      new PublishBatchCommand({ TopicArn: TOPIC_ARN, PublishBatchRequestEntries: Array.from({ length: 11 }, (_, index) => ({ Id: `e${index}`, Message: 'x' })) }),
+      new PublishBatchCommand({
+        TopicArn: TOPIC_ARN,
+        PublishBatchRequestEntries: Array.from({ length: 11 }, (_, index) => ({ Id: `e${index}`, Message: 'x' })),
+      }),
       'TooManyEntriesInBatchRequestException',
       400,
     ],
     [
       'repeated entry ids',
-      new PublishBatchCommand({ TopicArn: TOPIC_ARN, PublishBatchRequestEntries: [{ Id: 'a', Message: 'x' }, { Id: 'a', Message: 'y' }] }),
+      new PublishBatchCommand({
+        TopicArn: TOPIC_ARN,
+        PublishBatchRequestEntries: [
+          { Id: 'a', Message: 'x' },
+          { Id: 'a', Message: 'y' },
+        ],
+      }),
       'BatchEntryIdsNotDistinctException',
       400,
     ],
   ] as const)('refuses %s with the SDK error SNS would raise', async (_, command, name, status) => {
-    const error = (await client.send(command as PublishCommand).catch((caught: unknown) => caught)) as { name: string; $metadata: { httpStatusCode: number } };
+    const error = (await client.send(command as PublishCommand).catch((caught: unknown) => caught)) as {
+      name: string;
+      $metadata: { httpStatusCode: number };
+    };
 
     expect(error.name).toBe(name);
     expect(error.$metadata.httpStatusCode).toBe(status);
@@ -145,7 +168,9 @@ describe('SNS endpoint (AWS Query protocol), driven by @aws-sdk/client-sns', () 
     });
 
     expect(response.status).toBe(400);
-    expect(await response.text()).toMatch(/^<ErrorResponse xmlns="http:\/\/sns.amazonaws.com\/doc\/2010-03-31\/"><Error><Type>Sender<\/Type><Code>InvalidAction<\/Code>/);
+    expect(await response.text()).toMatch(
+      /^<ErrorResponse xmlns="http:\/\/sns.amazonaws.com\/doc\/2010-03-31\/"><Error><Type>Sender<\/Type><Code>InvalidAction<\/Code>/,
+    );
   });
 
   it('retries a failing delivery like Lambda (3 attempts) and acknowledges once one succeeds', async () => {
@@ -170,11 +195,19 @@ describe('SNS endpoint (AWS Query protocol), driven by @aws-sdk/client-sns', () 
     expect(JSON.parse(decodeURIComponent(response.headers.get(INGEST_FAILURES_HEADER)!))).toEqual([
       { messageId, errorType: 'InvalidMessageError', errorMessage: 'type: is required' },
     ]);
-    const records = (await readFile(join(dataDir, 'dead-letter.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const records = (await readFile(join(dataDir, 'dead-letter.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(records.at(-1)).toEqual({
       version: '1.0',
       timestamp: expect.any(String),
-      requestContext: { requestId: 'req-3', functionArn: `${ingest.arn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestContext: {
+        requestId: 'req-3',
+        functionArn: `${ingest.arn}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+      },
       requestPayload: { Records: [expect.objectContaining({ Sns: expect.objectContaining({ MessageId: messageId, Message: 'poison' }) })] },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: { errorType: 'InvalidMessageError', errorMessage: 'type: is required' },

@@ -12,7 +12,10 @@ export interface SigningKey {
   readonly publicJwk: JWK;
 }
 
-export async function createSigningKey(alg: SigningAlgorithm, kid = `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`): Promise<SigningKey> {
+export async function createSigningKey(
+  alg: SigningAlgorithm,
+  kid = `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`,
+): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
   const publicJwk = { ...(await exportJWK(publicKey)), kid, use: 'sig' };
   return { alg, kid, privateKey, publicJwk };

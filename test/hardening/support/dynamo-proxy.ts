@@ -68,7 +68,8 @@ export class DynamoProxy {
       // DynamoDB's own answer: HTTP 400, x-amz-json-1.0, __type naming the exception.
       const answer = JSON.stringify({
         __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-        message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+        message:
+          'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
       });
       response.writeHead(400, {
         'content-type': 'application/x-amz-json-1.0',

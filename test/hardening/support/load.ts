@@ -133,7 +133,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const elapsedMs = performance.now() - startedAt;
 
   const latencies = requests.map((request) => request.latencyMs);
-  const latencyMs = { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99), max: latencies.reduce((max, value) => Math.max(max, value), 0) };
+  const latencyMs = {
+    p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
+    p99: percentile(latencies, 0.99),
+    max: latencies.reduce((max, value) => Math.max(max, value), 0),
+  };
   const requestsPerSecond = requests.length / (elapsedMs / 1000);
   let maxAllowedAfterAckMs = 0;
   for (const request of requests) {
@@ -142,7 +147,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       maxAllowedAfterAckMs = Math.max(maxAllowedAfterAckMs, request.sentAt - ackAt);
     }
   }
-  const acks = [...revocations.values()].filter((revocation) => revocation.ackAt !== undefined).map((revocation) => revocation.ackAt! - revocation.sentAt);
+  const acks = [...revocations.values()]
+    .filter((revocation) => revocation.ackAt !== undefined)
+    .map((revocation) => revocation.ackAt! - revocation.sentAt);
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   const summary = [
     `load: ${requests.length} requests in ${(elapsedMs / 1000).toFixed(1)} s with ${options.clients} clients = ${Math.round(requestsPerSecond)} requests/s`,

@@ -70,7 +70,8 @@ export class TokenBuilder {
     return seeds.map((seed) => {
       const issuer = seed.issuer === 'A' ? this.parties.issuerA.issuer : seed.issuer === 'B' ? this.parties.issuerB.issuer : ANY_ISSUER;
       if (seed.kind === 'jti') {
-        const expiresAtEpochSeconds = seed.expiresAt === undefined ? this.nowSeconds + 3600 + TOLERANCE_SECONDS : this.seconds(seed.expiresAt);
+        const expiresAtEpochSeconds =
+          seed.expiresAt === undefined ? this.nowSeconds + 3600 + TOLERANCE_SECONDS : this.seconds(seed.expiresAt);
         return { kind: 'jti', issuer, jti: seed.jti, expiresAtEpochSeconds };
       }
       const revokedAtEpochMs = this.ms(seed.at);

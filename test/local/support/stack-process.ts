@@ -111,7 +111,12 @@ export interface CliResult {
 }
 
 /** Runs `npm run <script> -- args` (viaNpm) or `tsx local/<script>.ts args` and collects its output. */
-export function runCli(script: 'revoke' | 'token', args: string[], env: Record<string, string>, options: { viaNpm?: boolean } = {}): Promise<CliResult> {
+export function runCli(
+  script: 'revoke' | 'token',
+  args: string[],
+  env: Record<string, string>,
+  options: { viaNpm?: boolean } = {},
+): Promise<CliResult> {
   const [command, commandArgs] = options.viaNpm ? ['npm', ['run', script, '--', ...args]] : [TSX, [`local/${script}.ts`, ...args]];
   return new Promise((done, fail) => {
     const child = spawn(command, commandArgs, { cwd: REPOSITORY, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
