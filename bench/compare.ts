@@ -13,7 +13,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, KeyObject, randomUUID, sign, verify } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -48,12 +48,15 @@ type Handler = (event: unknown) => Promise<{ isAuthorized?: boolean }>;
 async function handlerFrom(root: string): Promise<Handler> {
   const load = (path: string): Promise<any> => import(pathToFileURL(resolve(root, path)).href);
   const { createAuthorizerHandler } = await load('lambda/authorizer-handler.ts');
-  const { loadAuthorizerConfig } = await load('lambda/core/config.ts');
-  const { KeyResolver } = await load('lambda/core/key-resolver.ts');
-  const { RevocationSync } = await load('lambda/core/revocation-sync.ts');
-  const { TokenVerifier } = await load('lambda/core/verify-token.ts');
   const { DecisionMetrics } = await load('lambda/decision-metrics.ts');
   const { powertoolsLog } = await load('lambda/powertools-log.ts');
+  // Revisions before the folders by data path kept everything in lambda/core/.
+  const flat = existsSync(resolve(root, 'lambda/core'));
+  const { loadAuthorizerConfig } = await load(flat ? 'lambda/core/config.ts' : 'lambda/config/index.ts');
+  const { KeyResolver } = await load(flat ? 'lambda/core/key-resolver.ts' : 'lambda/token/index.ts');
+  const { TokenVerifier } = await load(flat ? 'lambda/core/verify-token.ts' : 'lambda/token/index.ts');
+  const { RevocationSync } = flat ? await load('lambda/core/revocation-sync.ts') : { RevocationSync: undefined };
+  const { createRevocationChecker } = flat ? { createRevocationChecker: undefined } : await load('lambda/revocation/index.ts');
   const config = loadAuthorizerConfig({ ...issuer.env });
   const log = powertoolsLog(new Logger({ serviceName: 'compare' }));
   const reader = {
@@ -64,7 +67,8 @@ async function handlerFrom(root: string): Promise<Handler> {
     queryChanges: async () => ({ items: 0, expired: 0, skipped: 0 }),
     getForToken: async () => [],
   };
-  const sync = new RevocationSync({ reader, settings: config.revocation, rules: config.rules, log });
+  const options = { reader, settings: config.revocation, rules: config.rules, log };
+  const sync = flat ? new RevocationSync(options) : createRevocationChecker(options);
   const keys = config.issuers.map((entry: unknown) => new KeyResolver(entry, config.jwks, log));
   const decisions = new DecisionMetrics(new Metrics({ namespace: 'compare', serviceName: 'compare' }), () => ({
     revocationEntries: 0,

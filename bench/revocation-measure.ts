@@ -4,12 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PerformanceObserver } from 'node:perf_hooks';
-import type { RevocationSettings } from '../lambda/core/config.js';
-import { RevocationCache } from '../lambda/core/revocation-cache.js';
-import type { Revocation } from '../lambda/core/revocation.js';
-import type { RevocationStore } from '../lambda/core/revocation-store.js';
-import { RevocationSync } from '../lambda/core/revocation-sync.js';
-import type { VerifiedToken } from '../lambda/core/verified-token.js';
+import {
+  createRevocationChecker,
+  RevocationCache,
+  type Revocation,
+  type RevocationSettings,
+  type RevocationStore,
+} from '../lambda/revocation/index.js';
+import type { VerifiedToken } from '../lambda/token/index.js';
 
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI';
 
@@ -103,7 +105,7 @@ export async function measureLookups(entries: number, batches = 2000): Promise<L
       expiresAtEpochSeconds: Math.floor(nowSeconds) + 3600,
     });
   }
-  const sync = new RevocationSync({
+  const sync = createRevocationChecker({
     reader: {
       scanLive: async (_segments, now, visit) => {
         for (const item of items) visit(item);
@@ -126,7 +128,7 @@ export async function measureLookups(entries: number, batches = 2000): Promise<L
   });
   await sync.load();
   items.length = 0;
-  const cache = (sync as unknown as { cache: RevocationCache }).cache;
+  const cache = (sync.view as unknown as { cache: RevocationCache }).cache;
   const unrevoked = Array.from({ length: 10_000 }, () => uuid());
   const tokens: VerifiedToken[] = unrevoked.map((jti, i) => ({
     issuer: ISSUER,
@@ -172,19 +174,19 @@ export interface ColdStartFigures {
 
 /** Time of a cold-start load from `store`'s table (already seeded), as the authorizer does it. */
 export async function measureColdStart(store: RevocationStore, settings: RevocationSettings): Promise<ColdStartFigures> {
-  const sync = new RevocationSync({ reader: store, settings, rules: { maxTokenLifetimeSeconds: 86_400, clockToleranceSeconds: 60 } });
+  const sync = createRevocationChecker({ reader: store, settings, rules: { maxTokenLifetimeSeconds: 86_400, clockToleranceSeconds: 60 } });
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   await sync.load();
   const loadMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
-  const cache = (sync as unknown as { cache: RevocationCache }).cache;
+  const cache = (sync.view as unknown as { cache: RevocationCache }).cache;
   return {
-    items: sync.entryCount,
+    items: sync.view.entryCount,
     segments: settings.scanSegments,
     loadMs,
     loaderCpuMs: (cpu.user + cpu.system) / 1000,
-    entries: sync.entryCount,
+    entries: sync.view.entryCount,
     cacheBytes: cache.byteLength,
   };
 }

@@ -13,8 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { Revocation } from '../lambda/core/revocation.js';
-import { RevocationStore } from '../lambda/core/revocation-store.js';
+import type { Revocation } from '../lambda/revocation/index.js';
+import { createRevocationTable, importRevocations } from '../local/table-admin.js';
 import { httpApiV2Event } from '../test/support/api-gateway-events.js';
 import { TestIssuer } from '../test/support/issuer.js';
 import { bundleSizes, runBundleColdStart, runNaiveLoader, type BundleColdStart } from './cold-start.js';
@@ -72,13 +72,12 @@ const tableOf = (size: number) => `revocations-${size}`;
 const seedSizes = [...new Set([...COLD_START_SIZES, HOT_PATH_REVOCATIONS])];
 const seedStart = performance.now();
 for (const size of seedSizes) {
-  const store = new RevocationStore(dynamo.client, tableOf(size));
-  await store.createTable();
-  await store.importRevocations(liveRevocations(size), { concurrency: 16 });
+  await createRevocationTable(dynamo.client, tableOf(size));
+  await importRevocations(dynamo.client, tableOf(size), liveRevocations(size), { concurrency: 16 });
 }
 const seedMs = performance.now() - seedStart;
 const ingestTable = 'ingest-bench';
-await new RevocationStore(dynamo.client, ingestTable).createTable();
+await createRevocationTable(dynamo.client, ingestTable);
 
 /** `count` live revocations of the bench issuer: 98% jti, 1% subject and 1% client cut-offs. */
 function liveRevocations(count: number): Revocation[] {

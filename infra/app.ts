@@ -6,8 +6,7 @@ import { Annotations, App, Duration } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { Algorithm } from '../lambda/core/config.js';
-import { splitList } from '../lambda/core/env.js';
+import { splitList, type Algorithm } from '../lambda/contract/index.js';
 import { RevocationAuthorizerExampleStack } from './example-stack.js';
 import type { RevocationAuthorizerProps, TrustedIssuer } from './revocation-authorizer.js';
 

@@ -1,10 +1,10 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { SERVICE_NAMES } from '../lambda/core/metric-names.js';
+import { SERVICE_NAMES } from '../lambda/contract/index.js';
 import type { ResolvedSettings } from './props-validation.js';
 
 /**
- * Environment variables the construct sets from its props (see lambda/core/config.ts for how the
+ * Environment variables the construct sets from its props (see lambda/config/load-config.ts for how the
  * functions read them), each with the prop to use instead of setting it directly.
  */
 export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
@@ -21,7 +21,7 @@ export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
   REVOCATION_MAX_STALENESS_MS: 'maxStaleness',
   REVOCATION_FAIL_MODE: 'failMode',
   REVOCATION_CONSISTENCY: 'consistency',
-  POWERTOOLS_SERVICE_NAME: 'the construct (fixed: the metric contract in lambda/core/metric-names.ts)',
+  POWERTOOLS_SERVICE_NAME: 'the construct (fixed: the metric contract in lambda/contract/metric-names.ts)',
   POWERTOOLS_METRICS_NAMESPACE: 'metricsNamespace',
   POWERTOOLS_LOG_LEVEL: 'logLevel',
 };
@@ -30,7 +30,7 @@ export const MANAGED_INGEST_VARIABLES: Readonly<Record<string, string>> = {
   REVOCATION_TABLE_NAME: 'tableName',
   JWT_CLOCK_TOLERANCE_SECONDS: 'clockTolerance',
   JWT_MAX_TOKEN_LIFETIME_SECONDS: 'maxTokenLifetime',
-  POWERTOOLS_SERVICE_NAME: 'the construct (fixed: the metric contract in lambda/core/metric-names.ts)',
+  POWERTOOLS_SERVICE_NAME: 'the construct (fixed: the metric contract in lambda/contract/metric-names.ts)',
   POWERTOOLS_METRICS_NAMESPACE: 'metricsNamespace',
   POWERTOOLS_LOG_LEVEL: 'logLevel',
 };

@@ -10,4 +10,4 @@ export {
 } from './revocation-authorizer.js';
 export { RevocationAuthorizerPropsError, type PropProblem } from './props-error.js';
 export { RevocationAuthorizerExampleStack, type RevocationAuthorizerExampleStackProps } from './example-stack.js';
-export * from '../lambda/core/metric-names.js';
+export * from '../lambda/contract/metric-names.js';

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AUTHORIZER_METRICS, INGEST_METRICS, METRIC_DIMENSIONS, SERVICE_DIMENSION, SERVICE_NAMES } from '../lambda/core/metric-names.js';
+import { AUTHORIZER_METRICS, INGEST_METRICS, METRIC_DIMENSIONS, SERVICE_DIMENSION, SERVICE_NAMES } from '../lambda/contract/index.js';
 
 /** What {@link RevocationMonitoring} watches. */
 export interface RevocationMonitoringProps {
@@ -23,7 +23,7 @@ export interface RevocationMonitoringProps {
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
 
-/** Alarms and the dashboard of a RevocationAuthorizer, built on the EMF metrics in lambda/core/metric-names.ts. */
+/** Alarms and the dashboard of a RevocationAuthorizer, built on the EMF metrics in lambda/contract/metric-names.ts. */
 export class RevocationMonitoring extends Construct {
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly dashboard: cloudwatch.Dashboard;

@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { SUPPORTED_ALGORITHMS, type Algorithm } from '../lambda/core/config.js';
+import { DEFAULTS, LIMITS, SUPPORTED_ALGORITHMS, type Algorithm } from '../lambda/contract/index.js';
 import { MANAGED_AUTHORIZER_VARIABLES, MANAGED_INGEST_VARIABLES } from './function-environment.js';
 import { RevocationAuthorizerPropsError, type PropProblem } from './props-error.js';
 import type { RevocationConsistency, RevocationFailMode, TrustedIssuer } from './revocation-authorizer.js';
@@ -49,17 +49,25 @@ export function validateProps(settings: ResolvedSettings): void {
   if (!Number.isInteger(stalenessMs) || stalenessMs <= syncMs) {
     add(
       'maxStaleness',
-      `must be greater than syncInterval (${syncMs} ms), got ${stalenessMs} ms: every sync would already be stale. Raise maxStaleness (default 30 s) or lower syncInterval`,
+      `must be greater than syncInterval (${syncMs} ms), got ${stalenessMs} ms: every sync would already be stale. Raise maxStaleness (default ${DEFAULTS.maxStalenessMs / 1000} s) or lower syncInterval`,
     );
   }
 
   const toleranceSeconds = settings.clockTolerance.toSeconds({ integral: false });
-  if (!Number.isInteger(toleranceSeconds) || toleranceSeconds < 0 || toleranceSeconds > 3600) {
-    add('clockTolerance', `must be a whole number of seconds between 0 and 3600, got ${settings.clockTolerance.toHumanString()}`);
+  const tolerance = LIMITS.clockToleranceSeconds;
+  if (!Number.isInteger(toleranceSeconds) || toleranceSeconds < tolerance.min || toleranceSeconds > tolerance.max) {
+    add(
+      'clockTolerance',
+      `must be a whole number of seconds between ${tolerance.min} and ${tolerance.max}, got ${settings.clockTolerance.toHumanString()}`,
+    );
   }
   const lifetimeSeconds = settings.maxTokenLifetime.toSeconds({ integral: false });
-  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1) {
-    add('maxTokenLifetime', `must be a whole number of seconds, at least 1, got ${settings.maxTokenLifetime.toHumanString()}`);
+  const lifetime = LIMITS.maxTokenLifetimeSeconds;
+  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < lifetime.min) {
+    add(
+      'maxTokenLifetime',
+      `must be a whole number of seconds, at least ${lifetime.min}, got ${settings.maxTokenLifetime.toHumanString()}`,
+    );
   }
 
   if (!(['closed', 'open'] as const).includes(settings.failMode)) {

@@ -15,10 +15,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Algorithm } from '../lambda/core/config.js';
-import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/function-timeouts.js';
-import { DEFAULT_METRICS_NAMESPACE } from '../lambda/core/metric-names.js';
-import { REVOCATION_TABLE_SCHEMA } from '../lambda/core/table-schema.js';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULTS,
+  FUNCTION_TIMEOUT_SECONDS,
+  REVOCATION_TABLE_SCHEMA,
+  type Algorithm,
+} from '../lambda/contract/index.js';
 import { authorizerEnvironment, ingestEnvironment } from './function-environment.js';
 import { RevocationMonitoring } from './monitoring.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
@@ -278,7 +281,7 @@ const DEFAULT_BUNDLE_DIRECTORY = fileURLToPath(new URL('../dist/', import.meta.u
  * revocations.
  */
 export class RevocationAuthorizer extends Construct {
-  /** The revocation table (schema: lambda/core/table-schema.ts). */
+  /** The revocation table (schema: lambda/contract/table-schema.ts). */
   readonly table: dynamodb.Table;
   /** The topic revocation messages are published to. */
   readonly topic: sns.Topic;
@@ -321,13 +324,14 @@ export class RevocationAuthorizer extends Construct {
     const settings: ResolvedSettings = {
       issuers: props.issuers,
       algorithms: props.algorithms,
-      clientClaim: props.clientClaim ?? 'client_id',
-      clockTolerance: props.clockTolerance ?? Duration.seconds(60),
-      maxTokenLifetime: props.maxTokenLifetime ?? Duration.hours(24),
-      syncInterval: props.syncInterval ?? Duration.seconds(1),
-      maxStaleness: props.maxStaleness ?? Duration.seconds(30),
-      failMode: props.failMode ?? 'closed',
-      consistency: props.consistency ?? 'eventual',
+      // The functions' own defaults (lambda/contract/defaults.ts), so an unset prop means what an unset variable means.
+      clientClaim: props.clientClaim ?? DEFAULTS.clientClaim,
+      clockTolerance: props.clockTolerance ?? Duration.seconds(DEFAULTS.clockToleranceSeconds),
+      maxTokenLifetime: props.maxTokenLifetime ?? Duration.seconds(DEFAULTS.maxTokenLifetimeSeconds),
+      syncInterval: props.syncInterval ?? Duration.millis(DEFAULTS.syncIntervalMs),
+      maxStaleness: props.maxStaleness ?? Duration.millis(DEFAULTS.maxStalenessMs),
+      failMode: props.failMode ?? DEFAULTS.failMode,
+      consistency: props.consistency ?? DEFAULTS.consistency,
       resultsCacheTtl: props.resultsCacheTtl ?? Duration.seconds(0),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       provisionedConcurrentExecutions: props.provisionedConcurrentExecutions ?? 0,

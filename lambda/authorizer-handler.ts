@@ -1,13 +1,26 @@
-import { describeError, errorCode, TokenRejectedError, type RejectionReason } from './core/errors.js';
-import type { Log } from './core/log.js';
-import type { RevocationChecker } from './core/revocation-checker.js';
-import type { VerifiedToken } from './core/verified-token.js';
-import { bearerToken, readAuthorizerEvent, type AuthorizerEvent, type AuthorizerRequest } from './api-gateway/events.js';
-import { allow, deny, type AuthorizerResponse } from './api-gateway/responses.js';
+import {
+  bearerToken,
+  readAuthorizerEvent,
+  ResponseBuilder,
+  type AuthorizerEvent,
+  type AuthorizerRequest,
+  type AuthorizerResponse,
+} from './api-gateway/index.js';
+import type { RevocationChecker } from './revocation/index.js';
+import {
+  describeError,
+  errorCode,
+  isPromise,
+  TokenRejectedError,
+  type Log,
+  type MaybePromise,
+  type RejectionReason,
+} from './shared/index.js';
+import type { VerifiedToken } from './token/index.js';
 
 /** Verifies a token; see TokenVerifier. */
 export interface Verifier {
-  verify(token: string, nowMs: number): VerifiedToken | Promise<VerifiedToken>;
+  verify(token: string, nowMs: number): MaybePromise<VerifiedToken>;
 }
 
 /** Counts decisions for metrics; called once per decision, so it must be cheap. */
@@ -40,6 +53,7 @@ export type AuthorizerHandler = (event: AuthorizerEvent) => Promise<AuthorizerRe
  */
 export function createAuthorizerHandler(deps: AuthorizerDependencies): AuthorizerHandler {
   const now = deps.now ?? Date.now;
+  const responses = new ResponseBuilder();
   deps.initialize?.().catch((error: unknown) => {
     deps.log.warn('cold-start preparation failed; requests will retry what they need', {
       code: errorCode(error),
@@ -58,9 +72,9 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       const bearer = bearerToken(authorization);
       if (bearer === undefined) throw new TokenRejectedError('malformed_token', 'Authorization must use the Bearer scheme');
       const verified = deps.verifier.verify(bearer, nowMs);
-      token = verified instanceof Promise ? await verified : verified;
+      token = isPromise(verified) ? await verified : verified;
       const checked = deps.revocations.findRevocation(token, nowMs);
-      const revoked = checked instanceof Promise ? await checked : checked;
+      const revoked = isPromise(checked) ? await checked : checked;
       if (revoked !== undefined) throw new TokenRejectedError(revoked, 'token revoked');
     } catch (error) {
       if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs, nowMs);
@@ -83,7 +97,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
         requestId: request.requestId,
       });
     }
-    return allow(request, token);
+    return responses.allow(request, token);
   };
 
   function refuse(
@@ -108,7 +122,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       latencyMs: round(performance.now() - startedMs),
       requestId: request.requestId,
     });
-    return deny(request, error.reason, token?.subject);
+    return responses.deny(request, error.reason, token?.subject);
   }
 }
 

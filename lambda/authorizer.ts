@@ -1,14 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createAuthorizerHandler } from './authorizer-handler.js';
-import { loadAuthorizerConfig } from './core/config.js';
-import { KeyResolver } from './core/key-resolver.js';
-import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './core/metric-names.js';
-import { createRevocationClient, RevocationStore } from './core/revocation-store.js';
-import { RevocationSync } from './core/revocation-sync.js';
-import { TokenVerifier } from './core/verify-token.js';
+import { loadAuthorizerConfig } from './config/index.js';
+import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './contract/index.js';
 import { DecisionMetrics } from './decision-metrics.js';
 import { powertoolsLog } from './powertools-log.js';
+import { createRevocationChecker, createRevocationClient, RevocationStore } from './revocation/index.js';
+import { KeyResolver, TokenVerifier } from './token/index.js';
 
 // Module scope runs once per cold start; a bad configuration fails the init loudly, by name.
 const config = loadAuthorizerConfig(process.env);
@@ -22,7 +20,7 @@ const log = powertoolsLog(logger);
 // Timeouts that throw: a hung connection must not hold a request for the whole Lambda timeout;
 // the staleness bound decides what happens while DynamoDB is unreachable, not the socket.
 const dynamodb = createRevocationClient();
-const revocations = new RevocationSync({
+const revocations = createRevocationChecker({
   reader: new RevocationStore(dynamodb, config.revocation.tableName),
   settings: config.revocation,
   rules: config.rules,
@@ -30,9 +28,9 @@ const revocations = new RevocationSync({
 });
 const keyResolvers = config.issuers.map((issuer) => new KeyResolver(issuer, config.jwks, log));
 const decisions = new DecisionMetrics(metrics, () => ({
-  revocationEntries: revocations.entryCount,
-  revocationSyncLagMs: Math.min(revocations.viewAgeMs(Date.now()), Number.MAX_SAFE_INTEGER),
-  failOpenAllows: revocations.counters.failOpenAllows,
+  revocationEntries: revocations.view.entryCount,
+  revocationSyncLagMs: Math.min(revocations.view.viewAgeMs(Date.now()), Number.MAX_SAFE_INTEGER),
+  failOpenAllows: revocations.view.counters.failOpenAllows,
 }));
 
 metrics.captureColdStartMetric();
@@ -49,7 +47,7 @@ export const handler = createAuthorizerHandler({
     await Promise.all([revocations.load(), ...keyResolvers.map((keys) => keys.prefetch())]);
     log.info('cold start ready', {
       loadMs: Date.now() - startedMs,
-      revocations: revocations.entries,
+      revocations: revocations.view.entries,
       issuers: config.issuers.map((issuer) => issuer.issuer),
     });
   },

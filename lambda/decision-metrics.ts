@@ -1,7 +1,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DecisionRecorder } from './authorizer-handler.js';
-import type { RejectionReason } from './core/errors.js';
-import { AUTHORIZER_METRICS, DECISIONS, METRIC_DIMENSIONS } from './core/metric-names.js';
+import { AUTHORIZER_METRICS, DECISIONS, METRIC_DIMENSIONS } from './contract/index.js';
+import type { RejectionReason } from './shared/index.js';
 
 /** Point-in-time figures published with the decision counts. */
 export interface Gauges {

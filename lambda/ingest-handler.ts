@@ -1,10 +1,8 @@
 import type { SNSEvent, SNSMessageAttributes } from 'aws-lambda';
-import type { IngestConfig } from './core/config.js';
-import { describeError, errorCode, InvalidMessageError, type InvalidMessageReason } from './core/errors.js';
-import type { Log } from './core/log.js';
-import { coalesceRevocations, parseRevocationMessage, type MessageAttributes } from './core/messages.js';
-import type { Revocation } from './core/revocation.js';
-import type { ApplyResult, RevocationStore } from './core/revocation-store.js';
+import type { IngestConfig } from './config/index.js';
+import { coalesceRevocations, parseRevocationMessage, type MessageAttributes } from './messages/index.js';
+import type { ApplyResult, Revocation, RevocationWriter } from './revocation/index.js';
+import { describeError, errorCode, InvalidMessageError, type InvalidMessageReason, type Log } from './shared/index.js';
 
 /** Counts for metrics; see ingest-metrics.ts. */
 export interface IngestRecorder {
@@ -13,7 +11,7 @@ export interface IngestRecorder {
 }
 
 export interface IngestDependencies {
-  readonly store: Pick<RevocationStore, 'applyRevocations'>;
+  readonly store: RevocationWriter;
   readonly config: IngestConfig;
   readonly log: Log;
   readonly metrics?: IngestRecorder;
@@ -34,8 +32,9 @@ export type IngestHandler = (event: SNSEvent) => Promise<IngestSummary>;
 export const READ_ATTRIBUTES = ['issuer', 'format'] as const;
 
 /**
- * SNS event → messages → store. Every record is parsed and validated before anything is written,
- * so a bad message (or a bad entry of a batch) leaves the table untouched. A refused message or a
+ * SNS event → messages → store. Every record is parsed and validated (the table's rules included)
+ * before anything is written, so a bad message (or a bad entry of a batch) leaves the table
+ * untouched, and the error names the entry's place in its own message. A refused message or a
  * failed write throws: Lambda retries the invocation, then hands it to the on-failure destination
  * or dead-letter queue. Writes are idempotent and monotonic, so a retried batch converges.
  */
@@ -66,15 +65,12 @@ export function createIngestHandler(deps: IngestDependencies): IngestHandler {
     try {
       result = await deps.store.applyRevocations(revocations, { concurrency: deps.config.writeConcurrency });
     } catch (error) {
-      if (error instanceof InvalidMessageError) report(error, deps, records[0]);
-      else {
-        deps.log.error('revocation write failed; failing the invocation so Lambda retries it', {
-          code: errorCode(error),
-          error: describeError(error),
-          messageIds,
-          revocations: revocations.length,
-        });
-      }
+      deps.log.error('revocation write failed; failing the invocation so Lambda retries it', {
+        code: errorCode(error),
+        error: describeError(error),
+        messageIds,
+        revocations: revocations.length,
+      });
       throw error;
     }
     deps.metrics?.written(result);

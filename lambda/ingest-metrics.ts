@@ -1,14 +1,13 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { InvalidMessageReason } from './core/errors.js';
-import { INGEST_METRICS, METRIC_DIMENSIONS } from './core/metric-names.js';
-import type { RevocationKind } from './core/revocation.js';
-import type { ApplyResult } from './core/revocation-store.js';
+import { INGEST_METRICS, METRIC_DIMENSIONS } from './contract/index.js';
 import type { IngestRecorder } from './ingest-handler.js';
+import type { ApplyResult, RevocationKind } from './revocation/index.js';
+import type { InvalidMessageReason } from './shared/index.js';
 
 /**
  * Publishes the ingest counts as EMF, once per invocation (an invocation is one SNS message):
  * RevocationsApplied per kind, RevocationsUnchanged, MessagesRejected per reason. Each dimensioned
- * count is its own single metric so it carries exactly one dimension set (see metric-names.ts).
+ * count is its own single metric so it carries exactly one dimension set (see contract/metric-names.ts).
  */
 export class IngestMetrics implements IngestRecorder {
   constructor(private readonly metrics: Metrics) {}

@@ -1,12 +1,12 @@
 import type { Context, SNSEvent } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { loadIngestConfig } from './core/config.js';
-import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './core/metric-names.js';
-import { createRevocationClient, RevocationStore } from './core/revocation-store.js';
+import { loadIngestConfig } from './config/index.js';
+import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './contract/index.js';
 import { createIngestHandler, type IngestSummary } from './ingest-handler.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { powertoolsLog } from './powertools-log.js';
+import { createRevocationClient, RevocationStore } from './revocation/index.js';
 
 // Module scope: runs once per cold start. A bad environment throws here, loudly.
 const config = loadIngestConfig(process.env);

@@ -1,7 +1,7 @@
 import { LogLevelThreshold, type Logger } from '@aws-lambda-powertools/logger';
-import type { Log } from './core/log.js';
+import type { Log } from './shared/index.js';
 
-/** The core's Log on top of a Powertools Logger: structured extras become top-level JSON keys. */
+/** The folders' Log on top of a Powertools Logger: structured extras become top-level JSON keys. */
 export function powertoolsLog(logger: Logger): Log {
   // Every allowed decision logs at debug, and Powertools reads process.env on each call before it
   // checks the level (the X-Ray trace id; even `logger.level` reads AWS_LAMBDA_MAX_CONCURRENCY),

@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import dynalite from 'dynalite';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { describeError } from '../lambda/core/errors.js';
-import { RevocationStore, type CreateTableResult } from '../lambda/core/revocation-store.js';
+import { describeError } from '../lambda/shared/index.js';
+import { createRevocationTable, type CreateTableResult } from './table-admin.js';
 import { closeServer, listen } from './listen.js';
 
 export interface DynamoServerOptions {
@@ -25,7 +25,7 @@ export interface DynamoServer {
 
 /**
  * dynalite (a DynamoDB implementation on LevelDB) on disk, with the revocation table created if
- * missing, through the same RevocationStore.createTable as `npm run table:create`.
+ * missing, through the same createRevocationTable as `npm run table:create`.
  */
 export async function startDynamoServer(options: DynamoServerOptions): Promise<DynamoServer> {
   await mkdir(options.path, { recursive: true });
@@ -42,7 +42,7 @@ export async function startDynamoServer(options: DynamoServerOptions): Promise<D
     await closeServer(server, 5000);
   };
   try {
-    const table = await new RevocationStore(client, options.tableName).createTable({ maxWaitSeconds: 10 });
+    const table = await createRevocationTable(client, options.tableName, { maxWaitSeconds: 10 });
     return { endpoint, port, table, stop };
   } catch (error) {
     await stop().catch(() => {});

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { Environment } from '../lambda/core/env.js';
-import { EnvReader } from '../lambda/core/env.js';
+import type { Environment } from '../lambda/config/index.js';
+import { EnvReader } from '../lambda/config/index.js';
 import { LOCAL_PATHS } from './local-routes.js';
 import { localTopicArn } from './sns-endpoint.js';
 import { readStackState } from './stack-state.js';

@@ -1,6 +1,6 @@
-import { isPlainObject, looksLikeJwt, revocationFromToken, type MessageRules } from '../lambda/core/message-fields.js';
-import { MESSAGE_VERSION, parseRevocationMessage } from '../lambda/core/messages.js';
-import { ANY_ISSUER } from '../lambda/core/revocation.js';
+import { isPlainObject, looksLikeJwt, revocationFromToken, type MessageRules } from '../lambda/messages/index.js';
+import { MESSAGE_VERSION, parseRevocationMessage } from '../lambda/messages/index.js';
+import { ANY_ISSUER } from '../lambda/revocation/index.js';
 
 /**
  * Revocations as the revoke CLI builds them, in the project's own message format (version 1,

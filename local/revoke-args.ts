@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { InvalidMessageError } from '../lambda/core/errors.js';
-import type { MessageRules } from '../lambda/core/message-fields.js';
+import { InvalidMessageError } from '../lambda/shared/index.js';
+import type { MessageRules } from '../lambda/messages/index.js';
 import { entryFromToken, type RevocationEntry } from './revocation-messages.js';
 
 /** What the command line asks for: revocations built from flags, a raw body, or a file. */

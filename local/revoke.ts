@@ -5,9 +5,9 @@
  */
 import './quiet-node-warning.js';
 import { readFile } from 'node:fs/promises';
-import { loadIngestConfig } from '../lambda/core/config.js';
-import { ConfigurationError, describeError, InvalidMessageError } from '../lambda/core/errors.js';
-import type { MessageRules } from '../lambda/core/message-fields.js';
+import { loadIngestConfig } from '../lambda/config/index.js';
+import { ConfigurationError, describeError, InvalidMessageError } from '../lambda/shared/index.js';
+import type { MessageRules } from '../lambda/messages/index.js';
 import { ProgressBar } from './progress-bar.js';
 import { resolvePublishTarget, TargetError, type PublishTarget } from './publish-target.js';
 import { batchesOf, RevocationPublisher, type PublishOutcome } from './publisher.js';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError } from '../lambda/core/errors.js';
-import { EnvReader, type Environment } from '../lambda/core/env.js';
+import { ConfigurationError } from '../lambda/shared/index.js';
+import { EnvReader, type Environment } from '../lambda/config/index.js';
 
 /** The local stack's settings, read once from the environment (DESIGN.md, "Public contract"). */
 export interface LocalStackConfig {

@@ -5,7 +5,7 @@
  */
 import './quiet-node-warning.js';
 import { relative } from 'node:path';
-import { ConfigurationError } from '../lambda/core/errors.js';
+import { ConfigurationError } from '../lambda/shared/index.js';
 import { LOCAL_PATHS } from './local-routes.js';
 import { loadLocalStackConfig, type LocalStackConfig } from './stack-config.js';
 import { startLocalStack, type LocalStack } from './stack.js';

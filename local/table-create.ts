@@ -1,14 +1,14 @@
 /**
- * `npm run table:create`: creates the revocation table (schema: lambda/core/table-schema.ts) at
+ * `npm run table:create`: creates the revocation table (schema: lambda/contract/table-schema.ts) at
  * AWS_ENDPOINT_URL_DYNAMODB, or in the account and region of the standard AWS variables when it
  * is unset. Idempotent. Reads REVOCATION_TABLE_NAME (default `revocations`). Against a local
  * endpoint, region and credentials default to us-east-1 and dummy keys.
  */
 import './quiet-node-warning.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EnvReader } from '../lambda/core/env.js';
-import { describeError } from '../lambda/core/errors.js';
-import { RevocationStore } from '../lambda/core/revocation-store.js';
+import { EnvReader } from '../lambda/config/index.js';
+import { describeError } from '../lambda/shared/index.js';
+import { createRevocationTable } from './table-admin.js';
 
 const read = new EnvReader(process.env);
 const tableName = read.string('REVOCATION_TABLE_NAME', 'revocations');
@@ -28,8 +28,7 @@ const localDefaults =
 
 try {
   // The SDK reads AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and credentials from the environment.
-  const store = new RevocationStore(new DynamoDBClient(localDefaults), tableName);
-  const result = await store.createTable();
+  const result = await createRevocationTable(new DynamoDBClient(localDefaults), tableName);
   const ttl = {
     enabled: 'TTL enabled on expiresAt',
     'already-enabled': 'TTL already enabled on expiresAt',

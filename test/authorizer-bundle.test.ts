@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANY_ISSUER } from '../lambda/core/revocation.js';
-import { RevocationStore } from '../lambda/core/revocation-store.js';
+import { ANY_ISSUER, RevocationStore } from '../lambda/revocation/index.js';
 import { httpApiV2Event, restTokenEvent } from './support/api-gateway-events.js';
 import { BundleProcess } from './support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { TestIssuer } from './support/issuer.js';
+import { createRevocationTable } from '../local/table-admin.js';
 
 const TABLE = 'revocations';
 const SYNC_INTERVAL_MS = 300;
@@ -17,7 +17,7 @@ const processes: BundleProcess[] = [];
 beforeAll(async () => {
   [dynamo, issuer] = await Promise.all([startDynalite(), TestIssuer.start({ algorithms: ['RS256'] })]);
   store = new RevocationStore(dynamo.client, TABLE);
-  await store.createTable();
+  await createRevocationTable(dynamo.client, TABLE);
 });
 afterAll(async () => {
   await Promise.all(processes.map((child) => child.stop()));

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizerHandler, type AuthorizerHandler } from '../lambda/authorizer-handler.js';
-import { loadAuthorizerConfig } from '../lambda/core/config.js';
-import { RevocationStateUnavailableError, type RevocationReason } from '../lambda/core/errors.js';
-import { KeyResolver } from '../lambda/core/key-resolver.js';
-import type { RevocationChecker } from '../lambda/core/revocation-checker.js';
-import type { VerifiedToken } from '../lambda/core/verified-token.js';
-import { TokenVerifier } from '../lambda/core/verify-token.js';
+import { loadAuthorizerConfig } from '../lambda/config/index.js';
+import type { RevocationChecker } from '../lambda/revocation/index.js';
+import { type RevocationReason, RevocationStateUnavailableError } from '../lambda/shared/index.js';
+import { KeyResolver, TokenVerifier, type VerifiedToken } from '../lambda/token/index.js';
 import { httpApiV1Event, httpApiV2Event, restRequestEvent, restTokenEvent } from './support/api-gateway-events.js';
 import { TestIssuer } from './support/issuer.js';
 import { LogRecorder } from './support/log-recorder.js';

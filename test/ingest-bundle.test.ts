@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Revocation } from '../lambda/core/revocation.js';
-import { RevocationStore } from '../lambda/core/revocation-store.js';
+import { type Revocation, RevocationStore } from '../lambda/revocation/index.js';
 import { BundleProcess } from './support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { snsEvent } from '../local/sns-event.js';
+import { createRevocationTable } from '../local/table-admin.js';
 
 const TABLE = 'revocations';
 const ISSUER = 'https://issuer.example.com/';
@@ -15,7 +15,7 @@ let ingest: BundleProcess | undefined;
 beforeAll(async () => {
   dynamo = await startDynalite();
   store = new RevocationStore(dynamo.client, TABLE);
-  await store.createTable();
+  await createRevocationTable(dynamo.client, TABLE);
 });
 afterAll(async () => {
   await ingest?.stop();

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RevocationStore } from '../lambda/core/revocation-store.js';
+import { RevocationStore } from '../lambda/revocation/index.js';
 import { httpApiV2Event } from './support/api-gateway-events.js';
 import { BundleProcess, type Invocation } from './support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { TestIssuer } from './support/issuer.js';
 import { snsEvent } from '../local/sns-event.js';
+import { createRevocationTable } from '../local/table-admin.js';
 
 const TABLE = 'revocations';
 const SYNC_INTERVAL_MS = 300;
@@ -16,7 +17,7 @@ let ingest: BundleProcess;
 
 beforeAll(async () => {
   [dynamo, issuer] = await Promise.all([startDynalite(), TestIssuer.start({ algorithms: ['RS256'] })]);
-  await new RevocationStore(dynamo.client, TABLE).createTable();
+  await createRevocationTable(dynamo.client, TABLE);
   const env = { ...dynamo.env, REVOCATION_TABLE_NAME: TABLE, POWERTOOLS_METRICS_DISABLED: 'true' };
   authorizer = new BundleProcess('authorizer', { ...env, ...issuer.env, REVOCATION_SYNC_INTERVAL_MS: String(SYNC_INTERVAL_MS) });
   ingest = new BundleProcess('ingest', env);

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
-import { loadIngestConfig } from '../lambda/core/config.js';
-import { InvalidMessageError, RevocationWriteError, type InvalidMessageReason } from '../lambda/core/errors.js';
-import type { Revocation } from '../lambda/core/revocation.js';
-import { parseRevocationKey, RevocationStore, type ApplyResult } from '../lambda/core/revocation-store.js';
+import { loadIngestConfig } from '../lambda/config/index.js';
+import { type ApplyResult, parseRevocationKey, type Revocation, RevocationStore } from '../lambda/revocation/index.js';
+import { InvalidMessageError, type InvalidMessageReason, RevocationWriteError } from '../lambda/shared/index.js';
 import { createIngestHandler, type IngestHandler, type IngestRecorder } from '../lambda/ingest-handler.js';
 import { messageCorpus as corpus } from './fixtures/messages/corpus.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { LogRecorder } from './support/log-recorder.js';
 import { snsEvent, type SnsPublication } from '../local/sns-event.js';
+import { createRevocationTable } from '../local/table-admin.js';
 
 const ISSUER = 'https://issuer.example.com/';
 const config = loadIngestConfig({});
@@ -50,7 +50,7 @@ interface Fixture {
 async function fixture(options: { client?: DynamoDBClient; table?: string; nowMs?: number } = {}): Promise<Fixture> {
   const table = options.table ?? `revocations-${++tables}`;
   const store = new RevocationStore(options.client ?? dynamo.client, table, { sleep: async () => {} });
-  await store.createTable();
+  await createRevocationTable(options.client ?? dynamo.client, table);
   const log = new LogRecorder();
   const metrics = new MetricsRecorder();
   const state = { nowMs: options.nowMs ?? Date.now() } as Fixture;

@@ -1,5 +1,5 @@
-import type { RejectionReason } from '../core/errors.js';
-import type { VerifiedToken } from '../core/verified-token.js';
+import type { RejectionReason } from '../shared/index.js';
+import type { VerifiedToken } from '../token/index.js';
 import type { ApiFlavour, AuthorizerRequest } from './events.js';
 
 /** Context values reach the backend as `$context.authorizer.*`; REST allows only flat primitives. */
@@ -38,46 +38,51 @@ export function contextOf(token: VerifiedToken): AuthorizerContext {
   return context;
 }
 
-export function allow(request: AuthorizerRequest, token: VerifiedToken): AuthorizerResponse {
-  return respond(request, 'Allow', token.subject ?? token.clientId ?? 'anonymous', contextOf(token));
-}
-
 /**
- * The answer for a refused token. A REST API answers 401 only when the authorizer throws
- * `Unauthorized`, so a missing or invalid token throws there; a revoked one gets an explicit Deny
- * (403). HTTP APIs answer 403 to a deny and 500 to a throw, so they always get a deny.
+ * Builds the answers of one authorizer; the handler owns one. Requests to one route repeat its
+ * ARN, so it remembers the last policy resource instead of splitting each ARN again.
  */
-export function deny(request: AuthorizerRequest, reason: RejectionReason, principalId = 'anonymous'): AuthorizerResponse {
-  if (isRest(request.flavour) && !reason.startsWith('revoked_')) throw new Error('Unauthorized');
-  return respond(request, 'Deny', principalId, { reason });
-}
+export class ResponseBuilder {
+  private lastResourceArn: string | undefined;
+  private lastWholeApiArn = '';
 
-function respond(
-  request: AuthorizerRequest,
-  effect: 'Allow' | 'Deny',
-  principalId: string,
-  context: AuthorizerContext,
-): AuthorizerResponse {
-  if (request.resourceArn === undefined) return { isAuthorized: effect === 'Allow', context };
-  const policyDocument: PolicyResponse['policyDocument'] = {
-    Version: '2012-10-17',
-    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApiArnOf(request.resourceArn) }],
-  };
-  // Built field by field rather than spread: this runs on every decision.
-  if (request.flavour === 'http-v2') return { isAuthorized: effect === 'Allow', principalId, policyDocument, context };
-  return { principalId, policyDocument, context };
-}
-
-// Requests to one route repeat its ARN: remember the last answer instead of splitting each time.
-let lastResourceArn: string | undefined;
-let lastWholeApiArn = '';
-
-function wholeApiArnOf(resourceArn: string): string {
-  if (resourceArn !== lastResourceArn) {
-    lastWholeApiArn = wholeApiArn(resourceArn);
-    lastResourceArn = resourceArn;
+  allow(request: AuthorizerRequest, token: VerifiedToken): AuthorizerResponse {
+    return this.respond(request, 'Allow', token.subject ?? token.clientId ?? 'anonymous', contextOf(token));
   }
-  return lastWholeApiArn;
+
+  /**
+   * The answer for a refused token. A REST API answers 401 only when the authorizer throws
+   * `Unauthorized`, so a missing or invalid token throws there; a revoked one gets an explicit Deny
+   * (403). HTTP APIs answer 403 to a deny and 500 to a throw, so they always get a deny.
+   */
+  deny(request: AuthorizerRequest, reason: RejectionReason, principalId = 'anonymous'): AuthorizerResponse {
+    if (isRest(request.flavour) && !reason.startsWith('revoked_')) throw new Error('Unauthorized');
+    return this.respond(request, 'Deny', principalId, { reason });
+  }
+
+  private respond(
+    request: AuthorizerRequest,
+    effect: 'Allow' | 'Deny',
+    principalId: string,
+    context: AuthorizerContext,
+  ): AuthorizerResponse {
+    if (request.resourceArn === undefined) return { isAuthorized: effect === 'Allow', context };
+    const policyDocument: PolicyResponse['policyDocument'] = {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: this.wholeApiArnOf(request.resourceArn) }],
+    };
+    // Built field by field rather than spread: this runs on every decision.
+    if (request.flavour === 'http-v2') return { isAuthorized: effect === 'Allow', principalId, policyDocument, context };
+    return { principalId, policyDocument, context };
+  }
+
+  private wholeApiArnOf(resourceArn: string): string {
+    if (resourceArn !== this.lastResourceArn) {
+      this.lastWholeApiArn = wholeApiArn(resourceArn);
+      this.lastResourceArn = resourceArn;
+    }
+    return this.lastWholeApiArn;
+  }
 }
 
 function isRest(flavour: ApiFlavour): boolean {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { RevocationStore } from '../../lambda/core/revocation-store.js';
-import type { Revocation } from '../../lambda/core/revocation.js';
+import { type Revocation, RevocationStore } from '../../lambda/revocation/index.js';
 import { snsEvent } from '../../local/sns-event.js';
 import { BundleProcess } from '../support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
 import { TestIssuer } from '../support/issuer.js';
 import { decide, sleep, until, type Outcome } from './support/decisions.js';
 import { DynamoProxy, seededRandom } from './support/dynamo-proxy.js';
+import { createRevocationTable } from '../../local/table-admin.js';
 
 /**
  * DynamoDB faults against the built bundles, through a proxy that drops connections or answers
@@ -38,7 +38,7 @@ afterAll(async () => {
 async function newTable(): Promise<{ name: string; store: RevocationStore }> {
   const name = `revocations-${++tables}`;
   const store = new RevocationStore(dynamo.client, name);
-  await store.createTable();
+  await createRevocationTable(dynamo.client, name);
   return { name, store };
 }
 

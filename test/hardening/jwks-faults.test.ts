@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { RevocationStore } from '../../lambda/core/revocation-store.js';
+import { RevocationStore } from '../../lambda/revocation/index.js';
 import { BundleProcess } from '../support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
 import { createSigningKey, TestIssuer, type SigningKey } from '../support/issuer.js';
 import { decide, sleep, until, type Outcome } from './support/decisions.js';
+import { createRevocationTable } from '../../local/table-admin.js';
 
 /**
  * The issuer's JWKS endpoint failing in every way, against the built authorizer: down, slow beyond
@@ -22,7 +23,7 @@ const processes: BundleProcess[] = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  await new RevocationStore(dynamo.client, TABLE).createTable();
+  await createRevocationTable(dynamo.client, TABLE);
   attacker = await createSigningKey('RS256', 'attacker');
 });
 afterAll(async () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { InvalidMessageReason } from '../../lambda/core/errors.js';
-import { revocationId, type Revocation } from '../../lambda/core/revocation.js';
-import { revocationKey, RevocationStore, shardOf } from '../../lambda/core/revocation-store.js';
+import { type Revocation, revocationId, revocationKey, RevocationStore, shardOf } from '../../lambda/revocation/index.js';
+import type { InvalidMessageReason } from '../../lambda/shared/index.js';
 import { snsEvent } from '../../local/sns-event.js';
 import { bodyOf, messageCorpus as corpus } from '../fixtures/messages/corpus.js';
 import { BundleProcess } from '../support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
 import { EXTRA_MESSAGES, NOW_MS } from './support/message-cases.js';
+import { createRevocationTable } from '../../local/table-admin.js';
 
 /**
  * Every message of the shared corpus and of the hardening extras, published one after another to
@@ -54,7 +54,7 @@ let ingest: BundleProcess;
 beforeAll(async () => {
   expect(corpus.nowMs).toBe(NOW_MS);
   dynamo = await startDynalite();
-  await new RevocationStore(dynamo.client, TABLE).createTable();
+  await createRevocationTable(dynamo.client, TABLE);
   ingest = new BundleProcess(
     'ingest',
     { ...dynamo.env, REVOCATION_TABLE_NAME: TABLE, POWERTOOLS_METRICS_DISABLED: 'true' },

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidMessageError, type InvalidMessageReason } from '../../lambda/core/errors.js';
-import { parseRevocationMessage, type MessageAttributes, type MessageRules } from '../../lambda/core/messages.js';
-import { revocationId, TOKEN_HASH_PREFIX, type Revocation } from '../../lambda/core/revocation.js';
+import { type MessageAttributes, type MessageRules, parseRevocationMessage } from '../../lambda/messages/index.js';
+import { type Revocation, revocationId } from '../../lambda/revocation/index.js';
+import { InvalidMessageError, type InvalidMessageReason } from '../../lambda/shared/index.js';
+import { TOKEN_HASH_PREFIX } from '../../lambda/token/index.js';
 import { bodyOf, messageCorpus as corpus } from '../fixtures/messages/corpus.js';
 
 /**

@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAuthorizerConfig } from '../../lambda/core/config.js';
-import { KeyResolver } from '../../lambda/core/key-resolver.js';
-import { silentLog } from '../../lambda/core/log.js';
-import { parseRevocationMessage } from '../../lambda/core/messages.js';
-import { RevocationStore } from '../../lambda/core/revocation-store.js';
-import { RevocationSync } from '../../lambda/core/revocation-sync.js';
-import type { VerifiedToken } from '../../lambda/core/verified-token.js';
-import { TokenVerifier } from '../../lambda/core/verify-token.js';
+import { loadAuthorizerConfig } from '../../lambda/config/index.js';
+import { parseRevocationMessage } from '../../lambda/messages/index.js';
+import { createRevocationChecker, RevocationStore } from '../../lambda/revocation/index.js';
+import { silentLog } from '../../lambda/shared/index.js';
+import { KeyResolver, TokenVerifier, type VerifiedToken } from '../../lambda/token/index.js';
 import { httpApiV2Event } from '../support/api-gateway-events.js';
 import { BundleProcess } from '../support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
 import { TestIssuer } from '../support/issuer.js';
 import { until } from './support/decisions.js';
 import { snsEvent } from '../../local/sns-event.js';
+import { createRevocationTable } from '../../local/table-admin.js';
 
 /**
  * One test per bug the hardening work found, each failing before its fix (see docs/hardening.md).
@@ -45,7 +43,7 @@ describe('a whole token without jti, revoked by its hash', () => {
   it('stays revoked when its ECDSA signature is re-spelled as (r, n - s)', async () => {
     // Prepare: tokens without jti are allowed, and one is revoked through the ingest as a whole token.
     const table = 'revocations-malleable';
-    await new RevocationStore(dynamo.client, table).createTable();
+    await createRevocationTable(dynamo.client, table);
     const env = { ...dynamo.env, REVOCATION_TABLE_NAME: table, POWERTOOLS_METRICS_DISABLED: 'true' };
     const ingest = new BundleProcess('ingest', env);
     const authorizer = new BundleProcess('authorizer', {
@@ -113,10 +111,10 @@ describe('the delta sync', () => {
     // Prepare: a checker with REVOCATION_SYNC_OVERLAP_MS=0 loads at t; a write is stamped t too.
     const table = 'revocations-same-ms';
     const store = new RevocationStore(dynamo.client, table);
-    await store.createTable();
+    await createRevocationTable(dynamo.client, table);
     const config = loadAuthorizerConfig({ ...issuer.env, REVOCATION_SYNC_OVERLAP_MS: '0', REVOCATION_SYNC_INTERVAL_MS: '1000' });
     let clock = 1_800_000_000_000;
-    const checker = new RevocationSync({ reader: store, settings: config.revocation, rules: config.rules, now: () => clock });
+    const checker = createRevocationChecker({ reader: store, settings: config.revocation, rules: config.rules, now: () => clock });
     await checker.load();
     await store.applyRevocations([{ kind: 'jti', issuer: issuer.issuer, jti: 'same-ms', expiresAtEpochSeconds: clock / 1000 + 600 }], {
       nowMs: clock,

@@ -1,16 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { loadAuthorizerConfig } from '../../lambda/core/config.js';
-import { RevocationStateUnavailableError, type RevocationReason } from '../../lambda/core/errors.js';
-import { cutoffRevocation, jtiRevocation, type MessageRules } from '../../lambda/core/message-fields.js';
-import { ANY_ISSUER, revocationId, type Revocation } from '../../lambda/core/revocation.js';
-import type { ReadSummary, TokenKeys } from '../../lambda/core/revocation-store.js';
-import { RevocationSync, type RevocationReader } from '../../lambda/core/revocation-sync.js';
-import type { VerifiedToken } from '../../lambda/core/verified-token.js';
+import { loadAuthorizerConfig } from '../../lambda/config/index.js';
+import type { MessageRules } from '../../lambda/messages/index.js';
+import {
+  ANY_ISSUER,
+  createRevocationChecker,
+  cutoffRevocation,
+  jtiRevocation,
+  revocationId,
+  type ReadSummary,
+  type Revocation,
+  type RevocationReader,
+  type TokenKeys,
+  type ViewRevocationChecker,
+} from '../../lambda/revocation/index.js';
+import { type RevocationReason, RevocationStateUnavailableError } from '../../lambda/shared/index.js';
+import type { VerifiedToken } from '../../lambda/token/index.js';
 
 /**
- * RevocationSync (the authorizer's checker: cold-start load, delta sync, compact cache, sweeps,
- * staleness) against a reference model of DESIGN.md's semantics, under random streams of
+ * The authorizer's revocation checker (cold-start load, delta sync, compact cache, sweeps,
+ * staleness) against a reference model of docs/design.md's semantics, under random streams of
  * revocations, tokens, clock jumps and table outages.
  *
  * Reference semantics: a token is refused by a jti revocation of its (issuer or '*', jti); by a
@@ -19,7 +28,7 @@ import type { VerifiedToken } from '../../lambda/core/verified-token.js';
  * tokens the verifier would accept (exp - iat <= lifetime, exp > now - tolerance), so an entry
  * that expires while such a token is still presented is a bug.
  *
- * Revocations are made by the ingest's own constructors (message-fields.ts), so their TTLs are
+ * Revocations are made by the ingest's own constructors (lambda/revocation/revocation.ts), so their TTLs are
  * the ones the ingest writes.
  */
 
@@ -92,7 +101,7 @@ class ModelTable implements RevocationReader {
 }
 
 /**
- * The reference: the decision DESIGN.md asks for, given every revocation written so far. A token
+ * The reference: the decision docs/design.md asks for, given every revocation written so far. A token
  * without iat (possible only when an operator removes iat from JWT_REQUIRED_CLAIMS) cannot be
  * placed before or after T, so it is refused by a cut-off only while that cut-off is kept
  * (T + lifetime + tolerance); `nowSeconds` leaves a second of rounding either way.
@@ -187,22 +196,26 @@ function jtiToken(index: number, startMs: number): { iat: number; exp: number } 
   return { iat, exp: iat + LIFETIME_SECONDS };
 }
 
-async function answer(checker: RevocationSync, token: VerifiedToken, nowMs: number): Promise<RevocationReason | undefined | 'unavailable'> {
+async function answer(
+  checker: ViewRevocationChecker,
+  token: VerifiedToken,
+  nowMs: number,
+): Promise<RevocationReason | undefined | 'unavailable'> {
   try {
     const found = checker.findRevocation(token, nowMs);
-    return found instanceof Promise ? await found : found;
+    return await found;
   } catch (error) {
     if (error instanceof RevocationStateUnavailableError) return 'unavailable';
     throw error;
   }
 }
 
-describe('RevocationSync against the reference model', () => {
+describe('the revocation checker against the reference model', () => {
   it.each([
     ['no overlap, sweeps at every sync', '0', 0],
     ['the default overlap, sweeps every 30 s', '5000', 30_000],
   ] as const)(
-    'agrees with DESIGN.md semantics under random revocations, tokens, clock jumps and outages (%s)',
+    'agrees with docs/design.md semantics under random revocations, tokens, clock jumps and outages (%s)',
     async (_name, overlapMs, sweepIntervalMs) => {
       const config = loadAuthorizerConfig({
         JWT_ISSUER: ISSUERS.join(','),
@@ -224,7 +237,7 @@ describe('RevocationSync against the reference model', () => {
           /** Every revocation written, in order, with the table's write count after it. */
           const written: { revocation: Revocation; sequence: number }[] = [];
           const newChecker = () =>
-            new RevocationSync({ reader: table, settings: config.revocation, rules: config.rules, now: () => clock, sweepIntervalMs });
+            createRevocationChecker({ reader: table, settings: config.revocation, rules: config.rules, now: () => clock, sweepIntervalMs });
           let checker = newChecker();
           await checker.load();
           const rules = (): MessageRules => ({

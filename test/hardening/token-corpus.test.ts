@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RevocationStore } from '../../lambda/core/revocation-store.js';
+import { RevocationStore } from '../../lambda/revocation/index.js';
 import { CORPUS_NOW_MS, TOKEN_CORPUS, type TokenCase } from '../fixtures/tokens/corpus.js';
 import { httpApiV2Event, restTokenEvent } from '../support/api-gateway-events.js';
 import { BundleProcess, type Invocation } from '../support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
 import { createSigningKey, TestIssuer } from '../support/issuer.js';
 import { TokenBuilder } from './support/token-builder.js';
+import { createRevocationTable } from '../../local/table-admin.js';
 
 /**
  * The hostile-token corpus (test/fixtures/tokens/corpus.ts) through the built dist/authorizer.mjs,
@@ -33,7 +34,7 @@ beforeAll(async () => {
   TOKEN_CORPUS.forEach((testCase, index) => tokens.set(testCase, builder.token(testCase.token, index)));
 
   const store = new RevocationStore(dynamo.client, TABLE);
-  await store.createTable();
+  await createRevocationTable(dynamo.client, TABLE);
   // One write per seed, in corpus order: later seeds meet earlier ones as the ingest's would.
   for (const testCase of TOKEN_CORPUS) {
     for (const revocation of builder.revocations(testCase.revocations ?? [])) await store.applyRevocations([revocation]);

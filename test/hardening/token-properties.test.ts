@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { loadAuthorizerConfig } from '../../lambda/core/config.js';
-import { TokenRejectedError } from '../../lambda/core/errors.js';
-import { KeyResolver } from '../../lambda/core/key-resolver.js';
-import { silentLog } from '../../lambda/core/log.js';
-import { parseToken } from '../../lambda/core/parse-token.js';
-import { parseJsonObject } from '../../lambda/core/strict-json.js';
-import type { VerifiedToken } from '../../lambda/core/verified-token.js';
-import { TokenVerifier } from '../../lambda/core/verify-token.js';
+import { loadAuthorizerConfig } from '../../lambda/config/index.js';
+import { silentLog, TokenRejectedError } from '../../lambda/shared/index.js';
+import { KeyResolver, parseJsonObject, parseToken, TokenVerifier, type VerifiedToken } from '../../lambda/token/index.js';
 import { TestIssuer } from '../support/issuer.js';
 
 /**

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
-import { REVOCATION_TABLE_SCHEMA } from '../../lambda/core/table-schema.js';
+import { REVOCATION_TABLE_SCHEMA } from '../../lambda/contract/index.js';
 import { authorizerStack, createStubBundles, TEST_ACCOUNT } from './support/stacks.js';
 
 const PARTNER_ACCOUNT = '222222222222';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import * as metricNames from '../../lambda/core/metric-names.js';
+import * as metricNames from '../../lambda/contract/metric-names.js';
 
-describe('lambda/core/metric-names', () => {
+describe('lambda/contract/metric-names', () => {
   it('imports nothing, so the functions bundle it without aws-cdk-lib', () => {
-    const source = readFileSync(new URL('../../lambda/core/metric-names.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../../lambda/contract/metric-names.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/^\s*(import|export .* from)\b/m);
   });
 

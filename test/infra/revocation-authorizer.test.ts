@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
-import { REVOCATION_TABLE_SCHEMA } from '../../lambda/core/table-schema.js';
+import { REVOCATION_TABLE_SCHEMA } from '../../lambda/contract/index.js';
 import { authorizerStack, createStubBundles, TEST_ISSUER } from './support/stacks.js';
 
 // One synthesis for the whole file: aws-cdk-lib synthesis is the slow part.
@@ -41,7 +41,7 @@ const actionsOf = (statement: Statement) => [statement.Action].flat();
 
 describe('RevocationAuthorizer with default props', () => {
   describe('revocation table', () => {
-    it('uses the key schema and change index from lambda/core/table-schema.ts', () => {
+    it('uses the key schema and change index from lambda/contract/table-schema.ts', () => {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         KeySchema: [{ AttributeName: REVOCATION_TABLE_SCHEMA.partitionKey.name, KeyType: 'HASH' }],
         AttributeDefinitions: Match.arrayWith([

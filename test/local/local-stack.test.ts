@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestIssuer } from '../support/issuer.js';
 import { freePort, runCli, StackProcess } from './support/stack-process.js';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ANY_ISSUER } from '../../lambda/core/revocation.js';
-import { revocationKey } from '../../lambda/core/revocation-store.js';
+import { ANY_ISSUER, revocationKey } from '../../lambda/revocation/index.js';
 
 /**
  * The local stack as a developer (and the outside tests) run it: spawned with its public

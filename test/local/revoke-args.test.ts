@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidMessageError } from '../../lambda/core/errors.js';
-import { tokenHash } from '../../lambda/core/revocation.js';
+import { InvalidMessageError } from '../../lambda/shared/index.js';
+import { tokenHash } from '../../lambda/token/index.js';
 import { batchesOf } from '../../local/publisher.js';
 import { parseRevokeArgs, UsageError } from '../../local/revoke-args.js';
 import {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVOCATION_TABLE_SCHEMA } from '../../lambda/core/table-schema.js';
+import { REVOCATION_TABLE_SCHEMA } from '../../lambda/contract/index.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
 
 let dynamo: LocalDynamo;

@@ -1,4 +1,4 @@
-import type { Log } from '../../lambda/core/log.js';
+import type { Log } from '../../lambda/shared/index.js';
 
 export interface LogLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';

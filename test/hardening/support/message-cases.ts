@@ -1,5 +1,5 @@
-import type { InvalidMessageReason } from '../../../lambda/core/errors.js';
-import type { Revocation } from '../../../lambda/core/revocation.js';
+import type { Revocation } from '../../../lambda/revocation/index.js';
+import type { InvalidMessageReason } from '../../../lambda/shared/index.js';
 
 /**
  * Revocation messages the shared corpus (test/fixtures/messages/corpus.json) does not hold yet:

@@ -1,6 +1,5 @@
 import { constants, createHmac, createPublicKey, KeyObject, sign } from 'node:crypto';
-import type { Revocation } from '../../../lambda/core/revocation.js';
-import { ANY_ISSUER } from '../../../lambda/core/revocation.js';
+import { ANY_ISSUER, type Revocation } from '../../../lambda/revocation/index.js';
 import type {
   PostProcess,
   RelativeMs,

@@ -1,0 +1,51 @@
+/**
+ * The default of every setting the functions read from their environment, in one place: the
+ * functions apply them when a variable is unset (config/load-config.ts), the CDK construct when a
+ * prop is (infra/), and docs cite this file. Units are in the names.
+ */
+export const DEFAULTS = {
+  /** REVOCATION_TABLE_NAME. */
+  tableName: 'revocations',
+  /** JWT_CLOCK_TOLERANCE_SECONDS; also added to every revocation's TTL. */
+  clockToleranceSeconds: 60,
+  /** JWT_MAX_TOKEN_LIFETIME_SECONDS: 24 hours; also bounds how long a cut-off is kept. */
+  maxTokenLifetimeSeconds: 86_400,
+  /** JWT_REQUIRED_CLAIMS. */
+  requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
+  /** JWT_TYP: accepted `typ` header values. */
+  acceptedTypes: ['at+jwt', 'jwt'],
+  /** JWT_TYP_REQUIRED. */
+  typeRequired: false,
+  /** JWT_MAX_TOKEN_BYTES. */
+  maxTokenBytes: 8192,
+  /** JWT_CLIENT_CLAIM: the claim naming the OAuth client. */
+  clientClaim: 'client_id',
+  /** JWKS_TIMEOUT_MS. */
+  jwksTimeoutMs: 5000,
+  /** JWKS_COOLDOWN_MS. */
+  jwksCooldownMs: 30_000,
+  /** JWKS_CACHE_MAX_AGE_MS: 10 minutes. */
+  jwksCacheMaxAgeMs: 600_000,
+  /** REVOCATION_SYNC_INTERVAL_MS. */
+  syncIntervalMs: 1000,
+  /** REVOCATION_MAX_STALENESS_MS. */
+  maxStalenessMs: 30_000,
+  /** REVOCATION_FAIL_MODE. */
+  failMode: 'closed',
+  /** REVOCATION_CONSISTENCY. */
+  consistency: 'eventual',
+  /** REVOCATION_SCAN_SEGMENTS. */
+  scanSegments: 4,
+  /** REVOCATION_SYNC_OVERLAP_MS. */
+  syncOverlapMs: 5000,
+  /** TOKEN_CACHE_MAX_ENTRIES. */
+  tokenCacheMaxEntries: 10_000,
+  /** INGEST_WRITE_CONCURRENCY. */
+  writeConcurrency: 32,
+} as const;
+
+/** Values of REVOCATION_FAIL_MODE: what a decision does while the revocation view is unusable. */
+export const FAIL_MODES = ['closed', 'open'] as const;
+
+/** Values of REVOCATION_CONSISTENCY: `strong` adds a consistent read of the token's keys to every request. */
+export const CONSISTENCY_LEVELS = ['eventual', 'strong'] as const;

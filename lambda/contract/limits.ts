@@ -1,0 +1,16 @@
+/**
+ * The allowed range of each numeric setting, in one place: the functions refuse a variable outside
+ * it at cold start (config/load-config.ts), the CDK construct refuses the matching prop at synth
+ * time (infra/). A missing `max` means no upper bound.
+ */
+export const LIMITS = {
+  clockToleranceSeconds: { min: 0, max: 3600 },
+  maxTokenLifetimeSeconds: { min: 1 },
+  maxTokenAgeSeconds: { min: 1 },
+  maxTokenBytes: { min: 256, max: 1_048_576 },
+  jwksTimeoutMs: { min: 1 },
+  jwksCacheMaxAgeMs: { min: 1000 },
+  maxStalenessMs: { min: 1 },
+  scanSegments: { min: 1, max: 1_000_000 },
+  writeConcurrency: { min: 1, max: 1000 },
+} as const satisfies Record<string, { readonly min: number; readonly max?: number }>;

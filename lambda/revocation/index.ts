@@ -1,0 +1,55 @@
+/**
+ * Revocation state: the model (kinds, retention rule), the table codec (pure), the store (DynamoDB
+ * I/O behind the reader and writer interfaces), the in-process view and the checkers that decide
+ * from it (eventual, strong). The ingest writes through RevocationWriter; the authorizer reads
+ * through createRevocationChecker; local/ and bench/ use the store, codec and retries.
+ */
+export { createRevocationChecker } from './create-revocation-checker.js';
+export { EventualChecker } from './eventual-checker.js';
+export { FailModePolicy } from './fail-mode-policy.js';
+export { HashedTable } from './hashed-table.js';
+export type {
+  ApplyOptions,
+  ApplyResult,
+  ReadSummary,
+  RevocableToken,
+  RevocationReader,
+  RevocationWriter,
+  TokenKeys,
+} from './reader-writer.js';
+export { errorName, forEachLimited, Retrier, type RetryOptions } from './retry.js';
+export { RevocationCache, type RevocationCacheOptions } from './revocation-cache.js';
+export type { RevocationChecker, ViewRevocationChecker } from './revocation-checker.js';
+export { createRevocationClient, RevocationStore, type RevocationStoreOptions } from './revocation-store.js';
+export { RevocationView, type RevocationCounters, type RevocationViewOptions } from './revocation-view.js';
+export {
+  ANY_ISSUER,
+  cutoffExpiresAtEpochSeconds,
+  cutoffRetentionSeconds,
+  cutoffRevocation,
+  jtiRevocation,
+  REVOCATION_KINDS,
+  revocationId,
+  type CutoffRevocation,
+  type JtiRevocation,
+  type RetentionRules,
+  type Revocation,
+  type RevocationKind,
+} from './revocation.js';
+export type { Consistency, FailMode, RevocationSettings } from './settings.js';
+export { StrongChecker } from './strong-checker.js';
+export {
+  assertStorable,
+  ATTRIBUTES,
+  MAX_KEY_BYTES,
+  MAX_TTL_EPOCH_SECONDS,
+  MIN_CUTOFF_EPOCH_MS,
+  parseRevocationKey,
+  revocationKey,
+  revocationKeyBytes,
+  shardOf,
+  storageProblem,
+  toItem,
+  toRevocation,
+  type StorageProblem,
+} from './table-codec.js';

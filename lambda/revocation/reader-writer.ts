@@ -1,0 +1,56 @@
+import type { Revocation, RevocationKind } from './revocation.js';
+
+/**
+ * The two sides of the revocation table as the functions see it: the authorizer reads, the ingest
+ * writes. RevocationStore implements both against DynamoDB; tests and benchmarks pass models.
+ */
+
+/** The reads the authorizer's view needs. Each rejects with RevocationStateUnavailableError, the cause kept. */
+export interface RevocationReader {
+  /** Every live revocation (cold start), `segments` reads in parallel. */
+  scanLive(segments: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary>;
+  /** The live revocations written after `sinceEpochMs` (delta sync); callers overlap reads and apply with max-wins. */
+  queryChanges(sinceEpochMs: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary>;
+  /** Consistent reads of every key a token can be revoked under (strong consistency). */
+  getForToken(token: TokenKeys, nowEpochSeconds: number): Promise<Revocation[]>;
+}
+
+/** The write the ingest needs. Rejects with RevocationWriteError; retrying the whole batch is safe. */
+export interface RevocationWriter {
+  /** Conditional, idempotent, monotonic writes: a cut-off only moves forward, a jti's expiry only extends. */
+  applyRevocations(revocations: readonly Revocation[], options?: ApplyOptions): Promise<ApplyResult>;
+}
+
+export interface ApplyOptions {
+  /** Fixes every write's change stamp instead of stamping each as it is sent; for tests. @default undefined */
+  readonly nowMs?: number;
+  /** Writes in flight at once. @default 32 */
+  readonly concurrency?: number;
+}
+
+/** How many revocations a batch changed, and how many it left as they were, per kind. */
+export interface ApplyResult {
+  readonly applied: Record<RevocationKind, number>;
+  readonly unchanged: Record<RevocationKind, number>;
+}
+
+/** What a read returned: live items handed on, expired ones DynamoDB still held, unreadable ones. */
+export interface ReadSummary {
+  items: number;
+  expired: number;
+  skipped: number;
+}
+
+/** The fields of a verified token that revocations are keyed by. */
+export interface TokenKeys {
+  readonly issuer: string;
+  readonly tokenId: string;
+  readonly subject: string | undefined;
+  readonly clientId: string | undefined;
+}
+
+/** What the revocation check reads of a verified token: its keys and, for cut-offs, when it was issued. */
+export interface RevocableToken extends TokenKeys {
+  /** `iat`; undefined only when the operator removed iat from the required claims. */
+  readonly issuedAtEpochSeconds: number | undefined;
+}

@@ -1,0 +1,25 @@
+import type { CONSISTENCY_LEVELS, FAIL_MODES } from '../contract/index.js';
+
+/** What a decision does while the revocation view is unusable: throw (`closed`) or allow loudly (`open`). */
+export type FailMode = (typeof FAIL_MODES)[number];
+
+/** `strong` adds a consistent read of the token's keys to every request the view does not refuse. */
+export type Consistency = (typeof CONSISTENCY_LEVELS)[number];
+
+/** How the authorizer reads and keeps revocation state. */
+export interface RevocationSettings {
+  /** @default revocations */
+  readonly tableName: string;
+  /** Minimum time between delta reads of the table. @default 1000 */
+  readonly syncIntervalMs: number;
+  /** Age of the in-process view beyond which decisions fail (or, in open mode, allow loudly). @default 30000 */
+  readonly maxStalenessMs: number;
+  /** @default closed */
+  readonly failMode: FailMode;
+  /** @default eventual */
+  readonly consistency: Consistency;
+  /** Parallel Scan segments for the cold-start load. @default 4 */
+  readonly scanSegments: number;
+  /** How far back each delta read reaches before the previous one, covering index lag. @default 5000 */
+  readonly syncOverlapMs: number;
+}

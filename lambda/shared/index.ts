@@ -1,0 +1,4 @@
+/** What every folder of lambda/ uses: the error classes, the Log interface and MaybePromise. */
+export * from './errors.js';
+export { silentLog, type Log } from './log.js';
+export { isPromise, type MaybePromise } from './maybe-promise.js';

@@ -1,0 +1,152 @@
+import { KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwksCache, type JWKSCacheInput, type RemoteJWKSet } from 'jose';
+import type { Algorithm } from '../contract/index.js';
+import { describeError, JwksUnavailableError, TokenRejectedError, type Log, type MaybePromise } from '../shared/index.js';
+import type { IssuerConfig, JwksSettings } from './settings.js';
+import { keyMismatch } from './signature.js';
+
+/**
+ * One issuer's signing keys: jose's remote key set does the fetching (timeout, a refetch on an
+ * unknown `kid` at most once per cooldown, shared in-flight fetches) and the key selection
+ * (`kid`, `alg` ↔ `kty`/`crv`, `use`, `key_ops`); this class adds what a long-lived Lambda
+ * instance needs on top:
+ * - keys already resolved are answered synchronously from a memo, dropped whenever the set changes;
+ * - a held key set is refreshed in the background after `cacheMaxAgeMs`, and kept if that fails,
+ *   so an outage of the issuer does not break warm instances that already hold its keys.
+ *
+ * Header-supplied keys (`jwk`, `jku`, `x5u`, `x5c`) are never consulted: only `alg` and `kid`
+ * reach the key set.
+ */
+export class KeyResolver {
+  private readonly remote: RemoteJWKSet;
+  // jose writes `uat` here after every successful fetch: our signal that the key set changed.
+  private readonly fetched: JWKSCacheInput = {};
+  // By alg, then kid: two lookups of short strings cost less than building and hashing `${alg} ${kid}`.
+  private memo = new Map<Algorithm, Map<string | undefined, KeyObject>>();
+  private memoFetchedAt: number | undefined;
+  private refreshing: Promise<void> | undefined;
+  private lastRefreshAttemptMs = 0;
+  private lastFetchFailureMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly issuer: IssuerConfig,
+    private readonly settings: JwksSettings,
+    private readonly log: Log,
+  ) {
+    this.remote = createRemoteJWKSet(new URL(issuer.jwksUri), {
+      timeoutDuration: settings.timeoutMs,
+      cooldownDuration: settings.cooldownMs,
+      // Age is handled here, by a background refresh that keeps the old keys on failure; jose's
+      // own max age would refetch in the request path and fail the request when the fetch fails.
+      cacheMaxAge: Infinity,
+      [jwksCache]: this.fetched,
+    });
+  }
+
+  /** Changes whenever a fetch replaced the key set; cached verifications compare against it. */
+  get generation(): number {
+    return this.fetched.uat ?? 0;
+  }
+
+  /** Fetches the key set now, at cold start, so the first request does not pay for it. Never throws. */
+  async prefetch(): Promise<void> {
+    try {
+      await this.remote.reload();
+    } catch (error) {
+      this.log.warn('could not prefetch the issuer key set; the first request will try again', {
+        issuer: this.issuer.issuer,
+        jwksUri: this.issuer.jwksUri,
+        error: describeError(error),
+      });
+    }
+  }
+
+  /**
+   * The key for a token header, synchronously when already resolved. Rejects with
+   * TokenRejectedError('unknown_key') when no key matches, JwksUnavailableError when the key set
+   * cannot be fetched and no key for the token is held.
+   */
+  resolve(alg: Algorithm, kid: string | undefined, nowMs: number): MaybePromise<KeyObject> {
+    if (this.memoFetchedAt !== this.fetched.uat) {
+      this.memo = new Map();
+      this.memoFetchedAt = this.fetched.uat;
+    }
+    if (this.fetched.uat !== undefined && nowMs - this.fetched.uat > this.settings.cacheMaxAgeMs) {
+      this.refreshInBackground(nowMs);
+    }
+    const key = this.memo.get(alg)?.get(kid);
+    return key ?? this.resolveFromKeySet(alg, kid, nowMs);
+  }
+
+  private async resolveFromKeySet(alg: Algorithm, kid: string | undefined, nowMs: number): Promise<KeyObject> {
+    // jose rate-limits refetches only after a successful fetch. While the issuer is down, a stream
+    // of tokens naming unknown kids would each start a fetch; fail those fast instead.
+    if (nowMs - this.lastFetchFailureMs < this.retryAfterFailureMs && !this.holdsKid(kid)) {
+      throw new JwksUnavailableError(
+        `the key set of ${this.issuer.issuer} could not be fetched recently and holds no key ${kid ?? ''}`.trimEnd(),
+      );
+    }
+    const fetchedAtStart = this.fetched.uat;
+    let cryptoKey;
+    try {
+      cryptoKey = await this.remote({ alg, kid });
+    } catch (error) {
+      const translated = this.translate(error, alg, kid);
+      if (translated instanceof JwksUnavailableError) this.lastFetchFailureMs = nowMs;
+      throw translated;
+    }
+    const key = KeyObject.from(cryptoKey);
+    const mismatch = keyMismatch(alg, key);
+    if (mismatch !== undefined) {
+      throw new TokenRejectedError('unknown_key', `key ${kid ?? '(no kid)'} cannot verify ${alg}: ${mismatch}`);
+    }
+    // Only a key resolved from the set the memo belongs to, with no fetch landing meanwhile: a
+    // key from a set replaced during the await could be one the new set no longer holds.
+    if (fetchedAtStart === this.fetched.uat && this.memoFetchedAt === fetchedAtStart) {
+      let byKid = this.memo.get(alg);
+      if (byKid === undefined) this.memo.set(alg, (byKid = new Map()));
+      byKid.set(kid, key);
+    }
+    return key;
+  }
+
+  /** How long after a failed fetch requests for keys not held fail without fetching again. */
+  private get retryAfterFailureMs(): number {
+    return Math.min(this.settings.cooldownMs, 5000);
+  }
+
+  private holdsKid(kid: string | undefined): boolean {
+    const keys = this.fetched.jwks?.keys;
+    return keys !== undefined && (kid === undefined || keys.some((jwk) => jwk.kid === kid));
+  }
+
+  private translate(error: unknown, alg: Algorithm, kid: string | undefined): Error {
+    if (error instanceof errors.JWKSNoMatchingKey) {
+      return new TokenRejectedError('unknown_key', `no key in the issuer's key set matches kid ${kid ?? '(none)'} and ${alg}`, {
+        actual: kid,
+      });
+    }
+    if (error instanceof errors.JWKSMultipleMatchingKeys) {
+      return new TokenRejectedError('unknown_key', `several keys match ${alg} and the token names none with kid`);
+    }
+    return new JwksUnavailableError(`cannot fetch the key set of ${this.issuer.issuer} from ${this.issuer.jwksUri}`, {
+      cause: error,
+    });
+  }
+
+  private refreshInBackground(nowMs: number): void {
+    if (this.refreshing !== undefined || nowMs - this.lastRefreshAttemptMs < this.settings.cooldownMs) return;
+    this.lastRefreshAttemptMs = nowMs;
+    this.refreshing = this.remote
+      .reload()
+      .catch((error: unknown) => {
+        this.log.warn('key set refresh failed; keeping the keys already held', {
+          issuer: this.issuer.issuer,
+          error: describeError(error),
+        });
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+  }
+}

@@ -1,0 +1,162 @@
+import type { KeyObject } from 'node:crypto';
+import type { Algorithm } from '../contract/index.js';
+import { isPromise, TokenRejectedError, type MaybePromise } from '../shared/index.js';
+import { checkClaims } from './claims.js';
+import type { KeyResolver } from './key-resolver.js';
+import { TokenParser, type ParsedToken } from './parse-token.js';
+import { normalizeType, type IssuerConfig, type VerifierSettings } from './settings.js';
+import { SignatureVerifier } from './signature.js';
+import { tokenHash } from './token-hash.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+import type { VerifiedToken } from './verified-token.js';
+
+// RFC 7515 §4.1.11: a recipient must refuse a `crit` it does not understand, and this verifier
+// understands no extension. That also refuses RFC 7797 unencoded payloads, which require crit.
+const UNDERSTOOD_CRITICAL_HEADERS: readonly string[] = [];
+
+/**
+ * verifyToken: JWT in, VerifiedToken out, in three stages so nothing unverified is ever trusted:
+ * structure (size, encoding, JSON) → signature (issuer's key, allowlisted algorithm) → claims.
+ *
+ * A token that passed is remembered (bounded, per instance) until its exp or its issuer's key set
+ * changes, so a client presenting the same token again costs a map lookup. The revocation check is
+ * not part of this and runs on every request, remembered token or not.
+ *
+ * Created once per cold start: it owns the per-instance memos of the request path (the token
+ * cache, the parser's header memo and buffers, the last issuer and header check).
+ */
+export class TokenVerifier {
+  private readonly issuers: ReadonlyMap<string, { config: IssuerConfig; keys: KeyResolver }>;
+  private readonly cache: VerifiedTokenCache;
+  private readonly parser = new TokenParser();
+  private readonly signatures = new SignatureVerifier();
+  // Consecutive tokens mostly share their issuer and, byte for byte, their header, which the parser
+  // then hands over as one frozen object: the last lookup and the last header check are kept.
+  private lastIssuer: { iss: string; entry: { config: IssuerConfig; keys: KeyResolver } } | undefined;
+  private lastHeaderCheck: { header: ParsedToken['header']; issuer: IssuerConfig; alg: Algorithm } | undefined;
+
+  constructor(
+    private readonly config: VerifierSettings,
+    keyResolvers: readonly KeyResolver[],
+  ) {
+    this.issuers = new Map(keyResolvers.map((keys) => [keys.issuer.issuer, { config: keys.issuer, keys }]));
+    this.cache = new VerifiedTokenCache(config.tokenCacheMaxEntries);
+  }
+
+  /**
+   * Resolves to the verified token, synchronously when it was verified before. Throws
+   * TokenRejectedError for a token to refuse, JwksUnavailableError when keys cannot be fetched.
+   */
+  verify(token: string, nowMs: number): MaybePromise<VerifiedToken> {
+    const nowSeconds = nowMs / 1000;
+    const remembered = this.cache.get(token, nowSeconds);
+    if (remembered !== undefined && remembered.keyGeneration === this.issuers.get(remembered.token.issuer)?.keys.generation) {
+      return remembered.token;
+    }
+
+    const parsed = this.parser.parse(token, this.config.rules.maxTokenBytes);
+    const issuer = this.issuerOf(parsed);
+    const checked = this.lastHeaderCheck;
+    const alg =
+      checked !== undefined && checked.header === parsed.header && checked.issuer === issuer.config
+        ? checked.alg
+        : this.checkHeader(parsed, issuer.config);
+    const kid = parsed.header.kid as string | undefined;
+    // Read before the key: a key set replaced while the key is being resolved must not vouch for
+    // a token verified with a key from the set before it.
+    const keyGeneration = issuer.keys.generation;
+    const key = issuer.keys.resolve(alg, kid, nowMs);
+    if (isPromise(key)) {
+      return key.then((resolved) => this.finish(token, parsed, issuer, alg, resolved, keyGeneration, nowMs));
+    }
+    return this.finish(token, parsed, issuer, alg, key, keyGeneration, nowMs);
+  }
+
+  private finish(
+    token: string,
+    parsed: ParsedToken,
+    issuer: { config: IssuerConfig; keys: KeyResolver },
+    alg: Algorithm,
+    key: KeyObject,
+    keyGeneration: number,
+    nowMs: number,
+  ): VerifiedToken {
+    if (!this.signatures.verify(alg, key, parsed.signingInput, parsed.signature)) {
+      throw new TokenRejectedError('bad_signature', 'signature does not verify with the issuer key');
+    }
+    const claims = checkClaims(parsed.payload, issuer.config, this.config.rules, nowMs / 1000);
+    const verified: VerifiedToken = {
+      issuer: issuer.config.issuer,
+      subject: claims.subject,
+      tokenId: claims.jti ?? tokenHash(token),
+      clientId: claims.clientId,
+      issuedAtEpochSeconds: claims.issuedAtEpochSeconds,
+      expiresAtEpochSeconds: claims.expiresAtEpochSeconds,
+      scope: claims.scope,
+      claims: parsed.payload,
+    };
+    // Remembered only if the key set did not change while the key was resolved (see verify).
+    if (keyGeneration === issuer.keys.generation) {
+      this.cache.set(token, { token: verified, keyGeneration }, claims.acceptableUntilEpochSeconds);
+    }
+    return verified;
+  }
+
+  private issuerOf(parsed: ParsedToken): { config: IssuerConfig; keys: KeyResolver } {
+    const iss = parsed.payload.iss;
+    if (this.lastIssuer !== undefined && iss === this.lastIssuer.iss) return this.lastIssuer.entry;
+    if (typeof iss !== 'string') {
+      throw new TokenRejectedError('missing_claim', 'iss is missing or not a string', { claim: 'iss' });
+    }
+    // Exact match, byte for byte: no trailing-slash or case folding (RFC 8725 §3.8).
+    const issuer = this.issuers.get(iss);
+    if (issuer === undefined) {
+      throw new TokenRejectedError('unknown_issuer', 'iss is not a trusted issuer', {
+        claim: 'iss',
+        actual: iss.length > 200 ? `${iss.slice(0, 200)}…` : iss,
+      });
+    }
+    this.lastIssuer = { iss, entry: issuer };
+    return issuer;
+  }
+
+  private checkHeader(parsed: ParsedToken, issuer: IssuerConfig): Algorithm {
+    const { alg, crit, b64, typ, kid } = parsed.header;
+    // RFC 8725 §3.1: only algorithms the issuer is configured for; never `none`, never HMAC.
+    if (typeof alg !== 'string' || !(issuer.algorithms as readonly string[]).includes(alg)) {
+      throw new TokenRejectedError('algorithm_not_allowed', 'alg is not allowed for this issuer', {
+        actual: typeof alg === 'string' ? alg.slice(0, 20) : typeof alg,
+        expected: issuer.algorithms,
+      });
+    }
+    if (crit !== undefined) {
+      const names = Array.isArray(crit) ? crit : [crit];
+      const unknown = names.filter((name) => !UNDERSTOOD_CRITICAL_HEADERS.includes(name as string));
+      if (unknown.length > 0 || names.length === 0) {
+        throw new TokenRejectedError('unsupported_header', 'crit names extensions this verifier does not understand', {
+          actual: crit,
+        });
+      }
+    }
+    if (b64 !== undefined) {
+      throw new TokenRejectedError('unsupported_header', 'b64 (RFC 7797 unencoded payload) is not accepted');
+    }
+    if (kid !== undefined && typeof kid !== 'string') {
+      throw new TokenRejectedError('malformed_token', 'kid must be a string');
+    }
+    const rules = this.config.rules;
+    if (typ === undefined) {
+      if (rules.typeRequired) throw new TokenRejectedError('wrong_type', 'typ header is required', { expected: rules.acceptedTypes });
+    } else if (typeof typ !== 'string' || !rules.acceptedTypes.includes(normalizeType(typ))) {
+      // RFC 9068 §4: access tokens are at+jwt; refusing other types keeps ID tokens and
+      // logout tokens from being replayed as access tokens.
+      throw new TokenRejectedError('wrong_type', 'typ is not an accepted token type', {
+        actual: typeof typ === 'string' ? typ.slice(0, 40) : typeof typ,
+        expected: rules.acceptedTypes,
+      });
+    }
+    // Only a header that passed is remembered; its object is frozen and the issuer's config too.
+    this.lastHeaderCheck = { header: parsed.header, issuer, alg: alg as Algorithm };
+    return alg as Algorithm;
+  }
+}

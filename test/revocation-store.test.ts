@@ -1,0 +1,306 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetItemCommand, ProvisionedThroughputExceededException, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { REVOCATION_TABLE_SCHEMA } from '../lambda/contract/index.js';
+import { ANY_ISSUER, revocationId, revocationKey, RevocationStore, shardOf, type Revocation } from '../lambda/revocation/index.js';
+import { RevocationStateUnavailableError, RevocationWriteError } from '../lambda/shared/index.js';
+import { createRevocationTable, importRevocations } from '../local/table-admin.js';
+import { startDynalite, type LocalDynamo } from './support/dynalite.js';
+import { observedClient } from './support/dynamo-faults.js';
+
+const ISS = 'https://issuer.example.com/tenant#1';
+const NOW_MS = 1_800_000_000_000;
+const NOW = NOW_MS / 1000;
+
+let dynamo: LocalDynamo;
+let tables = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(() => dynamo.stop());
+
+async function newStore(options: ConstructorParameters<typeof RevocationStore>[2] = {}): Promise<RevocationStore> {
+  const store = new RevocationStore(dynamo.client, `revocations-${++tables}`, options);
+  await createRevocationTable(dynamo.client, store.tableName);
+  return store;
+}
+
+const jti = (id: string, expiresAtEpochSeconds = NOW + 3600, issuer = ISS): Revocation => ({
+  kind: 'jti',
+  issuer,
+  jti: id,
+  expiresAtEpochSeconds,
+});
+const cutoff = (kind: 'subject' | 'client', id: string, revokedAtEpochMs = NOW_MS, issuer = ISS): Revocation => ({
+  kind,
+  issuer,
+  id,
+  revokedAtEpochMs,
+  expiresAtEpochSeconds: Math.ceil(revokedAtEpochMs / 1000) + 86_460,
+});
+
+async function scanAll(store: RevocationStore, nowEpochSeconds = NOW, segments = 3): Promise<Revocation[]> {
+  const found: Revocation[] = [];
+  await store.scanLive(segments, nowEpochSeconds, (revocation) => found.push(revocation));
+  return found;
+}
+
+async function rawItem(store: RevocationStore, revocation: Revocation) {
+  const id = revocationId(revocation);
+  const response = await dynamo.client.send(
+    new GetItemCommand({
+      TableName: store.tableName,
+      Key: { pk: { S: revocationKey(revocation.kind, revocation.issuer, id) } },
+      ConsistentRead: true,
+    }),
+  );
+  return response.Item;
+}
+
+const noSleep = async () => {};
+
+describe('RevocationStore.applyRevocations', () => {
+  it('writes each kind with its TTL in epoch seconds, its shard and its update time', async () => {
+    const store = await newStore();
+    const revocations = [jti('token-1'), cutoff('subject', 'alice'), cutoff('client', 'app-7')];
+
+    const result = await store.applyRevocations(revocations, { nowMs: NOW_MS });
+
+    expect(result).toEqual({ applied: { jti: 1, subject: 1, client: 1 }, unchanged: { jti: 0, subject: 0, client: 0 } });
+    const item = await rawItem(store, revocations[0]!);
+    expect(item).toMatchObject({
+      kind: { S: 'jti' },
+      iss: { S: ISS },
+      id: { S: 'token-1' },
+      expiresAt: { N: String(NOW + 3600) },
+      revokedAt: { N: String(NOW_MS) },
+      updatedAt: { N: String(NOW_MS) },
+    });
+    expect(Number(item?.shard?.N)).toBe(shardOf(revocationKey('jti', ISS, 'token-1')));
+    const subject = await rawItem(store, revocations[1]!);
+    expect(subject?.revokedAt).toEqual({ N: String(NOW_MS) });
+    expect(Number(subject?.expiresAt?.N)).toBe(NOW + 86_460);
+  });
+
+  it('moves a cut-off only forward: an older or duplicate one is unchanged, not an error', async () => {
+    const store = await newStore();
+    await store.applyRevocations([cutoff('subject', 'alice', NOW_MS)], { nowMs: NOW_MS });
+
+    const replay = await store.applyRevocations([cutoff('subject', 'alice', NOW_MS - 60_000), cutoff('subject', 'alice', NOW_MS)], {
+      nowMs: NOW_MS + 1000,
+    });
+    const later = await store.applyRevocations([cutoff('subject', 'alice', NOW_MS + 5000)], { nowMs: NOW_MS + 6000 });
+
+    expect(replay.unchanged.subject).toBe(2);
+    expect(replay.applied.subject).toBe(0);
+    expect(later.applied.subject).toBe(1);
+    const item = await rawItem(store, cutoff('subject', 'alice'));
+    expect(item?.revokedAt).toEqual({ N: String(NOW_MS + 5000) });
+    expect(item?.updatedAt).toEqual({ N: String(NOW_MS + 6000) });
+  });
+
+  it('only extends a jti expiry and keeps the time it was first revoked', async () => {
+    const store = await newStore();
+    await store.applyRevocations([jti('token-1', NOW + 600)], { nowMs: NOW_MS });
+
+    const shorter = await store.applyRevocations([jti('token-1', NOW + 300)], { nowMs: NOW_MS + 1000 });
+    const longer = await store.applyRevocations([jti('token-1', NOW + 900)], { nowMs: NOW_MS + 2000 });
+
+    expect(shorter.unchanged.jti).toBe(1);
+    expect(longer.applied.jti).toBe(1);
+    const item = await rawItem(store, jti('token-1'));
+    expect(item?.expiresAt).toEqual({ N: String(NOW + 900) });
+    expect(item?.revokedAt).toEqual({ N: String(NOW_MS) });
+  });
+
+  it('keeps the same jti under two issuers as two items', async () => {
+    const store = await newStore();
+
+    const result = await store.applyRevocations([jti('shared'), jti('shared', NOW + 3600, 'https://other.example.com')], { nowMs: NOW_MS });
+
+    expect(result.applied.jti).toBe(2);
+    expect((await scanAll(store)).map((revocation) => revocation.issuer).sort()).toEqual([ISS, 'https://other.example.com']);
+  });
+
+  it.each([
+    ['a TTL in milliseconds', jti('token-1', NOW_MS + 3_600_000)],
+    ['a fractional TTL', jti('token-1', NOW + 0.5)],
+    ['a cut-off in seconds', { ...cutoff('client', 'app'), revokedAtEpochMs: NOW }],
+    ['an empty id', cutoff('subject', '')],
+    ['an id longer than a DynamoDB key allows', jti('x'.repeat(2100))],
+  ])('asserts the table rules: a batch with %s is a bug in the caller, and nothing is written', async (_, bad) => {
+    const store = await newStore();
+
+    const error = await store.applyRevocations([jti('fine'), bad as Revocation], { nowMs: NOW_MS }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toMatch(/^revocations\[1\] cannot be stored: /);
+    expect(await scanAll(store)).toEqual([]);
+  });
+
+  it('retries throttled writes with growing, jittered backoff and then applies them', async () => {
+    const observed = observedClient(dynamo);
+    const delays: number[] = [];
+    const store = new RevocationStore(observed.client, 'throttled', {
+      sleep: async (ms) => void delays.push(ms),
+      random: () => 0.5,
+    });
+    await createRevocationTable(dynamo.client, 'throttled');
+    const throttled = () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+    observed.failNext('UpdateItemCommand', 3, throttled);
+
+    const result = await store.applyRevocations([jti('token-1')], { nowMs: NOW_MS, concurrency: 1 });
+
+    expect(result.applied.jti).toBe(1);
+    expect(observed.sent.get('UpdateItemCommand')).toBe(4);
+    expect(delays).toEqual([25, 50, 100]);
+  });
+
+  it('stamps each write when it is sent, so the tail of a long batch is not stamped in the past', async () => {
+    // A delta sync reads what was stamped after its previous read minus the overlap: an item
+    // stamped when its batch began but written seconds later would be missed by warm instances.
+    let clock = NOW_MS;
+    const store = await newStore({ now: () => (clock += 1000) });
+    const batch = [jti('first'), jti('second'), cutoff('subject', 'third')];
+
+    await store.applyRevocations(batch, { concurrency: 1 });
+
+    const stamps = await Promise.all(batch.map(async (revocation) => Number((await rawItem(store, revocation))?.updatedAt?.N)));
+    expect(stamps).toEqual([NOW_MS + 1000, NOW_MS + 2000, NOW_MS + 3000]);
+  });
+
+  it('stamps a retried write again, with the time of the attempt that landed', async () => {
+    const observed = observedClient(dynamo);
+    let clock = NOW_MS;
+    const store = new RevocationStore(observed.client, 'restamped', { sleep: noSleep, now: () => (clock += 1000) });
+    await createRevocationTable(dynamo.client, 'restamped');
+    observed.failNext('UpdateItemCommand', 2, () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+    await store.applyRevocations([jti('token-1')]);
+
+    expect((await rawItem(store, jti('token-1')))?.updatedAt).toEqual({ N: String(NOW_MS + 3000) });
+  });
+
+  it('retries a write that timed out: every write is idempotent', async () => {
+    const observed = observedClient(dynamo);
+    const store = new RevocationStore(observed.client, 'timed-out', { sleep: noSleep });
+    await createRevocationTable(dynamo.client, 'timed-out');
+    observed.failNext('UpdateItemCommand', 1, () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+
+    const result = await store.applyRevocations([jti('token-1')], { nowMs: NOW_MS });
+
+    expect(result.applied.jti).toBe(1);
+    expect(observed.sent.get('UpdateItemCommand')).toBe(2);
+  });
+
+  it('gives up after its attempts with a RevocationWriteError that keeps the DynamoDB error', async () => {
+    const observed = observedClient(dynamo);
+    const store = new RevocationStore(observed.client, 'throttled-for-good', { sleep: noSleep, maxAttempts: 3 });
+    await createRevocationTable(dynamo.client, 'throttled-for-good');
+    observed.failNext('UpdateItemCommand', 100, () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+    const error = await store.applyRevocations([jti('token-1')], { nowMs: NOW_MS }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(RevocationWriteError);
+    expect((error as RevocationWriteError).code).toBe('ERR_REVOCATION_WRITE_FAILED');
+    expect((error as Error).cause).toBeInstanceOf(ProvisionedThroughputExceededException);
+    expect(observed.sent.get('UpdateItemCommand')).toBe(3);
+  });
+
+  it('writes a large batch in parallel without exceeding its concurrency', async () => {
+    const observed = observedClient(dynamo);
+    const store = new RevocationStore(observed.client, 'concurrency');
+    await createRevocationTable(dynamo.client, 'concurrency');
+    const batch = Array.from({ length: 64 }, (_, i) => jti(`token-${i}`));
+
+    const result = await store.applyRevocations(batch, { nowMs: NOW_MS, concurrency: 8 });
+
+    expect(result.applied.jti).toBe(64);
+    expect(observed.maxInFlight).toBeGreaterThan(1);
+    expect(observed.maxInFlight).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('RevocationStore reads', () => {
+  it('scans every live item across segments and pages, and skips expired items still in the table', async () => {
+    const store = await newStore({ pageSize: 7 });
+    const live = Array.from({ length: 120 }, (_, i) => jti(`live-${i}`, NOW + 10 + i));
+    const expired = Array.from({ length: 30 }, (_, i) => jti(`expired-${i}`, NOW - i));
+    await importRevocations(dynamo.client, store.tableName, [...live, ...expired, cutoff('client', 'app')], { nowMs: NOW_MS });
+
+    const found = await scanAll(store, NOW, 4);
+
+    expect(found).toHaveLength(121);
+    expect(new Set(found.map(revocationId))).toEqual(new Set([...live.map((revocation) => (revocation as { jti: string }).jti), 'app']));
+    expect(found.find((revocation) => revocation.kind === 'client')).toEqual(cutoff('client', 'app'));
+  });
+
+  it('filters items that expire during a read again in code', async () => {
+    const store = await newStore();
+    await store.applyRevocations([jti('token-1', NOW + 5)], { nowMs: NOW_MS });
+    const found: Revocation[] = [];
+
+    // The request filter is in whole seconds; a reader whose clock is past the expiry drops it.
+    const summary = await store.scanLive(1, NOW + 5.5, (revocation) => found.push(revocation));
+
+    expect(found).toEqual([]);
+    expect(summary.items).toBe(0);
+  });
+
+  it('queries only the changes after a time, from every shard, across pages', async () => {
+    const store = await newStore({ pageSize: 3 });
+    const before = Array.from({ length: 20 }, (_, i) => jti(`before-${i}`));
+    const after = Array.from({ length: 40 }, (_, i) => jti(`after-${i}`));
+    await importRevocations(dynamo.client, store.tableName, before, { nowMs: NOW_MS });
+    await importRevocations(dynamo.client, store.tableName, after, { nowMs: NOW_MS + 10 });
+    await store.applyRevocations([jti('expired-later', NOW - 1)], { nowMs: NOW_MS + 20 });
+    const found: string[] = [];
+
+    await store.queryChanges(NOW_MS, NOW, (revocation) => found.push((revocation as { jti: string }).jti));
+
+    expect(found.sort()).toEqual(after.map((revocation) => (revocation as { jti: string }).jti).sort());
+    const shards = new Set(after.map((revocation) => shardOf(revocationKey('jti', ISS, (revocation as { jti: string }).jti))));
+    expect(shards.size).toBe(REVOCATION_TABLE_SCHEMA.indexShards);
+  });
+
+  it('reads a token’s jti, subject and client, for its issuer and any issuer, consistently', async () => {
+    const store = await newStore();
+    const mine = [
+      jti('token-1'),
+      jti('token-1', NOW + 60, ANY_ISSUER),
+      cutoff('subject', 'alice'),
+      cutoff('client', 'app', NOW_MS, ANY_ISSUER),
+    ];
+    const others = [jti('token-2'), cutoff('subject', 'bob'), cutoff('subject', 'alice', NOW_MS, 'https://other.example.com')];
+    await store.applyRevocations([...mine, ...others], { nowMs: NOW_MS });
+
+    const found = await store.getForToken({ issuer: ISS, tokenId: 'token-1', subject: 'alice', clientId: 'app' }, NOW);
+
+    expect(found).toHaveLength(mine.length);
+    expect(found).toEqual(expect.arrayContaining(mine));
+  });
+
+  it('wraps a failed read in RevocationStateUnavailableError with the DynamoDB error as cause', async () => {
+    const store = new RevocationStore(dynamo.client, 'no-such-table');
+
+    const error = await scanAll(store).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(RevocationStateUnavailableError);
+    expect(((error as Error).cause as Error).name).toBe('ResourceNotFoundException');
+  });
+});
+
+describe('RevocationStore items', () => {
+  it('are never written without their shard and update time, which the change index needs', async () => {
+    const store = await newStore();
+    await store.applyRevocations([jti('token-1'), cutoff('subject', 'alice')], { nowMs: NOW_MS });
+
+    const { Items } = await dynamo.client.send(new ScanCommand({ TableName: store.tableName }));
+
+    for (const item of Items ?? []) {
+      expect(Number(item.shard?.N)).toBeGreaterThanOrEqual(0);
+      expect(Number(item.shard?.N)).toBeLessThan(REVOCATION_TABLE_SCHEMA.indexShards);
+      expect(item.updatedAt).toEqual({ N: String(NOW_MS) });
+    }
+  });
+});

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { loadAuthorizerConfig, loadIngestConfig } from '../../../lambda/config/index.js';
+import { ConfigurationError } from '../../../lambda/shared/index.js';
+
+const ISSUER = {
+  JWT_ISSUER: 'https://issuer.example.com/',
+  JWT_AUDIENCE: 'api-a, api-b',
+  JWKS_URI: 'https://issuer.example.com/.well-known/jwks.json',
+};
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadAuthorizerConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('loadAuthorizerConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadAuthorizerConfig(ISSUER);
+
+    expect(config.issuers).toEqual([
+      {
+        issuer: 'https://issuer.example.com/',
+        jwksUri: ISSUER.JWKS_URI,
+        audiences: ['api-a', 'api-b'],
+        algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'],
+        clientClaim: 'client_id',
+      },
+    ]);
+    expect(config.rules).toEqual({
+      clockToleranceSeconds: 60,
+      maxTokenLifetimeSeconds: 86_400,
+      maxTokenAgeSeconds: undefined,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
+      acceptedTypes: ['at+jwt', 'jwt'],
+      typeRequired: false,
+      maxTokenBytes: 8192,
+    });
+    expect(config.revocation).toEqual({
+      tableName: 'revocations',
+      syncIntervalMs: 1000,
+      maxStalenessMs: 30_000,
+      failMode: 'closed',
+      consistency: 'eventual',
+      scanSegments: 4,
+      syncOverlapMs: 5000,
+    });
+    expect(config.jwks).toEqual({ timeoutMs: 5000, cooldownMs: 30_000, cacheMaxAgeMs: 600_000 });
+    expect(config.tokenCacheMaxEntries).toBe(10_000);
+  });
+
+  it('returns a frozen configuration', () => {
+    const config = loadAuthorizerConfig(ISSUER);
+    expect(Object.isFrozen(config.rules)).toBe(true);
+    expect(Object.isFrozen(config.issuers[0]!.audiences)).toBe(true);
+  });
+
+  it('reads several issuers, each with its own keys, audience, algorithms and client claim', () => {
+    const config = loadAuthorizerConfig({
+      JWT_ISSUERS: JSON.stringify([
+        { issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/keys', audience: 'api' },
+        {
+          issuer: 'https://b.example.com',
+          jwksUri: 'https://b.example.com/keys',
+          audience: ['x', 'y'],
+          algorithms: ['ES256'],
+          clientClaim: 'azp',
+        },
+      ]),
+    });
+    expect(config.issuers.map((issuer) => [issuer.issuer, issuer.audiences, issuer.algorithms, issuer.clientClaim])).toEqual([
+      ['https://a.example.com', ['api'], ['RS256', 'ES256', 'PS256', 'EdDSA'], 'client_id'],
+      ['https://b.example.com', ['x', 'y'], ['ES256'], 'azp'],
+    ]);
+  });
+
+  it('normalizes accepted typ values as RFC 7515 compares them', () => {
+    const config = loadAuthorizerConfig({ ...ISSUER, JWT_TYP: 'application/AT+JWT, JWT' });
+    expect(config.rules.acceptedTypes).toEqual(['at+jwt', 'jwt']);
+  });
+
+  it('throws when no issuer is configured, naming the variable', () => {
+    expect(problemsOf({})).toEqual([expect.stringMatching(/^JWT_ISSUER must name the trusted token issuer/)]);
+  });
+
+  it('throws when the trusted issuer is "*", the mark of revocations for every issuer', () => {
+    expect(problemsOf({ ...ISSUER, JWT_ISSUER: '*' })).toEqual([expect.stringContaining('JWT_ISSUER "*" is reserved')]);
+  });
+
+  it('throws when both JWT_ISSUERS and JWT_ISSUER are set', () => {
+    expect(problemsOf({ ...ISSUER, JWT_ISSUERS: '[]' })).toEqual([expect.stringContaining('either JWT_ISSUERS')]);
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    const problems = problemsOf({
+      JWT_ISSUER: 'https://issuer.example.com/',
+      JWKS_URI: 'http://issuer.example.com/keys',
+      JWT_ALGORITHMS: 'RS256,HS256,none',
+      REVOCATION_SYNC_INTERVAL_MS: '1s',
+      REVOCATION_FAIL_MODE: 'sometimes',
+      JWT_TYP_REQUIRED: 'yes',
+      JWT_MAX_TOKEN_BYTES: '10',
+    });
+
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'JWT_ALGORITHMS must list algorithms from RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519; not allowed: HS256, none',
+        'JWKS_URI must use https (plain http is allowed only on localhost), got "http://issuer.example.com/keys"',
+        'JWT_AUDIENCE must list the accepted audience values',
+        'REVOCATION_SYNC_INTERVAL_MS must be a whole number of milliseconds (at least 0), got "1s"',
+        'REVOCATION_FAIL_MODE must be one of closed, open, got "sometimes"',
+        'JWT_TYP_REQUIRED must be true or false, got "yes"',
+        'JWT_MAX_TOKEN_BYTES must be a whole number of bytes (256 to 1048576), got "10"',
+      ]),
+    );
+    expect(problems).toHaveLength(7);
+  });
+
+  it('allows plain http for a JWKS on loopback only', () => {
+    expect(() => loadAuthorizerConfig({ ...ISSUER, JWKS_URI: 'http://127.0.0.1:3000/_local/jwks.json' })).not.toThrow();
+    expect(() => loadAuthorizerConfig({ ...ISSUER, JWKS_URI: 'http://localhost:3000/jwks' })).not.toThrow();
+    expect(problemsOf({ ...ISSUER, JWKS_URI: 'ftp://127.0.0.1/jwks' })).toHaveLength(1);
+  });
+
+  it('throws when the staleness bound does not exceed the sync interval', () => {
+    expect(problemsOf({ ...ISSUER, REVOCATION_SYNC_INTERVAL_MS: '5000', REVOCATION_MAX_STALENESS_MS: '5000' })).toEqual([
+      expect.stringContaining('REVOCATION_MAX_STALENESS_MS (5000) must be greater than REVOCATION_SYNC_INTERVAL_MS (5000)'),
+    ]);
+  });
+
+  it.each([
+    ['invalid JSON', '[{'],
+    ['an empty array', '[]'],
+    ['an entry without audience', JSON.stringify([{ issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/k' }])],
+    [
+      'an issuer listed twice',
+      JSON.stringify([
+        { issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/k', audience: 'x' },
+        { issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/k', audience: 'y' },
+      ]),
+    ],
+    [
+      'an unsupported algorithm',
+      JSON.stringify([{ issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/k', audience: 'x', algorithms: ['HS256'] }]),
+    ],
+  ])('throws when JWT_ISSUERS holds %s', (_, value) => {
+    expect(problemsOf({ JWT_ISSUERS: value })).toEqual([expect.stringContaining('JWT_ISSUERS')]);
+  });
+});
+
+describe('loadIngestConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadIngestConfig({})).toEqual({
+      tableName: 'revocations',
+      clockToleranceSeconds: 60,
+      maxTokenLifetimeSeconds: 86_400,
+      writeConcurrency: 32,
+    });
+  });
+
+  it('throws when a number is malformed, naming the variable', () => {
+    expect(() => loadIngestConfig({ INGEST_WRITE_CONCURRENCY: '0' })).toThrow(
+      'INGEST_WRITE_CONCURRENCY must be a whole number of writes (1 to 1000), got "0"',
+    );
+  });
+});
