@@ -421,6 +421,31 @@ describe('ingest handler', () => {
       expect(await items(f.table)).toEqual([]);
     });
 
+    it('names the entry and the record of a revocation whose table key would be too long, and writes nothing', async () => {
+      // Prepare: A, then [A, A, X] in a second record. X's issuer is 500 slashes long: within the
+      // 512-byte limit, but %-encoded it makes a 2,120-byte key, more than DynamoDB's 2,048. Once
+      // the records are merged X is the second revocation of the first record's batch: the store
+      // used to report it so (revocations[1].jti, record-1).
+      const f = await fixture();
+      const good = { type: 'jti', jti: 'a1' };
+      const tooLong = { type: 'jti', jti: 'x'.repeat(600), iss: 'https://i' + '/'.repeat(500) };
+      const event = snsEvent(
+        { message: JSON.stringify(good), messageId: 'record-1' },
+        { message: JSON.stringify({ revocations: [good, good, tooLong] }), messageId: 'record-2' },
+      );
+
+      // Act
+      const error = await refusal(f.handler, event);
+
+      // Assess
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path: 'revocations[2].jti' });
+      expect(f.log.lines).toEqual([
+        expect.objectContaining({ level: 'error', extra: expect.objectContaining({ path: 'revocations[2].jti', messageId: 'record-2' }) }),
+      ]);
+      expect(f.metrics.rejections).toEqual(['invalid_id']);
+      expect(await items(f.table)).toEqual([]);
+    });
+
     it('refuses an issuer attribute that is not a String attribute', async () => {
       // Prepare
       const f = await fixture();

@@ -135,6 +135,55 @@ describe('parseRevocationMessage', () => {
     expect(error.message).not.toContain('eyJ');
   });
 
+  describe("a revocation the table cannot hold (its key longer than DynamoDB's 2,048 bytes)", () => {
+    // 500 slashes fit the 512-byte issuer limit, but encodeURIComponent triples each: with a
+    // 600-byte jti the key `jti#<issuer>#<jti>` is 2,120 bytes.
+    const longIssuer = 'https://i' + '/'.repeat(500);
+    const tooLong = { type: 'jti', jti: 'x'.repeat(600), iss: longIssuer };
+    const fine = { type: 'jti', jti: 'a1' };
+
+    it('is refused at its own position in a batch, not its place after duplicates merge', () => {
+      // Prepare: [A, A, X]; merged, X would be the second revocation.
+      const body = JSON.stringify({ revocations: [fine, fine, tooLong] });
+
+      // Act
+      const error = refusal(body);
+
+      // Assess
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path: 'revocations[2].jti' });
+      expect(error.message).toContain('2120 bytes');
+    });
+
+    it.each([
+      ['a single jti message', { ...tooLong }, 'jti'],
+      ['a subject message', { type: 'subject', sub: 'x'.repeat(600), iss: longIssuer }, 'sub'],
+      ['a client message', { type: 'client', clientId: 'x'.repeat(600), iss: longIssuer }, 'clientId'],
+    ])('is refused in %s, naming the id field', (_name, message, path) => {
+      const error = refusal(JSON.stringify(message));
+
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path });
+    });
+
+    it('is refused when the issuer comes from the message attribute', () => {
+      const error = refusal(JSON.stringify({ type: 'jti', jti: 'x'.repeat(600) }), { issuer: longIssuer });
+
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path: 'jti' });
+    });
+
+    it('is refused in a WSO2 message, naming revokedToken', () => {
+      const error = refusal(JSON.stringify({ revokedToken: 'x'.repeat(600), ttl: '3600' }), { issuer: longIssuer });
+
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path: 'revokedToken' });
+    });
+
+    it('is accepted at exactly the limit', () => {
+      // jti#(15 + 1,500)#id = 2,048 bytes with a 528-byte id.
+      const revocations = parseRevocationMessage(JSON.stringify({ ...tooLong, jti: 'x'.repeat(528) }), {}, rules);
+
+      expect(revocations).toHaveLength(1);
+    });
+  });
+
   it('reads the clock it is given: a revocation time an hour ahead is clamped to that now', () => {
     // Prepare
     const nowMs = 1_800_000_000_000;
