@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ResponseBuilder, wholeApiArn, type AuthorizerRequest } from '../../../lambda/api-gateway/index.js';
+import type { VerifiedToken } from '../../../lambda/token/index.js';
+
+const ARN = 'arn:aws:execute-api:eu-west-1:111111111111:abc123/prod/GET/orders/7';
+const request = (overrides: Partial<AuthorizerRequest> = {}): AuthorizerRequest => ({
+  flavour: 'http-v2',
+  authorization: 'Bearer x',
+  resourceArn: ARN,
+  requestId: 'r',
+  ...overrides,
+});
+const token: VerifiedToken = {
+  issuer: 'https://issuer.example.com/',
+  subject: 'alice',
+  tokenId: 'token-1',
+  clientId: 'app-7',
+  issuedAtEpochSeconds: 1,
+  expiresAtEpochSeconds: 2,
+  scope: 'read',
+  claims: {},
+};
+
+describe('wholeApiArn', () => {
+  it('widens a route ARN to every route of its stage, so a cached decision holds for all', () => {
+    expect(wholeApiArn(ARN)).toBe('arn:aws:execute-api:eu-west-1:111111111111:abc123/prod/*');
+    expect(wholeApiArn('arn:aws:execute-api:eu-west-1:1:abc')).toBe('arn:aws:execute-api:eu-west-1:1:abc');
+  });
+});
+
+describe('ResponseBuilder', () => {
+  it('answers payload 2.0 with both a simple response and a policy, the claims in the context', () => {
+    expect(new ResponseBuilder().allow(request(), token)).toEqual({
+      isAuthorized: true,
+      principalId: 'alice',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApiArn(ARN) }],
+      },
+      context: { iss: token.issuer, jti: 'token-1', sub: 'alice', client_id: 'app-7', scope: 'read' },
+    });
+  });
+
+  it('scopes each answer to its own API and stage, whatever it answered before', () => {
+    const responses = new ResponseBuilder();
+    const other = 'arn:aws:execute-api:eu-west-1:111111111111:zzz999/test/POST/x';
+
+    const first = responses.allow(request(), token) as { policyDocument: { Statement: [{ Resource: string }] } };
+    const second = responses.deny(request({ resourceArn: other }), 'expired') as typeof first;
+    const third = responses.allow(request(), token) as typeof first;
+
+    expect([first, second, third].map((answer) => answer.policyDocument.Statement[0].Resource)).toEqual([
+      wholeApiArn(ARN),
+      wholeApiArn(other),
+      wholeApiArn(ARN),
+    ]);
+  });
+
+  it('throws Unauthorized for a refused token on a REST API (401), and denies a revoked one (403)', () => {
+    const responses = new ResponseBuilder();
+
+    expect(() => responses.deny(request({ flavour: 'rest-token' }), 'expired')).toThrow('Unauthorized');
+    expect(responses.deny(request({ flavour: 'rest-request' }), 'revoked_jti', 'alice')).toMatchObject({
+      principalId: 'alice',
+      context: { reason: 'revoked_jti' },
+    });
+  });
+
+  it('answers a payload 2.0 event without a route ARN with a simple response alone', () => {
+    expect(new ResponseBuilder().deny(request({ resourceArn: undefined }), 'missing_token')).toEqual({
+      isAuthorized: false,
+      context: { reason: 'missing_token' },
+    });
+  });
+});
