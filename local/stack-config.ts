@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../lambda/shared/index.js';
 import { EnvReader, type Environment } from '../lambda/config/index.js';
 
-/** The local stack's settings, read once from the environment (DESIGN.md, "Public contract"). */
+/** The local stack's settings, read once from the environment (README.md, "Configuration"). */
 export interface LocalStackConfig {
   /** Address every port binds to. @default 127.0.0.1 (nothing is reachable from other machines) */
   readonly host: string;
