@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Revocation } from '../../lambda/core/revocation.js';
-import { RevocationStore } from '../../lambda/core/revocation-store.js';
+import { RevocationStore, type Revocation } from '../../lambda/revocation/index.js';
+import { createRevocationTable } from '../../local/table-admin.js';
 import { BundleProcess, type Invocation } from '../support/bundle-process.js';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.js';
 import { TestIssuer } from '../support/issuer.js';
@@ -269,7 +269,7 @@ describeWithFixtures('AWS sample events', awsEvents, () => {
     sources = readSources();
     [dynamo, issuer] = await Promise.all([startDynalite(), TestIssuer.start({ algorithms: ['RS256'] })]);
     store = new RevocationStore(dynamo.client, 'revocations');
-    await store.createTable();
+    await createRevocationTable(dynamo.client, 'revocations');
     const exp = Math.floor(Date.now() / 1000) + 3600;
     // Written through the real store before the authorizer's cold start, which loads it.
     await store.applyRevocations([{ kind: 'jti', issuer: issuer.issuer, jti: 'revoked-jti', expiresAtEpochSeconds: exp }]);

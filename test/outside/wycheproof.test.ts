@@ -2,15 +2,15 @@ import { createPublicKey, type JsonWebKey as NodeJwk } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAuthorizerConfig, SUPPORTED_ALGORITHMS, type Algorithm, type AuthorizerConfig } from '../../lambda/core/config.js';
-import { TokenRejectedError, type RejectionReason } from '../../lambda/core/errors.js';
-import { KeyResolver } from '../../lambda/core/key-resolver.js';
-import { silentLog } from '../../lambda/core/log.js';
-import { parseToken, type ParsedToken } from '../../lambda/core/parse-token.js';
-import { verifySignature } from '../../lambda/core/signature.js';
-import { TokenVerifier } from '../../lambda/core/verify-token.js';
+import { loadAuthorizerConfig, type AuthorizerConfig } from '../../lambda/config/index.js';
+import { SUPPORTED_ALGORITHMS, type Algorithm } from '../../lambda/contract/index.js';
+import { silentLog, TokenRejectedError, type RejectionReason } from '../../lambda/shared/index.js';
+import { KeyResolver, parseToken, SignatureVerifier, TokenVerifier, type ParsedToken } from '../../lambda/token/index.js';
 import { TestIssuer } from '../support/issuer.js';
 import { describeWithFixtures, sharedFixtures } from './shared-fixtures.js';
+
+const signatures = new SignatureVerifier();
+const verifySignature = signatures.verify.bind(signatures);
 
 /**
  * C2SP Wycheproof vectors (github.com/C2SP/wycheproof, testvectors_v1/, at the commit in
