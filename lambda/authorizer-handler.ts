@@ -1,4 +1,5 @@
 import { describeError, errorCode, TokenRejectedError, type RejectionReason } from './core/errors.js';
+import type { ResponseMode } from './core/config.js';
 import type { Log } from './core/log.js';
 import type { RevocationChecker } from './core/revocation-checker.js';
 import type { VerifiedToken } from './core/verified-token.js';
@@ -14,6 +15,8 @@ export interface Verifier {
 export interface DecisionRecorder {
   /** `allowed` for an allow, the reason for a deny. */
   record(reason: RejectionReason | 'allowed', nowMs: number): void;
+  /** An invocation that threw for a reason other than the token (API Gateway answers 500). */
+  recordFailure(): void;
 }
 
 export interface AuthorizerDependencies {
@@ -21,6 +24,8 @@ export interface AuthorizerDependencies {
   readonly revocations: RevocationChecker;
   readonly log: Log;
   readonly decisions?: DecisionRecorder;
+  /** Shape of payload 2.0 answers (AUTHORIZER_RESPONSE_MODE); undefined answers both shapes at once. */
+  readonly responseMode?: ResponseMode | undefined;
   /**
    * Cold-start work (key prefetch, revocation load), started once when the handler is created so
    * the first request finds it done or under way. Requests never wait on it as such: each step
@@ -64,6 +69,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       if (revoked !== undefined) throw new TokenRejectedError(revoked, 'token revoked');
     } catch (error) {
       if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs, nowMs);
+      deps.decisions?.recordFailure();
       deps.log.error('authorizer failed; answering 500', {
         code: errorCode(error),
         error: describeWithCause(error),
@@ -83,7 +89,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
         requestId: request.requestId,
       });
     }
-    return allow(request, token);
+    return allow(request, token, deps.responseMode);
   };
 
   function refuse(
@@ -108,7 +114,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       latencyMs: round(performance.now() - startedMs),
       requestId: request.requestId,
     });
-    return deny(request, error.reason, token?.subject);
+    return deny(request, error.reason, token?.subject, deps.responseMode);
   }
 }
 

@@ -1,22 +1,30 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthorizerHandler } from './authorizer-handler.js';
 import { loadAuthorizerConfig } from './core/config.js';
 import { KeyResolver } from './core/key-resolver.js';
-import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './core/metric-names.js';
+import { AUTHORIZER_METRICS, DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './core/metric-names.js';
 import { createRevocationClient, RevocationStore } from './core/revocation-store.js';
 import { RevocationSync } from './core/revocation-sync.js';
 import { TokenVerifier } from './core/verify-token.js';
 import { DecisionMetrics } from './decision-metrics.js';
 import { powertoolsLog } from './powertools-log.js';
 
-// Module scope runs once per cold start; a bad configuration fails the init loudly, by name.
-const config = loadAuthorizerConfig(process.env);
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAMES.authorizer });
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAMES.authorizer,
 });
+// Module scope runs once per cold start; a bad configuration fails the init loudly, by name, and
+// counts as an infrastructure failure so the construct's alarm sees a broken deployment too.
+const config = (() => {
+  try {
+    return loadAuthorizerConfig(process.env);
+  } catch (error) {
+    metrics.singleMetric().addMetric(AUTHORIZER_METRICS.infrastructureFailures, MetricUnit.Count, 1);
+    throw error;
+  }
+})();
 const log = powertoolsLog(logger);
 
 // Timeouts that throw: a hung connection must not hold a request for the whole Lambda timeout;
@@ -43,6 +51,7 @@ export const handler = createAuthorizerHandler({
   revocations,
   log,
   decisions,
+  responseMode: config.responseMode,
   // Started here, during the init phase, so the first request finds keys and revocations loaded.
   initialize: async () => {
     const startedMs = Date.now();

@@ -1,3 +1,4 @@
+import type { ResponseMode } from '../core/config.js';
 import type { RejectionReason } from '../core/errors.js';
 import type { VerifiedToken } from '../core/verified-token.js';
 import type { ApiFlavour, AuthorizerRequest } from './events.js';
@@ -15,13 +16,18 @@ export interface PolicyResponse {
 }
 
 /**
- * For payload 2.0 the event does not say whether the authorizer was created with simple responses,
- * so the answer carries both forms: API Gateway reads `isAuthorized` from a simple-response
- * authorizer and `policyDocument` from an IAM one, and each ignores the other's fields.
+ * A payload 2.0 answer when AUTHORIZER_RESPONSE_MODE is unset: the event does not say whether the
+ * authorizer was created with simple responses, so it carries both forms. AWS documents only the
+ * two separate shapes; the construct always sets the mode, so only deployments made without it
+ * (or before it existed) get this one.
  */
 export type HttpV2Response = PolicyResponse & { isAuthorized: boolean };
 
-/** A payload 2.0 answer to an event without a routeArn: an IAM authorizer finds no policy in it and refuses. */
+/**
+ * An HTTP API simple response (payload 2.0, `enableSimpleResponses`): exactly `isAuthorized` and
+ * `context` (API Gateway developer guide, "Control access to HTTP APIs with AWS Lambda
+ * authorizers", Lambda function response for format 2.0).
+ */
 export interface SimpleResponse {
   isAuthorized: boolean;
   context: AuthorizerContext;
@@ -38,8 +44,9 @@ export function contextOf(token: VerifiedToken): AuthorizerContext {
   return context;
 }
 
-export function allow(request: AuthorizerRequest, token: VerifiedToken): AuthorizerResponse {
-  return respond(request, 'Allow', token.subject ?? token.clientId ?? 'anonymous', contextOf(token));
+/** Answers an allowed token; `mode` shapes a payload 2.0 answer (see ResponseMode). */
+export function allow(request: AuthorizerRequest, token: VerifiedToken, mode?: ResponseMode): AuthorizerResponse {
+  return respond(request, 'Allow', token.subject ?? token.clientId ?? 'anonymous', contextOf(token), mode);
 }
 
 /**
@@ -47,9 +54,14 @@ export function allow(request: AuthorizerRequest, token: VerifiedToken): Authori
  * `Unauthorized`, so a missing or invalid token throws there; a revoked one gets an explicit Deny
  * (403). HTTP APIs answer 403 to a deny and 500 to a throw, so they always get a deny.
  */
-export function deny(request: AuthorizerRequest, reason: RejectionReason, principalId = 'anonymous'): AuthorizerResponse {
+export function deny(
+  request: AuthorizerRequest,
+  reason: RejectionReason,
+  principalId = 'anonymous',
+  mode?: ResponseMode,
+): AuthorizerResponse {
   if (isRest(request.flavour) && !reason.startsWith('revoked_')) throw new Error('Unauthorized');
-  return respond(request, 'Deny', principalId, { reason });
+  return respond(request, 'Deny', principalId, { reason }, mode);
 }
 
 function respond(
@@ -57,14 +69,22 @@ function respond(
   effect: 'Allow' | 'Deny',
   principalId: string,
   context: AuthorizerContext,
+  mode: ResponseMode | undefined,
 ): AuthorizerResponse {
-  if (request.resourceArn === undefined) return { isAuthorized: effect === 'Allow', context };
+  // Payload 1.0 and REST always expect a policy; only payload 2.0 has the simple form.
+  if (request.flavour === 'http-v2' && mode === 'simple') return { isAuthorized: effect === 'Allow', context };
+  if (request.resourceArn === undefined) {
+    // An IAM authorizer needs a policy scoped to the route; API Gateway always sends routeArn.
+    if (mode === 'iam') throw new TypeError('authorizer event has no routeArn');
+    return { isAuthorized: effect === 'Allow', context };
+  }
   const policyDocument: PolicyResponse['policyDocument'] = {
     Version: '2012-10-17',
     Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: wholeApiArnOf(request.resourceArn) }],
   };
   // Built field by field rather than spread: this runs on every decision.
-  if (request.flavour === 'http-v2') return { isAuthorized: effect === 'Allow', principalId, policyDocument, context };
+  if (request.flavour === 'http-v2' && mode === undefined)
+    return { isAuthorized: effect === 'Allow', principalId, policyDocument, context };
   return { principalId, policyDocument, context };
 }
 

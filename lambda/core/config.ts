@@ -21,6 +21,14 @@ export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 /** @default RS256, ES256, PS256, EdDSA */
 export const DEFAULT_ALGORITHMS: readonly Algorithm[] = ['RS256', 'ES256', 'PS256', 'EdDSA'];
 
+/**
+ * AUTHORIZER_RESPONSE_MODE: the shape of an HTTP API payload 2.0 answer. `simple` for an authorizer
+ * created with simple responses, `iam` for one that expects an IAM policy; the event does not say
+ * which, so the deployment does (the CDK construct sets it to match the authorizers it creates).
+ */
+export const RESPONSE_MODES = ['simple', 'iam'] as const;
+export type ResponseMode = (typeof RESPONSE_MODES)[number];
+
 /** One trusted token issuer and what its tokens must satisfy. */
 export interface IssuerConfig {
   /** Compared to the `iss` claim exactly, byte for byte. */
@@ -86,6 +94,11 @@ export interface AuthorizerConfig {
   readonly revocation: RevocationSettings;
   /** Verified tokens remembered per instance so a repeated token skips signature work. 0 disables. @default 10000 */
   readonly tokenCacheMaxEntries: number;
+  /**
+   * Shape of a payload 2.0 answer. @default undefined - both shapes in one object (isAuthorized,
+   * principalId, policyDocument), kept for deployments made before the variable existed
+   */
+  readonly responseMode: ResponseMode | undefined;
 }
 
 export interface IngestConfig {
@@ -126,8 +139,10 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
     );
   }
   const tokenCacheMaxEntries = read.integer('TOKEN_CACHE_MAX_ENTRIES', 10_000, 'entries');
+  const responseMode =
+    read.optional('AUTHORIZER_RESPONSE_MODE') === undefined ? undefined : read.oneOf('AUTHORIZER_RESPONSE_MODE', RESPONSE_MODES, 'simple');
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
-  return deepFreeze({ issuers, rules, jwks, revocation, tokenCacheMaxEntries });
+  return deepFreeze({ issuers, rules, jwks, revocation, tokenCacheMaxEntries, responseMode });
 }
 
 /** Reads and validates the ingest function's environment once. */
