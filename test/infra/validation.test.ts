@@ -3,7 +3,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RevocationAuthorizerPropsError, type PropProblem } from '../../infra/props-error.js';
-import type { RevocationAuthorizerProps } from '../../infra/revocation-authorizer.js';
+import type { RevocationAuthorizerProps } from '../../infra/props.js';
 import { authorizerStack, createStubBundles, TEST_ISSUER } from './support/stacks.js';
 
 let bundles: ReturnType<typeof createStubBundles>;
