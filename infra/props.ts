@@ -130,9 +130,10 @@ export interface RevocationAuthorizerProps {
   readonly resultsCacheTtl?: Duration;
 
   /**
-   * What every HTTP API authorizer the construct creates expects back: `simple` (`isAuthorized`)
-   * or `iam` (an IAM policy). The function answers payload 2.0 in exactly that shape
-   * (AUTHORIZER_RESPONSE_MODE), so one construct serves one kind; REST APIs are unaffected.
+   * What every HTTP API authorizer the construct creates expects back: `simple` (`isAuthorized`,
+   * payload 2.0) or `iam` (an IAM policy; CDK creates those with payload 1.0). The function is told
+   * the same (AUTHORIZER_RESPONSE_MODE) and answers payload 2.0 in exactly that shape, so one
+   * construct serves one kind of HTTP API authorizer; REST APIs are unaffected.
    * @default 'simple'
    */
   readonly httpResponseType?: HttpResponseType;
