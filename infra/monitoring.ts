@@ -62,17 +62,31 @@ export class RevocationMonitoring extends Construct {
 
     const lambdaMetric = (fn: lambda.IFunction, metricName: string, statistic: string, period = FIVE_MINUTES) =>
       fn.metric(metricName, { statistic, period });
-    const throttles = (label: string, dimensionsMap: Record<string, string>) =>
+    // Ids must differ between the expressions of one graph: `id` prefixes them.
+    const throttles = (id: 'table' | 'index', label: string, dimensionsMap: Record<string, string>) =>
       new cloudwatch.MathExpression({
         // A metric without datapoints would blank the sum: FILL treats it as no throttling.
-        expression: 'FILL(reads, 0) + FILL(writes, 0)',
+        expression: `FILL(${id}Reads, 0) + FILL(${id}Writes, 0)`,
         usingMetrics: {
-          reads: new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName: 'ReadThrottleEvents', dimensionsMap, statistic: 'Sum' }),
-          writes: new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName: 'WriteThrottleEvents', dimensionsMap, statistic: 'Sum' }),
+          [`${id}Reads`]: new cloudwatch.Metric({
+            namespace: 'AWS/DynamoDB',
+            metricName: 'ReadThrottleEvents',
+            dimensionsMap,
+            statistic: 'Sum',
+          }),
+          [`${id}Writes`]: new cloudwatch.Metric({
+            namespace: 'AWS/DynamoDB',
+            metricName: 'WriteThrottleEvents',
+            dimensionsMap,
+            statistic: 'Sum',
+          }),
         },
         label,
         period: FIVE_MINUTES,
       });
+    const tableName = props.table.tableName;
+    const tableDimensions = { TableName: tableName };
+    const indexDimensions = { TableName: tableName, GlobalSecondaryIndexName: REVOCATION_TABLE_SCHEMA.changesIndex.name };
 
     const alarms: cloudwatch.Alarm[] = [];
     const alarm = (
@@ -174,16 +188,15 @@ export class RevocationMonitoring extends Construct {
         'Requests beyond the provisioned concurrency ran on on-demand instances, paying a cold start (revocation load) each: raise provisionedConcurrentExecutions.',
       );
     }
-    const tableName = props.table.tableName;
     alarm(
       'TableThrottlesAlarm',
-      throttles('table throttles', { TableName: tableName }),
+      throttles('table', 'table throttles', tableDimensions),
       1,
       'DynamoDB throttled reads or writes of the revocation table: cold-start scans or revocation writes are being retried and may fail (the SDK retries, then the functions fail).',
     );
     alarm(
       'ChangesIndexThrottlesAlarm',
-      throttles('changes index throttles', { TableName: tableName, GlobalSecondaryIndexName: REVOCATION_TABLE_SCHEMA.changesIndex.name }),
+      throttles('index', 'changes index throttles', indexDimensions),
       1,
       'DynamoDB throttled the changes index: delta syncs lag (watch RevocationSyncLag), and index write throttling slows every revocation write to the table.',
     );
@@ -272,6 +285,7 @@ export class RevocationMonitoring extends Construct {
           authorizerFunction.metricInvocations({ period: ONE_MINUTE }),
           authorizerFunction.metricErrors({ period: ONE_MINUTE }),
           authorizerFunction.metricThrottles({ period: ONE_MINUTE }),
+          authorizerMetric(AUTHORIZER_METRICS.infrastructureFailures, 'Sum').with({ label: 'infrastructure failures' }),
         ],
         right: [authorizerFunction.metricDuration({ period: ONE_MINUTE, statistic: 'p99' })],
         width: 8,
@@ -293,6 +307,25 @@ export class RevocationMonitoring extends Construct {
           }),
         ],
         width: 8,
+        height,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Ingest asynchronous queue',
+        left: [
+          lambdaMetric(ingestFunction, 'AsyncEventsDropped', 'Sum').with({ label: 'events dropped' }),
+          lambdaMetric(ingestFunction, 'DestinationDeliveryFailures', 'Sum').with({ label: 'failure records lost' }),
+          lambdaMetric(ingestFunction, 'Throttles', 'Sum').with({ label: 'throttles' }),
+        ],
+        right: [lambdaMetric(ingestFunction, 'AsyncEventAge', 'Maximum').with({ label: 'oldest event age (ms)' })],
+        width: 12,
+        height,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Revocation table throttle events',
+        left: [throttles('table', 'table', tableDimensions), throttles('index', 'changes index', indexDimensions)],
+        width: 12,
         height,
       }),
     );

@@ -481,18 +481,18 @@ describe('RevocationAuthorizer with default props', () => {
 
     it('alarms on read or write throttling of the table and of its changes index', () => {
       const tableName = ref(authorizer.table);
-      const throttleAlarm = (dimensions: object[]) =>
+      const throttleAlarm = (id: string, dimensions: object[]) =>
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Metrics: Match.arrayWith([
-            Match.objectLike({ Expression: 'FILL(reads, 0) + FILL(writes, 0)' }),
+            Match.objectLike({ Expression: `FILL(${id}Reads, 0) + FILL(${id}Writes, 0)` }),
             Match.objectLike({
-              Id: 'reads',
+              Id: `${id}Reads`,
               MetricStat: Match.objectLike({
                 Metric: { Namespace: 'AWS/DynamoDB', MetricName: 'ReadThrottleEvents', Dimensions: dimensions },
               }),
             }),
             Match.objectLike({
-              Id: 'writes',
+              Id: `${id}Writes`,
               MetricStat: Match.objectLike({
                 Metric: { Namespace: 'AWS/DynamoDB', MetricName: 'WriteThrottleEvents', Dimensions: dimensions },
               }),
@@ -500,8 +500,8 @@ describe('RevocationAuthorizer with default props', () => {
           ]),
           Threshold: 1,
         });
-      throttleAlarm([{ Name: 'TableName', Value: tableName }]);
-      throttleAlarm([
+      throttleAlarm('table', [{ Name: 'TableName', Value: tableName }]);
+      throttleAlarm('index', [
         { Name: 'GlobalSecondaryIndexName', Value: REVOCATION_TABLE_SCHEMA.changesIndex.name },
         { Name: 'TableName', Value: tableName },
       ]);
