@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { SERVICE_NAMES } from '../lambda/contract/index.js';
-import type { ResolvedSettings } from './props-validation.js';
+import type { ResolvedSettings } from './props.js';
 
 /**
  * Environment variables the construct sets from its props (see lambda/config/load-config.ts for how the
@@ -21,11 +21,13 @@ export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
   REVOCATION_MAX_STALENESS_MS: 'maxStaleness',
   REVOCATION_FAIL_MODE: 'failMode',
   REVOCATION_CONSISTENCY: 'consistency',
+  AUTHORIZER_RESPONSE_MODE: 'httpResponseType',
   POWERTOOLS_SERVICE_NAME: 'the construct (fixed: the metric contract in lambda/contract/metric-names.ts)',
   POWERTOOLS_METRICS_NAMESPACE: 'metricsNamespace',
   POWERTOOLS_LOG_LEVEL: 'logLevel',
 };
 
+/** Environment variables the construct sets on the ingest function, each with the prop to use instead. */
 export const MANAGED_INGEST_VARIABLES: Readonly<Record<string, string>> = {
   REVOCATION_TABLE_NAME: 'tableName',
   JWT_CLOCK_TOLERANCE_SECONDS: 'clockTolerance',
@@ -55,6 +57,8 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     REVOCATION_MAX_STALENESS_MS: String(settings.maxStaleness.toMilliseconds()),
     REVOCATION_FAIL_MODE: settings.failMode,
     REVOCATION_CONSISTENCY: settings.consistency,
+    // Every HTTP API authorizer the construct creates has this response type; REST ignores it.
+    AUTHORIZER_RESPONSE_MODE: settings.httpResponseType,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.authorizer,
   };
 }

@@ -1,15 +1,27 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AUTHORIZER_METRICS, INGEST_METRICS, METRIC_DIMENSIONS, SERVICE_DIMENSION, SERVICE_NAMES } from '../lambda/contract/index.js';
+import {
+  AUTHORIZER_METRICS,
+  FUNCTION_TIMEOUT_SECONDS,
+  INGEST_METRICS,
+  METRIC_DIMENSIONS,
+  REVOCATION_TABLE_SCHEMA,
+  SERVICE_DIMENSION,
+  SERVICE_NAMES,
+} from '../lambda/contract/index.js';
 
 /** What {@link RevocationMonitoring} watches. */
 export interface RevocationMonitoringProps {
   readonly namespace: string;
   readonly authorizerFunction: lambda.IFunction;
+  /** The alias carrying provisioned concurrency, when there is one. */
+  readonly authorizerAlias?: lambda.Alias | undefined;
   readonly ingestFunction: lambda.IFunction;
+  readonly table: dynamodb.ITable;
   /** Where SNS puts messages it could not deliver to the ingest function. */
   readonly deliveryDeadLetterQueue: sqs.IQueue;
   /** Where Lambda puts events the ingest function failed on after its retries. */
@@ -22,6 +34,15 @@ export interface RevocationMonitoringProps {
 
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * Oldest ingest event worth an alarm. Lambda retries a failed asynchronous event after 1 and then
+ * 2 more minutes, so an age past 5 minutes means a backlog (throttling at the ingest's reserved
+ * concurrency), not retries: revocations are waiting.
+ */
+const INGEST_EVENT_AGE_ALARM_MS = 5 * 60_000;
+/** p99 authorizer duration worth an alarm: 80 % of the 10 s API Gateway waits for an authorizer. */
+const AUTHORIZER_DURATION_ALARM_MS = FUNCTION_TIMEOUT_SECONDS.authorizer * 1000 * 0.8;
 
 /** Alarms and the dashboard of a RevocationAuthorizer, built on the EMF metrics in lambda/contract/metric-names.ts. */
 export class RevocationMonitoring extends Construct {
@@ -45,15 +66,50 @@ export class RevocationMonitoring extends Construct {
         period,
       });
 
+    const lambdaMetric = (fn: lambda.IFunction, metricName: string, statistic: string, period = FIVE_MINUTES) =>
+      fn.metric(metricName, { statistic, period });
+    // Ids must differ between the expressions of one graph: `id` prefixes them.
+    const throttles = (id: 'table' | 'index', label: string, dimensionsMap: Record<string, string>) =>
+      new cloudwatch.MathExpression({
+        // A metric without datapoints would blank the sum: FILL treats it as no throttling.
+        expression: `FILL(${id}Reads, 0) + FILL(${id}Writes, 0)`,
+        usingMetrics: {
+          [`${id}Reads`]: new cloudwatch.Metric({
+            namespace: 'AWS/DynamoDB',
+            metricName: 'ReadThrottleEvents',
+            dimensionsMap,
+            statistic: 'Sum',
+          }),
+          [`${id}Writes`]: new cloudwatch.Metric({
+            namespace: 'AWS/DynamoDB',
+            metricName: 'WriteThrottleEvents',
+            dimensionsMap,
+            statistic: 'Sum',
+          }),
+        },
+        label,
+        period: FIVE_MINUTES,
+      });
+    const tableName = props.table.tableName;
+    const tableDimensions = { TableName: tableName };
+    const indexDimensions = { TableName: tableName, GlobalSecondaryIndexName: REVOCATION_TABLE_SCHEMA.changesIndex.name };
+
     const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
+    const alarm = (
+      id: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      evaluationPeriods = 1,
+      // No data means nothing happened: no failed deliveries, no invocations, no decisions.
+      treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) => {
       const created = new cloudwatch.Alarm(this, id, {
         metric,
         threshold,
         evaluationPeriods,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // No data means nothing happened: no failed deliveries, no invocations, no decisions.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        treatMissingData,
         alarmDescription: description,
       });
       if (props.alarmAction !== undefined) created.addAlarmAction(props.alarmAction);
@@ -66,12 +122,43 @@ export class RevocationMonitoring extends Construct {
       deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
       1,
       'SNS could not deliver revocation messages to the ingest function: those revocations are NOT applied. Fix the cause (function deleted, permission, KMS key policy), then redrive the queue to the topic.',
+      1,
+      // SQS stops sending metrics for a queue idle for hours: missing data keeps the last state
+      // instead of turning OK while messages still wait (SQS docs, available CloudWatch metrics).
+      cloudwatch.TreatMissingData.IGNORE,
     );
     alarm(
       'IngestFailureQueueAlarm',
       ingestFailureQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
       1,
       'The ingest function failed on revocation messages after every retry: those revocations are NOT applied. Read the function log for the error code; invalid messages must be corrected and republished.',
+      1,
+      cloudwatch.TreatMissingData.IGNORE,
+    );
+    alarm(
+      'IngestDestinationDeliveryFailuresAlarm',
+      lambdaMetric(ingestFunction, 'DestinationDeliveryFailures', 'Sum'),
+      1,
+      'Lambda could not write a failed revocation event to the failure queue (permission, KMS key, or a record over the queue size limit): the event is lost, with its revocations NOT applied. Find the message in the function log and republish it.',
+    );
+    alarm(
+      'IngestAsyncEventsDroppedAlarm',
+      lambdaMetric(ingestFunction, 'AsyncEventsDropped', 'Sum'),
+      1,
+      'Lambda dropped revocation events without processing them (too old, or retries exhausted with no destination reached): those revocations are NOT applied. Republish them.',
+    );
+    alarm(
+      'IngestAsyncEventAgeAlarm',
+      lambdaMetric(ingestFunction, 'AsyncEventAge', 'Maximum'),
+      INGEST_EVENT_AGE_ALARM_MS,
+      `Revocation events waited over ${INGEST_EVENT_AGE_ALARM_MS / 60_000} minutes before the ingest function ran: revocations are delayed. Usually a bulk revocation throttled by ingestReservedConcurrentExecutions; events older than 6 hours are dropped.`,
+    );
+    alarm(
+      'IngestThrottlesAlarm',
+      lambdaMetric(ingestFunction, 'Throttles', 'Sum'),
+      1,
+      'The ingest function was throttled for 15 minutes in a row: its reserved concurrency is too small for the revocation traffic (ingestReservedConcurrentExecutions). Lambda keeps retrying the events for up to 6 hours.',
+      3,
     );
     alarm(
       'IngestErrorsAlarm',
@@ -79,17 +166,45 @@ export class RevocationMonitoring extends Construct {
       1,
       'The ingest function failed (a rejected message or an unavailable table). Lambda retries twice, then sends the event to the failure queue.',
     );
+    // Not Lambda's Errors: a REST authorizer throws Unauthorized for every missing or expired
+    // token, so Errors counts ordinary refusals; this EMF metric counts only failures.
     alarm(
       'AuthorizerErrorsAlarm',
-      authorizerFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      authorizerMetric(AUTHORIZER_METRICS.infrastructureFailures, 'Sum', FIVE_MINUTES),
       1,
-      'The authorizer threw: a misconfiguration, an unreachable JWKS, or a revocation view it could not load (fail closed). API Gateway answered 500 to those requests.',
+      'The authorizer failed for a reason other than the token: a configuration it refused at cold start, an unreachable JWKS, or a revocation view it could not load or that grew too old (fail closed). API Gateway answered 500 to those requests. The function log has the error code.',
     );
     alarm(
       'AuthorizerThrottlesAlarm',
       authorizerFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
       1,
       'The authorizer was throttled, so API Gateway answered 500: raise its reserved concurrency or the account concurrency limit.',
+    );
+    alarm(
+      'AuthorizerDurationAlarm',
+      authorizerFunction.metricDuration({ period: FIVE_MINUTES, statistic: 'p99' }),
+      AUTHORIZER_DURATION_ALARM_MS,
+      `The authorizer's p99 duration reached ${AUTHORIZER_DURATION_ALARM_MS} ms, near the ${FUNCTION_TIMEOUT_SECONDS.authorizer} s API Gateway waits before answering 500: slow JWKS fetches, table scans at cold start, or too little memory (authorizerMemorySize).`,
+    );
+    if (props.authorizerAlias !== undefined) {
+      alarm(
+        'ProvisionedConcurrencySpilloverAlarm',
+        props.authorizerAlias.metric('ProvisionedConcurrencySpilloverInvocations', { statistic: 'Sum', period: FIVE_MINUTES }),
+        1,
+        'Requests beyond the provisioned concurrency ran on on-demand instances, paying a cold start (revocation load) each: raise provisionedConcurrentExecutions.',
+      );
+    }
+    alarm(
+      'TableThrottlesAlarm',
+      throttles('table', 'table throttles', tableDimensions),
+      1,
+      'DynamoDB throttled reads or writes of the revocation table: cold-start scans or revocation writes are being retried and may fail (the SDK retries, then the functions fail).',
+    );
+    alarm(
+      'ChangesIndexThrottlesAlarm',
+      throttles('index', 'changes index throttles', indexDimensions),
+      1,
+      'DynamoDB throttled the changes index: delta syncs lag (watch RevocationSyncLag), and index write throttling slows every revocation write to the table.',
     );
     const lagThresholdMs = Math.floor(props.maxStaleness.toMilliseconds() / 2);
     alarm(
@@ -176,6 +291,7 @@ export class RevocationMonitoring extends Construct {
           authorizerFunction.metricInvocations({ period: ONE_MINUTE }),
           authorizerFunction.metricErrors({ period: ONE_MINUTE }),
           authorizerFunction.metricThrottles({ period: ONE_MINUTE }),
+          authorizerMetric(AUTHORIZER_METRICS.infrastructureFailures, 'Sum').with({ label: 'infrastructure failures' }),
         ],
         right: [authorizerFunction.metricDuration({ period: ONE_MINUTE, statistic: 'p99' })],
         width: 8,
@@ -197,6 +313,25 @@ export class RevocationMonitoring extends Construct {
           }),
         ],
         width: 8,
+        height,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Ingest asynchronous queue',
+        left: [
+          lambdaMetric(ingestFunction, 'AsyncEventsDropped', 'Sum').with({ label: 'events dropped' }),
+          lambdaMetric(ingestFunction, 'DestinationDeliveryFailures', 'Sum').with({ label: 'failure records lost' }),
+          lambdaMetric(ingestFunction, 'Throttles', 'Sum').with({ label: 'throttles' }),
+        ],
+        right: [lambdaMetric(ingestFunction, 'AsyncEventAge', 'Maximum').with({ label: 'oldest event age (ms)' })],
+        width: 12,
+        height,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Revocation table throttle events',
+        left: [throttles('table', 'table', tableDimensions), throttles('index', 'changes index', indexDimensions)],
+        width: 12,
         height,
       }),
     );

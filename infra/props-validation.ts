@@ -1,42 +1,26 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULTS, LIMITS, SUPPORTED_ALGORITHMS, type Algorithm } from '../lambda/contract/index.js';
+import { Duration, Token } from 'aws-cdk-lib';
+import { CONSISTENCY_LEVELS, DEFAULTS, FAIL_MODES, LIMITS, RESPONSE_MODES, SUPPORTED_ALGORITHMS } from '../lambda/contract/index.js';
 import { MANAGED_AUTHORIZER_VARIABLES, MANAGED_INGEST_VARIABLES } from './function-environment.js';
 import { RevocationAuthorizerPropsError, type PropProblem } from './props-error.js';
-import type { RevocationConsistency, RevocationFailMode, TrustedIssuer } from './revocation-authorizer.js';
-
-/** The construct's props with every default applied. */
-export interface ResolvedSettings {
-  readonly issuers: readonly TrustedIssuer[];
-  readonly algorithms: readonly Algorithm[] | undefined;
-  readonly clientClaim: string;
-  readonly clockTolerance: Duration;
-  readonly maxTokenLifetime: Duration;
-  readonly syncInterval: Duration;
-  readonly maxStaleness: Duration;
-  readonly failMode: RevocationFailMode;
-  readonly consistency: RevocationConsistency;
-  readonly resultsCacheTtl: Duration;
-  readonly reservedConcurrentExecutions: number | undefined;
-  readonly provisionedConcurrentExecutions: number;
-  readonly authorizerMemorySize: number;
-  readonly authorizerEnvironment: Readonly<Record<string, string>>;
-  readonly ingestEnvironment: Readonly<Record<string, string>>;
-  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  readonly logRetention: RetentionDays;
-  readonly metricsNamespace: string;
-  readonly tableRemovalPolicy: RemovalPolicy;
-}
+import type { ResolvedSettings, RevocationAuthorizerProps } from './props.js';
 
 /** API Gateway's limit on an authorizer's result cache TTL, for HTTP and REST APIs alike. */
 const MAX_CACHE_TTL_SECONDS = 3600;
 
-/** Checks the resolved props at construction time; throws once with every problem found. */
-export function validateProps(settings: ResolvedSettings): void {
+/**
+ * Checks the resolved props at construction time; throws once with every problem found. Props may
+ * come from JSON (context, a config file), so nothing here trusts their TypeScript types.
+ */
+export function validateProps(settings: ResolvedSettings, props: RevocationAuthorizerProps): void {
   const problems: PropProblem[] = [];
   const add = (prop: string, message: string) => problems.push({ prop, message });
 
   validateIssuers(settings, add);
+  const durations = ['clockTolerance', 'maxTokenLifetime', 'syncInterval', 'maxStaleness', 'resultsCacheTtl'] as const;
+  const notDurations = durations.filter((prop) => !(settings[prop] instanceof Duration));
+  for (const prop of notDurations) add(prop, `must be a Duration, e.g. Duration.seconds(30); got ${describe(settings[prop])}`);
+  // The checks below do arithmetic on them.
+  if (notDurations.length > 0) throw new RevocationAuthorizerPropsError(problems);
 
   const cacheTtlProblem = validateCacheTtl(settings.resultsCacheTtl);
   if (cacheTtlProblem !== undefined) problems.push(cacheTtlProblem);
@@ -70,11 +54,18 @@ export function validateProps(settings: ResolvedSettings): void {
     );
   }
 
-  if (!(['closed', 'open'] as const).includes(settings.failMode)) {
-    add('failMode', `must be 'closed' or 'open', got ${JSON.stringify(settings.failMode)}`);
+  if (!(FAIL_MODES as readonly string[]).includes(settings.failMode)) {
+    add('failMode', `must be 'closed' or 'open', got ${describe(settings.failMode)}`);
   }
-  if (!(['eventual', 'strong'] as const).includes(settings.consistency)) {
-    add('consistency', `must be 'eventual' or 'strong', got ${JSON.stringify(settings.consistency)}`);
+  if (!(CONSISTENCY_LEVELS as readonly string[]).includes(settings.consistency)) {
+    add('consistency', `must be 'eventual' or 'strong', got ${describe(settings.consistency)}`);
+  }
+
+  if (!(RESPONSE_MODES as readonly string[]).includes(settings.httpResponseType)) {
+    add(
+      'httpResponseType',
+      `must be ${RESPONSE_MODES.map((mode) => `'${mode}'`).join(' or ')}, got ${describe(settings.httpResponseType)}`,
+    );
   }
 
   const reserved = settings.reservedConcurrentExecutions;
@@ -94,6 +85,14 @@ export function validateProps(settings: ResolvedSettings): void {
     );
   }
 
+  const ingestReserved = settings.ingestReservedConcurrentExecutions;
+  if (!Number.isInteger(ingestReserved) || ingestReserved < 1) {
+    add(
+      'ingestReservedConcurrentExecutions',
+      `must be a whole number, at least 1, got ${describe(ingestReserved)}: 0 would throttle every revocation. The default is 5`,
+    );
+  }
+
   const memory = settings.authorizerMemorySize;
   if (!Number.isInteger(memory) || memory < 128 || memory > 10_240) {
     add('authorizerMemorySize', `must be a whole number of MiB between 128 and 10240 (Lambda's range), got ${memory}`);
@@ -103,11 +102,18 @@ export function validateProps(settings: ResolvedSettings): void {
   checkExtraEnvironment('ingestEnvironment', settings.ingestEnvironment, MANAGED_INGEST_VARIABLES, add);
 
   // CloudWatch's namespace alphabet; the dashboard quotes it inside SEARCH expressions.
-  if (!/^[0-9A-Za-z.\-_/#: ]{1,255}$/.test(settings.metricsNamespace) || settings.metricsNamespace.startsWith('AWS/')) {
-    add(
-      'metricsNamespace',
-      `must be 1 to 255 of A-Z a-z 0-9 . - _ / # : and space, not starting with AWS/, got ${JSON.stringify(settings.metricsNamespace)}`,
-    );
+  const namespace: unknown = settings.metricsNamespace;
+  if (typeof namespace !== 'string' || !/^[0-9A-Za-z.\-_/#: ]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
+    add('metricsNamespace', `must be 1 to 255 of A-Z a-z 0-9 . - _ / # : and space, not starting with AWS/, got ${describe(namespace)}`);
+  }
+
+  if (props.existingTable !== undefined) {
+    for (const prop of ['tableName', 'tableRemovalPolicy', 'tableDeletionProtection'] as const) {
+      if (props[prop] !== undefined) add(prop, `does not apply to existingTable: set it on that table instead, or leave existingTable out`);
+    }
+  }
+  if (props.existingTopic !== undefined && props.topicName !== undefined) {
+    add('topicName', 'does not apply to existingTopic: leave one of them out');
   }
 
   if (problems.length > 0) throw new RevocationAuthorizerPropsError(problems);
@@ -124,57 +130,86 @@ export function validateCacheTtl(ttl: Duration): PropProblem | undefined {
 }
 
 function validateIssuers(settings: ResolvedSettings, add: (prop: string, message: string) => void): void {
-  if (settings.issuers.length === 0) {
-    add('issuers', 'must list at least one trusted issuer, got none. Pass [{ issuer, jwksUri, audience }]');
+  const shape = 'Pass [{ issuer, jwksUri, audience }]';
+  if (!Array.isArray(settings.issuers)) {
+    add('issuers', `must be a list of trusted issuers, got ${describe(settings.issuers)}. ${shape}`);
+    return;
   }
+  if (settings.issuers.length === 0) add('issuers', `must list at least one trusted issuer, got none. ${shape}`);
   checkAlgorithms('algorithms', settings.algorithms, add);
-  if (settings.clientClaim.trim() === '') add('clientClaim', 'must name a claim, e.g. client_id, azp or cid; got an empty string');
+  if (typeof settings.clientClaim !== 'string' || settings.clientClaim.trim() === '') {
+    add('clientClaim', `must name a claim, e.g. client_id, azp or cid; got ${describe(settings.clientClaim)}`);
+  }
 
   const seen = new Set<string>();
-  settings.issuers.forEach((entry, index) => {
+  settings.issuers.forEach((entry: unknown, index) => {
     const where = `issuers[${index}]`;
-    checkHttpsUrl(`${where}.issuer`, entry.issuer, add);
-    checkHttpsUrl(`${where}.jwksUri`, entry.jwksUri, add);
-    const audiences = typeof entry.audience === 'string' ? [entry.audience] : entry.audience;
-    if (audiences.length === 0 || audiences.some((audience) => audience.trim() === '')) {
-      add(`${where}.audience`, `must be a non-empty string or list of them, got ${JSON.stringify(entry.audience)}`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      add(where, `must be an object { issuer, jwksUri, audience }, got ${describe(entry)}`);
+      return;
     }
-    checkAlgorithms(`${where}.algorithms`, entry.algorithms, add);
-    if (entry.clientClaim !== undefined && entry.clientClaim.trim() === '') {
+    const { issuer, jwksUri, audience, algorithms, clientClaim } = entry as Record<string, unknown>;
+    checkHttpsUrl(`${where}.issuer`, issuer, add);
+    checkHttpsUrl(`${where}.jwksUri`, jwksUri, add);
+    const audiences = typeof audience === 'string' ? [audience] : audience;
+    if (
+      !Array.isArray(audiences) ||
+      audiences.length === 0 ||
+      audiences.some((value) => typeof value !== 'string' || value.trim() === '')
+    ) {
+      add(`${where}.audience`, `must be a non-empty string or list of them, got ${describe(audience)}`);
+    }
+    checkAlgorithms(`${where}.algorithms`, algorithms, add);
+    if (clientClaim !== undefined && (typeof clientClaim !== 'string' || clientClaim.trim() === '')) {
       add(`${where}.clientClaim`, 'must name a claim, or be left out to use the construct-wide clientClaim');
     }
-    if (!Token.isUnresolved(entry.issuer)) {
-      if (seen.has(entry.issuer)) add(`${where}.issuer`, `"${entry.issuer}" is listed twice; list each issuer once`);
-      seen.add(entry.issuer);
+    if (typeof issuer === 'string' && !Token.isUnresolved(issuer)) {
+      if (seen.has(issuer)) add(`${where}.issuer`, `"${issuer}" is listed twice; list each issuer once`);
+      seen.add(issuer);
     }
   });
 }
 
-function checkHttpsUrl(prop: string, value: string, add: (prop: string, message: string) => void): void {
+function checkHttpsUrl(prop: string, value: unknown, add: (prop: string, message: string) => void): void {
   // A token (e.g. a Cognito user pool's provider URL) is only known at deploy time.
-  if (Token.isUnresolved(value)) return;
+  if (typeof value === 'string' && Token.isUnresolved(value)) return;
   let url: URL | undefined;
   try {
-    url = new URL(value);
+    url = typeof value === 'string' ? new URL(value) : undefined;
   } catch {
     url = undefined;
   }
   if (url?.protocol !== 'https:') {
     add(
       prop,
-      `must be an absolute https URL, got ${JSON.stringify(value)}. Use the value your issuer publishes, e.g. https://issuer.example.com/`,
+      `must be an absolute https URL, got ${describe(value)}. Use the value your issuer publishes, e.g. https://issuer.example.com/`,
     );
   }
 }
 
-function checkAlgorithms(prop: string, algorithms: readonly string[] | undefined, add: (prop: string, message: string) => void): void {
+function checkAlgorithms(prop: string, algorithms: unknown, add: (prop: string, message: string) => void): void {
   if (algorithms === undefined) return;
-  const unsupported = algorithms.filter((alg) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg));
+  if (!Array.isArray(algorithms)) {
+    add(prop, `must be a list of algorithm names from ${SUPPORTED_ALGORITHMS.join(', ')}, got ${describe(algorithms)}`);
+    return;
+  }
+  const unsupported = algorithms.filter((alg) => !(SUPPORTED_ALGORITHMS as readonly unknown[]).includes(alg));
   if (algorithms.length === 0 || unsupported.length > 0) {
     add(
       prop,
       `must list algorithms from ${SUPPORTED_ALGORITHMS.join(', ')}; not allowed: ${unsupported.join(', ') || '(empty list)'}. Symmetric (HS*) and none are never accepted`,
     );
+  }
+}
+
+/** A value as a message shows it: JSON where it has one, else its type. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value instanceof Duration) return value.toHumanString();
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
   }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -15,261 +15,30 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  DEFAULT_METRICS_NAMESPACE,
-  DEFAULTS,
-  FUNCTION_TIMEOUT_SECONDS,
-  REVOCATION_TABLE_SCHEMA,
-  type Algorithm,
-} from '../lambda/contract/index.js';
+import { FUNCTION_TIMEOUT_SECONDS, REVOCATION_TABLE_SCHEMA } from '../lambda/contract/index.js';
 import { authorizerEnvironment, ingestEnvironment } from './function-environment.js';
 import { RevocationMonitoring } from './monitoring.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
-import { validateCacheTtl, validateProps, type ResolvedSettings } from './props-validation.js';
-
-/** One token issuer the authorizer trusts, and what its tokens must satisfy. */
-export interface TrustedIssuer {
-  /** Compared to the token's `iss` claim exactly, byte for byte. Must be an https URL. */
-  readonly issuer: string;
-  /** The issuer's JSON Web Key Set URL (https), e.g. `https://issuer.example.com/.well-known/jwks.json`. */
-  readonly jwksUri: string;
-  /** Accepted `aud` values: a token passes when any of its audiences is listed. */
-  readonly audience: string | readonly string[];
-  /**
-   * Signature algorithms accepted from this issuer.
-   * @default - the construct's `algorithms`
-   */
-  readonly algorithms?: readonly Algorithm[];
-  /**
-   * The claim naming the OAuth client (for client revocation and the authorizer context).
-   * @default - the construct's `clientClaim`
-   */
-  readonly clientClaim?: string;
-}
-
-/** What the authorizer does when its revocation view cannot be loaded or is too old. */
-export type RevocationFailMode = 'closed' | 'open';
-
-/** How the authorizer reads revocations. */
-export type RevocationConsistency = 'eventual' | 'strong';
-
-/** Props of {@link RevocationAuthorizer}. */
-export interface RevocationAuthorizerProps {
-  /** The issuers whose tokens are accepted; at least one. */
-  readonly issuers: readonly TrustedIssuer[];
-
-  /**
-   * Signature algorithms accepted from every issuer that names none of its own.
-   * @default - RS256, ES256, PS256 and EdDSA (the functions' built-in default)
-   */
-  readonly algorithms?: readonly Algorithm[];
-
-  /**
-   * The claim naming the OAuth client, e.g. `azp` (Entra ID, Keycloak) or `cid` (Okta).
-   * @default 'client_id'
-   */
-  readonly clientClaim?: string;
-
-  /**
-   * Clock skew allowed on `exp`, `nbf` and `iat`; also added to every revocation's TTL.
-   * @default Duration.seconds(60)
-   */
-  readonly clockTolerance?: Duration;
-
-  /**
-   * Longest `exp - iat` accepted. A subject or client cut-off is kept this long (plus the clock
-   * tolerance), so it must cover the longest-lived token the issuers mint.
-   * @default Duration.hours(24)
-   */
-  readonly maxTokenLifetime?: Duration;
-
-  /**
-   * Minimum time between two delta reads of the table by a warm authorizer instance: the longest a
-   * revocation can go unseen by an instance whose reads succeed (see `worstCaseRevocationDelay`).
-   * @default Duration.seconds(1)
-   */
-  readonly syncInterval?: Duration;
-
-  /**
-   * Age of an instance's revocation view beyond which it stops trusting it: decisions fail
-   * (`failMode: 'closed'`) or allow without a revocation check (`'open'`). Must exceed `syncInterval`.
-   * @default Duration.seconds(30)
-   */
-  readonly maxStaleness?: Duration;
-
-  /**
-   * `closed`: when the revocation view is unavailable or stale the authorizer throws, so API
-   * Gateway answers 500 and caches nothing. `open`: it allows verified tokens without the check,
-   * counts them in the `FailOpenAllows` metric, and an alarm fires.
-   * @default 'closed'
-   */
-  readonly failMode?: RevocationFailMode;
-
-  /**
-   * `strong` adds a consistent DynamoDB read of the token's keys to every request (higher latency
-   * and cost, no propagation delay); it also grants GetItem/BatchGetItem to the authorizer.
-   * @default 'eventual'
-   */
-  readonly consistency?: RevocationConsistency;
-
-  /**
-   * How long API Gateway caches an authorizer decision per token. Every cached decision can
-   * outlive a revocation, so the worst-case revocation delay becomes this TTL plus `syncInterval`.
-   * Between 0 and 3600 seconds.
-   * @default Duration.seconds(0) - no caching: every request reaches the authorizer
-   */
-  readonly resultsCacheTtl?: Duration;
-
-  /**
-   * Reserved concurrency of the authorizer: guarantees it capacity and caps it. Requests beyond
-   * the cap are throttled and API Gateway answers 500 for them.
-   * @default - none: the authorizer shares the account's unreserved concurrency
-   */
-  readonly reservedConcurrentExecutions?: number;
-
-  /**
-   * Provisioned concurrency of the authorizer: instances kept initialized (revocations loaded),
-   * so no request pays a cold start up to this concurrency. Publishes a version and a `live`
-   * alias, which API Gateway then invokes. Billed while provisioned.
-   * @default 0 - none
-   */
-  readonly provisionedConcurrentExecutions?: number;
-
-  /**
-   * Memory of the authorizer function, in MiB. Lambda allots CPU in proportion to memory, and a
-   * cold start is CPU-bound (module parse, key import, loading every live revocation).
-   * @default 1024
-   */
-  readonly authorizerMemorySize?: number;
-
-  /**
-   * Further authorizer environment variables, for the tuning variables without a prop of their own
-   * (JWT_REQUIRED_CLAIMS, JWT_TYP, JWT_TYP_REQUIRED, JWT_MAX_TOKEN_BYTES, JWT_MAX_TOKEN_AGE_SECONDS,
-   * JWKS_TIMEOUT_MS, JWKS_COOLDOWN_MS, JWKS_CACHE_MAX_AGE_MS, REVOCATION_SCAN_SEGMENTS,
-   * REVOCATION_SYNC_OVERLAP_MS, TOKEN_CACHE_MAX_ENTRIES, NODE_OPTIONS). Variables the construct
-   * sets from its props are refused here.
-   * @default - none
-   */
-  readonly authorizerEnvironment?: Readonly<Record<string, string>>;
-
-  /**
-   * Further ingest environment variables (INGEST_WRITE_CONCURRENCY, NODE_OPTIONS). Variables the
-   * construct sets from its props are refused here.
-   * @default - none
-   */
-  readonly ingestEnvironment?: Readonly<Record<string, string>>;
-
-  /**
-   * Level of the functions' structured logs (POWERTOOLS_LOG_LEVEL).
-   * @default 'INFO'
-   */
-  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-
-  /**
-   * Retention of both functions' log groups.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * CloudWatch namespace of the functions' EMF metrics (POWERTOOLS_METRICS_NAMESPACE). Give each
-   * deployment in one account and region its own, or their dashboards and alarms mix.
-   * @default 'RevocationAuthorizer'
-   */
-  readonly metricsNamespace?: string;
-
-  /**
-   * Action for every alarm, e.g. `new cw_actions.SnsAction(opsTopic)`.
-   * @default - the alarms change state without notifying anyone
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
-
-  /**
-   * Name of the CloudWatch dashboard.
-   * @default - a name generated by CloudFormation
-   */
-  readonly dashboardName?: string;
-
-  /**
-   * Physical name of the revocation table.
-   * @default - a name generated by CloudFormation
-   */
-  readonly tableName?: string;
-
-  /**
-   * What happens to the revocation table when it leaves the stack. Losing it un-revokes every
-   * token, hence retained unless you opt out.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly tableRemovalPolicy?: RemovalPolicy;
-
-  /**
-   * Physical name of the revocation topic.
-   * @default - a name generated by CloudFormation
-   */
-  readonly topicName?: string;
-
-  /**
-   * KMS key for the topic and both dead-letter queues. A key you bring must let
-   * `sns.amazonaws.com` use kms:GenerateDataKey* and kms:Decrypt (the subscription's DLQ), and
-   * every publisher use the same two actions.
-   * @default - a new customer-managed key with rotation enabled
-   */
-  readonly encryptionKey?: kms.IKey;
-
-  /**
-   * Directory holding `authorizer.mjs` and `ingest.mjs` as written by `npm run build`.
-   * @default - `dist/` at the root of this repository
-   */
-  readonly bundleDirectory?: string;
-}
-
-/** Options of an additional HTTP API authorizer from {@link RevocationAuthorizer.createHttpAuthorizer}. */
-export interface HttpAuthorizerOptions {
-  /**
-   * Name of the authorizer in API Gateway.
-   * @default - the id
-   */
-  readonly authorizerName?: string;
-  /**
-   * Decision cache TTL, 0 to 3600 seconds.
-   * @default - the construct's `resultsCacheTtl`
-   */
-  readonly resultsCacheTtl?: Duration;
-}
-
-/** Options of a REST API authorizer from the construct's factories. */
-export interface RestAuthorizerOptions {
-  /**
-   * Where the authorizer construct is created. Pass a construct of the RestApi's stack when the
-   * API lives in another stack than this construct.
-   * @default - this construct
-   */
-  readonly scope?: Construct;
-  /**
-   * Name of the authorizer in API Gateway.
-   * @default - a name generated from the construct path
-   */
-  readonly authorizerName?: string;
-  /**
-   * Decision cache TTL, 0 to 3600 seconds.
-   * @default - the construct's `resultsCacheTtl`
-   */
-  readonly resultsCacheTtl?: Duration;
-}
-
-/** Options of a REST TOKEN authorizer. */
-export interface RestTokenAuthorizerOptions extends RestAuthorizerOptions {
-  /**
-   * Regular expression the Authorization header must match before API Gateway invokes the
-   * authorizer; a mismatch is answered 401 without an invocation.
-   * @default - none: every request with the header is passed to the authorizer
-   */
-  readonly validationRegex?: string;
-}
+import { validateCacheTtl, validateProps } from './props-validation.js';
+import {
+  resolveProps,
+  type HttpAuthorizerOptions,
+  type RestAuthorizerOptions,
+  type RestTokenAuthorizerOptions,
+  type RevocationAuthorizerProps,
+  type RevocationConsistency,
+} from './props.js';
+import { PublisherAllowlist } from './publisher-access.js';
 
 /** Repository root `dist/`, where `npm run build` writes the bundles (scripts/build.mjs). */
 const DEFAULT_BUNDLE_DIRECTORY = fileURLToPath(new URL('../dist/', import.meta.url));
+
+/**
+ * SQS's largest message. A Lambda on-failure record wraps the whole SNS event, so the record of a
+ * message near SNS's 256 KiB limit exceeds SQS's 256 KiB default and Lambda would drop it (counted
+ * only in DestinationDeliveryFailures): the queues take the most SQS allows.
+ */
+const MAX_SQS_MESSAGE_BYTES = 1_048_576;
 
 /**
  * A revocation-aware JWT authorizer for API Gateway: the revocation table, the topic revocations
@@ -281,10 +50,10 @@ const DEFAULT_BUNDLE_DIRECTORY = fileURLToPath(new URL('../dist/', import.meta.u
  * revocations.
  */
 export class RevocationAuthorizer extends Construct {
-  /** The revocation table (schema: lambda/contract/table-schema.ts). */
-  readonly table: dynamodb.Table;
-  /** The topic revocation messages are published to. */
-  readonly topic: sns.Topic;
+  /** The revocation table (schema: lambda/contract/table-schema.ts): created, or `existingTable`. */
+  readonly table: dynamodb.ITable;
+  /** The topic revocation messages are published to: created, or `existingTopic`. */
+  readonly topic: sns.ITopic;
   /** The key encrypting the topic and the dead-letter queues. */
   readonly encryptionKey: kms.IKey;
   /** The authorizer function. */
@@ -297,74 +66,42 @@ export class RevocationAuthorizer extends Construct {
   readonly deliveryDeadLetterQueue: sqs.Queue;
   /** Invocations of the ingest function that failed after every retry (Lambda on-failure destination). */
   readonly ingestFailureQueue: sqs.Queue;
-  /** Authorizer for HTTP API routes: simple responses, payload 2.0, token from the Authorization header. Binds to one HttpApi. */
+  /**
+   * Authorizer for HTTP API routes: payload 2.0, token from the Authorization header, simple
+   * responses unless `httpResponseType` is `iam`. Binds to one HttpApi.
+   */
   readonly httpAuthorizer: HttpLambdaAuthorizer;
   /** Decision cache TTL used unless an authorizer factory is given another. */
   readonly resultsCacheTtl: Duration;
-  /**
-   * How long an allowed token can keep passing after its revocation reached the table, while the
-   * authorizer's reads succeed: `resultsCacheTtl + syncInterval` (plus the sub-second propagation
-   * of the table's index). While reads fail it grows to `resultsCacheTtl + maxStaleness`.
-   */
-  readonly worstCaseRevocationDelay: Duration;
   /** Every alarm the construct created. */
   readonly alarms: readonly cloudwatch.Alarm[];
   /** The operations dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
 
   private readonly consistency: RevocationConsistency;
-  /** Accounts whose principals may publish; the topic policy denies every other account. */
-  private readonly publisherAccounts = new Set<string>();
+  private readonly httpResponseType: HttpLambdaResponseType;
+  private readonly syncInterval: Duration;
+  /** Cache TTL of every authorizer created so far: the longest bounds the revocation delay. */
+  private readonly cacheTtls: Duration[] = [];
+  private readonly publishers: PublisherAllowlist;
+  /** The authorizer handler as seen from other stacks, one reference per stack. */
+  private readonly handlersByStack = new Map<Stack, lambda.IFunction>();
 
   constructor(scope: Construct, id: string, props: RevocationAuthorizerProps) {
     super(scope, id);
 
-    // Every default in one place.
+    const settings = resolveProps(props);
+    validateProps(settings, props);
     const bundleDirectory = resolve(props.bundleDirectory ?? DEFAULT_BUNDLE_DIRECTORY);
-    const settings: ResolvedSettings = {
-      issuers: props.issuers,
-      algorithms: props.algorithms,
-      // The functions' own defaults (lambda/contract/defaults.ts), so an unset prop means what an unset variable means.
-      clientClaim: props.clientClaim ?? DEFAULTS.clientClaim,
-      clockTolerance: props.clockTolerance ?? Duration.seconds(DEFAULTS.clockToleranceSeconds),
-      maxTokenLifetime: props.maxTokenLifetime ?? Duration.seconds(DEFAULTS.maxTokenLifetimeSeconds),
-      syncInterval: props.syncInterval ?? Duration.millis(DEFAULTS.syncIntervalMs),
-      maxStaleness: props.maxStaleness ?? Duration.millis(DEFAULTS.maxStalenessMs),
-      failMode: props.failMode ?? DEFAULTS.failMode,
-      consistency: props.consistency ?? DEFAULTS.consistency,
-      resultsCacheTtl: props.resultsCacheTtl ?? Duration.seconds(0),
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      provisionedConcurrentExecutions: props.provisionedConcurrentExecutions ?? 0,
-      authorizerMemorySize: props.authorizerMemorySize ?? 1024,
-      authorizerEnvironment: props.authorizerEnvironment ?? {},
-      ingestEnvironment: props.ingestEnvironment ?? {},
-      logLevel: props.logLevel ?? 'INFO',
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
-      tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
-    };
-    validateProps(settings);
+    const stack = Stack.of(this);
 
     this.consistency = settings.consistency;
     this.resultsCacheTtl = settings.resultsCacheTtl;
-    this.worstCaseRevocationDelay = Duration.millis(settings.resultsCacheTtl.toMilliseconds() + settings.syncInterval.toMilliseconds());
-    this.publisherAccounts.add(Stack.of(this).account);
+    this.syncInterval = settings.syncInterval;
+    this.httpResponseType = settings.httpResponseType === 'iam' ? HttpLambdaResponseType.IAM : HttpLambdaResponseType.SIMPLE;
+    this.publishers = new PublisherAllowlist(stack.account);
 
-    this.table = new dynamodb.Table(this, 'Table', {
-      tableName: props.tableName,
-      partitionKey: attribute(REVOCATION_TABLE_SCHEMA.partitionKey),
-      timeToLiveAttribute: REVOCATION_TABLE_SCHEMA.timeToLiveAttribute,
-      // Traffic is spiky (cold-start scans, bursts of revocations) and small: on-demand fits.
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: settings.tableRemovalPolicy,
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: REVOCATION_TABLE_SCHEMA.changesIndex.name,
-      partitionKey: attribute(REVOCATION_TABLE_SCHEMA.changesIndex.partitionKey),
-      sortKey: attribute(REVOCATION_TABLE_SCHEMA.changesIndex.sortKey),
-      projectionType: PROJECTION_TYPES[REVOCATION_TABLE_SCHEMA.changesIndex.projectionType],
-    });
+    this.table = props.existingTable ?? this.createTable(props.tableName, settings.tableRemovalPolicy, settings.tableDeletionProtection);
 
     // A customer-managed key rather than alias/aws/sns: the AWS-managed key's policy cannot be
     // changed, so neither other AWS services (EventBridge, S3 notifications) nor other accounts
@@ -379,38 +116,27 @@ export class RevocationAuthorizer extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
       });
 
-    this.topic = new sns.Topic(this, 'Topic', {
-      topicName: props.topicName,
-      displayName: 'JWT revocations',
-      masterKey: this.encryptionKey,
-      enforceSSL: true,
-    });
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyPublishFromOtherAccounts',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: {
-          // Accounts granted through grantPublish are added as they are granted.
-          StringNotEquals: { 'aws:PrincipalAccount': Lazy.list({ produce: () => [...this.publisherAccounts] }) },
-          // AWS services granted through grantPublish call as service principals, with no account.
-          Bool: { 'aws:PrincipalIsAWSService': 'false' },
-        },
-      }),
-    );
+    this.topic =
+      props.existingTopic ??
+      new sns.Topic(this, 'Topic', {
+        topicName: props.topicName,
+        displayName: 'JWT revocations',
+        masterKey: this.encryptionKey,
+        enforceSSL: true,
+      });
 
     this.deliveryDeadLetterQueue = this.encryptedQueue('DeliveryDeadLetterQueue');
     this.ingestFailureQueue = this.encryptedQueue('IngestFailureQueue');
     // AWS SNS docs (sns-dead-letter-queues): an encrypted DLQ needs a key policy letting SNS use
-    // the key. The queue policy CDK adds restricts SendMessage to this topic (aws:SourceArn).
+    // the key. The queue policy CDK adds restricts SendMessage to this topic (aws:SourceArn); here
+    // aws:SourceAccount, since the topic's ARN would make the key depend on the topic it encrypts.
     const keyPolicy = this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowSnsToWriteEncryptedDeadLetterQueue',
         principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
         actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
     if (!keyPolicy.statementAdded) {
@@ -421,6 +147,7 @@ export class RevocationAuthorizer extends Construct {
     }
 
     const common = {
+      ...settings.functionOptions,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
     } as const;
@@ -439,6 +166,8 @@ export class RevocationAuthorizer extends Construct {
       // A 256 KB message holds a few thousand revocations, written INGEST_WRITE_CONCURRENCY at a
       // time; 30 s also leaves room for the SDK's retries when DynamoDB throttles.
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.ingest),
+      // A cap: a bulk revocation waits in Lambda's asynchronous queue rather than fanning out.
+      reservedConcurrentExecutions: settings.ingestReservedConcurrentExecutions,
       // SNS invokes asynchronously. Writes are idempotent and monotonic, so retries are safe;
       // events waiting for concurrency are kept for Lambda's maximum of 6 hours, and what still
       // fails is kept 14 days in the on-failure queue for inspection and redrive.
@@ -449,6 +178,19 @@ export class RevocationAuthorizer extends Construct {
     });
     this.ingestFunction.addEventSource(new SnsEventSource(this.topic, { deadLetterQueue: this.deliveryDeadLetterQueue }));
     this.grantRevocationWrites(this.ingestFunction);
+    // SqsDestination grants through queue.grantSendMessages, which lets the role use the queues'
+    // key (kms:GenerateDataKey*, kms:ReEncrypt*): wildcards over one key's action variants.
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      acknowledgeNag(
+        this.ingestFunction.role!,
+        `AwsSolutions-IAM5[Action::${action}]`,
+        `${action} names a family of KMS actions on the one key encrypting the failure queue, the resource of the statement; CDK's queue.grantSendMessages grants it for SQS server-side encryption`,
+      );
+    }
+
+    this.restrictTopicPolicy(stack);
+
+    for (const fn of [this.ingestFunction]) acknowledgeRuntime(fn);
 
     const authorizerLogGroup = new logs.LogGroup(this, 'AuthorizerLogGroup', { retention: settings.logRetention });
     this.authorizerFunction = new lambda.Function(this, 'AuthorizerFunction', {
@@ -466,14 +208,16 @@ export class RevocationAuthorizer extends Construct {
       reservedConcurrentExecutions: settings.reservedConcurrentExecutions,
       environment: authorizerEnvironment(this, settings, this.table.tableName),
     });
-    this.authorizerHandler =
+    const alias =
       settings.provisionedConcurrentExecutions > 0
         ? new lambda.Alias(this, 'AuthorizerAlias', {
             aliasName: 'live',
             version: this.authorizerFunction.currentVersion,
             provisionedConcurrentExecutions: settings.provisionedConcurrentExecutions,
           })
-        : this.authorizerFunction;
+        : undefined;
+    this.authorizerHandler = alias ?? this.authorizerFunction;
+    acknowledgeRuntime(this.authorizerFunction);
     this.grantReadRevocations(this.authorizerFunction);
 
     this.httpAuthorizer = this.createHttpAuthorizer(id);
@@ -488,7 +232,9 @@ export class RevocationAuthorizer extends Construct {
     const monitoring = new RevocationMonitoring(this, 'Monitoring', {
       namespace: settings.metricsNamespace,
       authorizerFunction: this.authorizerFunction,
+      authorizerAlias: alias,
       ingestFunction: this.ingestFunction,
+      table: this.table,
       deliveryDeadLetterQueue: this.deliveryDeadLetterQueue,
       ingestFailureQueue: this.ingestFailureQueue,
       maxStaleness: settings.maxStaleness,
@@ -501,13 +247,26 @@ export class RevocationAuthorizer extends Construct {
   }
 
   /**
-   * Lets the grantee publish revocation messages: sns:Publish on the topic and use of its key.
-   * An IAM principal of another account also gets its account added to the topic policy; an AWS
-   * service principal (e.g. `events.amazonaws.com`) should carry an `aws:SourceArn` condition.
+   * How long an allowed token can keep passing after its revocation reached the table, while the
+   * authorizer's reads succeed: the longest decision cache TTL of the authorizers created so far
+   * (the default `resultsCacheTtl` counts, as `httpAuthorizer` uses it) plus `syncInterval` (plus
+   * the sub-second propagation of the table's index). While reads fail, `maxStaleness` replaces
+   * `syncInterval`.
+   */
+  get worstCaseRevocationDelay(): Duration {
+    const longestTtlMs = Math.max(...this.cacheTtls.map((ttl) => ttl.toMilliseconds()));
+    return Duration.millis(longestTtlMs + this.syncInterval.toMilliseconds());
+  }
+
+  /**
+   * Lets the grantee publish revocation messages: sns:Publish on the topic and use of its key,
+   * and admits it through the topic policy's Deny: an IAM principal by its account (from the
+   * principal or its ARN) or organization, an AWS service principal for the accounts its
+   * `aws:SourceAccount` condition names (default: this stack's account). Throws for a principal
+   * whose account cannot be known, e.g. `AnyPrincipal`.
    */
   grantPublish(grantee: iam.IGrantable): iam.Grant {
-    const account = grantee.grantPrincipal.principalAccount;
-    if (account !== undefined) this.publisherAccounts.add(account);
+    this.publishers.admit(grantee.grantPrincipal);
     return this.topic.grantPublish(grantee);
   }
 
@@ -537,9 +296,9 @@ export class RevocationAuthorizer extends Construct {
    * HttpLambdaAuthorizer to a single API, and `httpAuthorizer` is bound to the first one using it.
    */
   createHttpAuthorizer(id: string, options: HttpAuthorizerOptions = {}): HttpLambdaAuthorizer {
-    return new HttpLambdaAuthorizer(id, this.authorizerHandler, {
+    return new HttpLambdaAuthorizer(id, this.handlerFor(options.scope), {
       authorizerName: options.authorizerName ?? id,
-      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      responseTypes: [this.httpResponseType],
       identitySource: ['$request.header.Authorization'],
       resultsCacheTtl: this.cacheTtl(options.resultsCacheTtl),
     });
@@ -548,7 +307,7 @@ export class RevocationAuthorizer extends Construct {
   /** A REST API TOKEN authorizer reading the Authorization header. */
   createRestTokenAuthorizer(id: string, options: RestTokenAuthorizerOptions = {}): apigw.TokenAuthorizer {
     return new apigw.TokenAuthorizer(options.scope ?? this, id, {
-      handler: this.authorizerHandler,
+      handler: this.handlerFor(options.scope),
       identitySource: apigw.IdentitySource.header('Authorization'),
       resultsCacheTtl: this.cacheTtl(options.resultsCacheTtl),
       authorizerName: options.authorizerName,
@@ -559,18 +318,88 @@ export class RevocationAuthorizer extends Construct {
   /** A REST API REQUEST authorizer whose identity source is the Authorization header. */
   createRestRequestAuthorizer(id: string, options: RestAuthorizerOptions = {}): apigw.RequestAuthorizer {
     return new apigw.RequestAuthorizer(options.scope ?? this, id, {
-      handler: this.authorizerHandler,
+      handler: this.handlerFor(options.scope),
       identitySources: [apigw.IdentitySource.header('Authorization')],
       resultsCacheTtl: this.cacheTtl(options.resultsCacheTtl),
       authorizerName: options.authorizerName,
     });
   }
 
+  /**
+   * The handler as the given scope's stack should reference it. An authorizer in another stack
+   * (the API's) would otherwise put API Gateway's invoke permission in this stack, naming the
+   * API's ARN, while the API's stack names the function: a cycle. A reference made in the API's
+   * stack carries the permission there, so only that stack depends on this one.
+   */
+  private handlerFor(scope: Construct | undefined): lambda.IFunction {
+    const stack = scope === undefined ? Stack.of(this) : Stack.of(scope);
+    if (stack === Stack.of(this)) return this.authorizerHandler;
+    let handler = this.handlersByStack.get(stack);
+    if (handler === undefined) {
+      handler = lambda.Function.fromFunctionAttributes(stack, `${Names.uniqueId(this)}AuthorizerHandler`, {
+        functionArn: this.authorizerHandler.functionArn,
+        // Same account and region: lets CDK add the invoke permission in that stack.
+        sameEnvironment: true,
+      });
+      this.handlersByStack.set(stack, handler);
+    }
+    return handler;
+  }
+
   private cacheTtl(requested: Duration | undefined): Duration {
     const ttl = requested ?? this.resultsCacheTtl;
     const problem = validateCacheTtl(ttl);
     if (problem !== undefined) throw new RevocationAuthorizerPropsError([problem]);
+    this.cacheTtls.push(ttl);
     return ttl;
+  }
+
+  private createTable(tableName: string | undefined, removalPolicy: RemovalPolicy, deletionProtection: boolean): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'Table', {
+      tableName,
+      partitionKey: attribute(REVOCATION_TABLE_SCHEMA.partitionKey),
+      timeToLiveAttribute: REVOCATION_TABLE_SCHEMA.timeToLiveAttribute,
+      // Traffic is spiky (cold-start scans, bursts of revocations) and small: on-demand fits.
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Losing the table un-revokes every token: neither a stray delete nor a stack deletion.
+      deletionProtection,
+      removalPolicy,
+    });
+    table.addGlobalSecondaryIndex({
+      indexName: REVOCATION_TABLE_SCHEMA.changesIndex.name,
+      partitionKey: attribute(REVOCATION_TABLE_SCHEMA.changesIndex.partitionKey),
+      sortKey: attribute(REVOCATION_TABLE_SCHEMA.changesIndex.sortKey),
+      projectionType: PROJECTION_TYPES[REVOCATION_TABLE_SCHEMA.changesIndex.projectionType],
+    });
+    return table;
+  }
+
+  /**
+   * The topic policy's Deny statements: only granted publishers (see grantPublish), and only the
+   * ingest function may subscribe, since messages carry whole bearer tokens (`type: token`, WSO2's
+   * `revokedToken`): any other subscriber would receive them.
+   */
+  private restrictTopicPolicy(stack: Stack): void {
+    const statements = [
+      ...this.publishers.denyStatements(this.topic.topicArn),
+      new iam.PolicyStatement({
+        sid: 'DenySubscribeExceptIngestFunction',
+        effect: iam.Effect.DENY,
+        principals: [new iam.StarPrincipal()],
+        actions: ['sns:Subscribe'],
+        resources: [this.topic.topicArn],
+        // SNS condition keys: sns:Endpoint is the subscribed function's ARN.
+        conditions: { StringNotEquals: { 'sns:Endpoint': this.ingestFunction.functionArn } },
+      }),
+    ];
+    const added = statements.map((statement) => this.topic.addToResourcePolicy(statement).statementAdded);
+    if (added.includes(false)) {
+      Annotations.of(this).addWarningV2(
+        'revocation-authorizer:imported-topic',
+        `existingTopic is imported, so its policy is not changed: its owner must deny sns:Publish to every account but ${stack.account} and those granted with grantPublish, and sns:Subscribe to every endpoint but the ingest function (docs/deploy.md shows the statements)`,
+      );
+    }
   }
 
   /** Conditional UpdateItem on the table: all the ingest needs. */
@@ -586,14 +415,37 @@ export class RevocationAuthorizer extends Construct {
   }
 
   private encryptedQueue(id: string): sqs.Queue {
-    return new sqs.Queue(this, id, {
+    const queue = new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.encryptionKey,
       enforceSSL: true,
+      maxMessageSizeBytes: MAX_SQS_MESSAGE_BYTES,
       // SQS's maximum: time to notice, fix and redrive.
       retentionPeriod: Duration.days(14),
     });
+    acknowledgeNag(
+      queue,
+      'AwsSolutions-SQS3',
+      'This queue is itself a dead-letter queue (the SNS subscription redrive policy, or the ingest function on-failure destination), which cdk-nag cannot see; a dead-letter queue has none of its own',
+    );
+    return queue;
   }
+}
+
+/**
+ * Records why a cdk-nag (AwsSolutionsChecks) finding does not apply, on the construct it is about;
+ * inert without cdk-nag. A finding fixed is better: these are the ones that are not defects.
+ */
+export function acknowledgeNag(construct: Construct, id: string, reason: string): void {
+  Validations.of(construct).acknowledge({ id, reason });
+}
+
+function acknowledgeRuntime(fn: lambda.Function): void {
+  acknowledgeNag(
+    fn,
+    'AwsSolutions-L1',
+    'nodejs22.x is the runtime the bundles are built and tested for (scripts/build.mjs targets node22); a newer one moves together with that target',
+  );
 }
 
 const PROJECTION_TYPES = {

@@ -6,6 +6,7 @@ import {
   type AuthorizerRequest,
   type AuthorizerResponse,
 } from './api-gateway/index.js';
+import type { ResponseMode } from './contract/index.js';
 import type { RevocationChecker } from './revocation/index.js';
 import {
   describeError,
@@ -27,6 +28,8 @@ export interface Verifier {
 export interface DecisionRecorder {
   /** `allowed` for an allow, the reason for a deny. */
   record(reason: RejectionReason | 'allowed', nowMs: number): void;
+  /** An invocation that threw for a reason other than the token (API Gateway answers 500). */
+  recordFailure(): void;
 }
 
 export interface AuthorizerDependencies {
@@ -34,6 +37,8 @@ export interface AuthorizerDependencies {
   readonly revocations: RevocationChecker;
   readonly log: Log;
   readonly decisions?: DecisionRecorder;
+  /** Shape of payload 2.0 answers (AUTHORIZER_RESPONSE_MODE); undefined answers both shapes at once. */
+  readonly responseMode?: ResponseMode | undefined;
   /**
    * Cold-start work (key prefetch, revocation load), started once when the handler is created so
    * the first request finds it done or under way. Requests never wait on it as such: each step
@@ -53,7 +58,7 @@ export type AuthorizerHandler = (event: AuthorizerEvent) => Promise<AuthorizerRe
  */
 export function createAuthorizerHandler(deps: AuthorizerDependencies): AuthorizerHandler {
   const now = deps.now ?? Date.now;
-  const responses = new ResponseBuilder();
+  const responses = new ResponseBuilder(deps.responseMode);
   deps.initialize?.().catch((error: unknown) => {
     deps.log.warn('cold-start preparation failed; requests will retry what they need', {
       code: errorCode(error),
@@ -78,6 +83,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       if (revoked !== undefined) throw new TokenRejectedError(revoked, 'token revoked');
     } catch (error) {
       if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs, nowMs);
+      deps.decisions?.recordFailure();
       deps.log.error('authorizer failed; answering 500', {
         code: errorCode(error),
         error: describeWithCause(error),

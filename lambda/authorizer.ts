@@ -1,20 +1,28 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthorizerHandler } from './authorizer-handler.js';
 import { loadAuthorizerConfig } from './config/index.js';
-import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './contract/index.js';
+import { AUTHORIZER_METRICS, DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './contract/index.js';
 import { DecisionMetrics } from './decision-metrics.js';
 import { powertoolsLog } from './powertools-log.js';
 import { createRevocationChecker, createRevocationClient, RevocationStore } from './revocation/index.js';
 import { KeyResolver, TokenVerifier } from './token/index.js';
 
-// Module scope runs once per cold start; a bad configuration fails the init loudly, by name.
-const config = loadAuthorizerConfig(process.env);
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAMES.authorizer });
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAMES.authorizer,
 });
+// Module scope runs once per cold start; a bad configuration fails the init loudly, by name, and
+// counts as an infrastructure failure so the construct's alarm sees a broken deployment too.
+const config = (() => {
+  try {
+    return loadAuthorizerConfig(process.env);
+  } catch (error) {
+    metrics.singleMetric().addMetric(AUTHORIZER_METRICS.infrastructureFailures, MetricUnit.Count, 1);
+    throw error;
+  }
+})();
 const log = powertoolsLog(logger);
 
 // Timeouts that throw: a hung connection must not hold a request for the whole Lambda timeout;
@@ -41,6 +49,7 @@ export const handler = createAuthorizerHandler({
   revocations,
   log,
   decisions,
+  responseMode: config.responseMode,
   // Started here, during the init phase, so the first request finds keys and revocations loaded.
   initialize: async () => {
     const startedMs = Date.now();

@@ -36,6 +36,14 @@ export class DecisionMetrics implements DecisionRecorder {
     if (nowMs - this.lastFlushMs >= this.flushIntervalMs) this.flush(nowMs);
   }
 
+  /**
+   * Publishes one infrastructure failure at once rather than with the next flush: an instance that
+   * only fails records no decision, so a flush might never come.
+   */
+  recordFailure(): void {
+    this.metrics.singleMetric().addMetric(AUTHORIZER_METRICS.infrastructureFailures, MetricUnit.Count, 1);
+  }
+
   /** Publishes and resets the counts. */
   flush(nowMs: number): void {
     this.lastFlushMs = nowMs;

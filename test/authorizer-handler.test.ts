@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthorizerHandler, type AuthorizerHandler } from '../lambda/authorizer-handler.js';
+import { createAuthorizerHandler, type AuthorizerHandler, type DecisionRecorder } from '../lambda/authorizer-handler.js';
 import { loadAuthorizerConfig } from '../lambda/config/index.js';
 import type { RevocationChecker } from '../lambda/revocation/index.js';
 import { type RevocationReason, RevocationStateUnavailableError } from '../lambda/shared/index.js';
@@ -24,18 +24,33 @@ beforeAll(async () => {
 });
 afterAll(() => issuer.stop());
 
+/** Counts what the handler reports, in place of the EMF publisher (tested in decision-metrics.test.ts). */
+class RecordedDecisions implements DecisionRecorder {
+  readonly reasons: string[] = [];
+  failures = 0;
+  record(reason: string): void {
+    this.reasons.push(reason);
+  }
+  recordFailure(): void {
+    this.failures++;
+  }
+}
+
 function setup(options: { initialize?: () => Promise<void>; env?: Record<string, string> } = {}) {
   const config = loadAuthorizerConfig({ ...issuer.env, ...options.env });
   const log = new LogRecorder();
   const keys = config.issuers.map((entry) => new KeyResolver(entry, config.jwks, log));
   const revocations = new RevokedJtis();
+  const decisions = new RecordedDecisions();
   const handler: AuthorizerHandler = createAuthorizerHandler({
     verifier: new TokenVerifier(config, keys),
     revocations,
     log,
+    decisions,
+    responseMode: config.responseMode,
     initialize: options.initialize ?? (() => Promise.all(keys.map((key) => key.prefetch())).then(() => undefined)),
   });
-  return { handler, log, revocations };
+  return { handler, log, revocations, decisions };
 }
 
 const ALLOW_ALL_OF_STAGE = (stage: string) => `arn:aws:execute-api:us-east-1:123456789012:abcdef123/${stage}/*`;
@@ -103,6 +118,28 @@ describe('authorizer handler', () => {
       // No policy: an IAM authorizer given this answer would refuse, which is the safe side.
       expect(allowed).toEqual({ isAuthorized: true, context: expect.objectContaining({ sub: 'erin', jti: 'minimal-1' }) });
       expect(denied).toEqual({ isAuthorized: false, context: { reason: 'revoked_jti' } });
+    });
+  });
+
+  describe('AUTHORIZER_RESPONSE_MODE', () => {
+    it('answers payload 2.0 with exactly isAuthorized and context in simple mode', async () => {
+      const { handler } = setup({ env: { AUTHORIZER_RESPONSE_MODE: 'simple' } });
+      const response = await handler(httpApiV2Event(`Bearer ${await issuer.token({ sub: 'dora', jti: 'simple-1' })}`));
+      expect(Object.keys(response).sort()).toEqual(['context', 'isAuthorized']);
+      expect(response).toMatchObject({ isAuthorized: true, context: { sub: 'dora' } });
+    });
+
+    it('answers payload 2.0 with exactly principalId, policyDocument and context in iam mode', async () => {
+      const { handler } = setup({ env: { AUTHORIZER_RESPONSE_MODE: 'iam' } });
+      const response = await handler(httpApiV2Event('Bearer not-a-jwt'));
+      expect(Object.keys(response).sort()).toEqual(['context', 'policyDocument', 'principalId']);
+      expect(response).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Deny' }] }, context: { reason: 'malformed_token' } });
+    });
+
+    it('throws in iam mode for a payload 2.0 event without a routeArn, having no route to scope a policy to', async () => {
+      const { handler } = setup({ env: { AUTHORIZER_RESPONSE_MODE: 'iam' } });
+      const event = { ...httpApiV2Event(`Bearer ${await issuer.token()}`), routeArn: undefined };
+      await expect(handler(event as never)).rejects.toBeInstanceOf(TypeError);
     });
   });
 
@@ -190,6 +227,20 @@ describe('authorizer handler', () => {
       const { handler, revocations } = setup();
       revocations.unavailable = true;
       await expect(handler(httpApiV2Event(`Bearer ${await issuer.token()}`))).rejects.toBeInstanceOf(RevocationStateUnavailableError);
+    });
+
+    it('counts an unavailable revocation state as an infrastructure failure', async () => {
+      const { handler, revocations, decisions } = setup();
+      revocations.unavailable = true;
+      await expect(handler(httpApiV2Event(`Bearer ${await issuer.token()}`))).rejects.toThrow();
+      expect(decisions.failures).toBe(1);
+    });
+
+    it('does not count the Unauthorized a REST authorizer throws for a bad token as an infrastructure failure', async () => {
+      const { handler, decisions } = setup();
+      await expect(handler(restTokenEvent('Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.'))).rejects.toThrow(/^Unauthorized$/);
+      expect(decisions.failures).toBe(0);
+      expect(decisions.reasons).toHaveLength(1);
     });
 
     it('does not hold requests on a failed cold-start preparation; it logs it and each step retries its own part', async () => {

@@ -1,3 +1,4 @@
+import type { ResponseMode } from '../contract/index.js';
 import type { RejectionReason } from '../shared/index.js';
 import type { VerifiedToken } from '../token/index.js';
 import type { ApiFlavour, AuthorizerRequest } from './events.js';
@@ -15,13 +16,18 @@ export interface PolicyResponse {
 }
 
 /**
- * For payload 2.0 the event does not say whether the authorizer was created with simple responses,
- * so the answer carries both forms: API Gateway reads `isAuthorized` from a simple-response
- * authorizer and `policyDocument` from an IAM one, and each ignores the other's fields.
+ * A payload 2.0 answer when AUTHORIZER_RESPONSE_MODE is unset: the event does not say whether the
+ * authorizer was created with simple responses, so it carries both forms. AWS documents only the
+ * two separate shapes; the construct always sets the mode, so only deployments made without it
+ * (or before it existed) get this one.
  */
 export type HttpV2Response = PolicyResponse & { isAuthorized: boolean };
 
-/** A payload 2.0 answer to an event without a routeArn: an IAM authorizer finds no policy in it and refuses. */
+/**
+ * An HTTP API simple response (payload 2.0, `enableSimpleResponses`): exactly `isAuthorized` and
+ * `context` (API Gateway developer guide, "Control access to HTTP APIs with AWS Lambda
+ * authorizers", Lambda function response for format 2.0).
+ */
 export interface SimpleResponse {
   isAuthorized: boolean;
   context: AuthorizerContext;
@@ -46,6 +52,9 @@ export class ResponseBuilder {
   private lastResourceArn: string | undefined;
   private lastWholeApiArn = '';
 
+  /** @param mode shapes a payload 2.0 answer (see ResponseMode); undefined answers both forms at once. */
+  constructor(private readonly mode?: ResponseMode) {}
+
   allow(request: AuthorizerRequest, token: VerifiedToken): AuthorizerResponse {
     return this.respond(request, 'Allow', token.subject ?? token.clientId ?? 'anonymous', contextOf(token));
   }
@@ -66,13 +75,22 @@ export class ResponseBuilder {
     principalId: string,
     context: AuthorizerContext,
   ): AuthorizerResponse {
-    if (request.resourceArn === undefined) return { isAuthorized: effect === 'Allow', context };
+    const mode = this.mode;
+    // Payload 1.0 and REST always expect a policy; only payload 2.0 has the simple form.
+    if (request.flavour === 'http-v2' && mode === 'simple') return { isAuthorized: effect === 'Allow', context };
+    if (request.resourceArn === undefined) {
+      // An IAM authorizer needs a policy scoped to the route; API Gateway always sends routeArn.
+      if (mode === 'iam') throw new TypeError('authorizer event has no routeArn');
+      return { isAuthorized: effect === 'Allow', context };
+    }
     const policyDocument: PolicyResponse['policyDocument'] = {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: this.wholeApiArnOf(request.resourceArn) }],
     };
     // Built field by field rather than spread: this runs on every decision.
-    if (request.flavour === 'http-v2') return { isAuthorized: effect === 'Allow', principalId, policyDocument, context };
+    if (request.flavour === 'http-v2' && mode === undefined) {
+      return { isAuthorized: effect === 'Allow', principalId, policyDocument, context };
+    }
     return { principalId, policyDocument, context };
   }
 

@@ -4,9 +4,11 @@ import {
   DEFAULTS,
   FAIL_MODES,
   LIMITS,
+  RESPONSE_MODES,
   splitList,
   SUPPORTED_ALGORITHMS,
   type Algorithm,
+  type ResponseMode,
 } from '../contract/index.js';
 import { ANY_ISSUER, type RevocationSettings } from '../revocation/index.js';
 import { ConfigurationError } from '../shared/index.js';
@@ -25,6 +27,11 @@ export interface AuthorizerConfig {
   readonly revocation: RevocationSettings;
   /** Verified tokens remembered per instance so a repeated token skips signature work. 0 disables. @default 10000 */
   readonly tokenCacheMaxEntries: number;
+  /**
+   * Shape of a payload 2.0 answer. @default undefined - both shapes in one object (isAuthorized,
+   * principalId, policyDocument), kept for deployments made before the variable existed
+   */
+  readonly responseMode: ResponseMode | undefined;
 }
 
 export interface IngestConfig {
@@ -69,8 +76,10 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
     );
   }
   const tokenCacheMaxEntries = read.integer('TOKEN_CACHE_MAX_ENTRIES', DEFAULTS.tokenCacheMaxEntries, 'entries');
+  const responseMode =
+    read.optional('AUTHORIZER_RESPONSE_MODE') === undefined ? undefined : read.oneOf('AUTHORIZER_RESPONSE_MODE', RESPONSE_MODES, 'simple');
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
-  return deepFreeze({ issuers, rules, jwks, revocation, tokenCacheMaxEntries });
+  return deepFreeze({ issuers, rules, jwks, revocation, tokenCacheMaxEntries, responseMode });
 }
 
 /** Reads and validates the ingest function's environment once. */

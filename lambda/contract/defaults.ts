@@ -49,3 +49,12 @@ export const FAIL_MODES = ['closed', 'open'] as const;
 
 /** Values of REVOCATION_CONSISTENCY: `strong` adds a consistent read of the token's keys to every request. */
 export const CONSISTENCY_LEVELS = ['eventual', 'strong'] as const;
+
+/**
+ * Values of AUTHORIZER_RESPONSE_MODE: the shape of an HTTP API payload 2.0 answer. `simple` for an
+ * authorizer created with simple responses, `iam` for one that expects an IAM policy; the event does
+ * not say which, so the deployment does (the CDK construct sets it to match the authorizers it
+ * creates). Unset: both forms in one answer.
+ */
+export const RESPONSE_MODES = ['simple', 'iam'] as const;
+export type ResponseMode = (typeof RESPONSE_MODES)[number];

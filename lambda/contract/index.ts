@@ -4,7 +4,7 @@
  * lambda/ that infra/ may import (test/architecture.test.ts).
  */
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, type Algorithm } from './algorithms.js';
-export { CONSISTENCY_LEVELS, DEFAULTS, FAIL_MODES } from './defaults.js';
+export { CONSISTENCY_LEVELS, DEFAULTS, FAIL_MODES, RESPONSE_MODES, type ResponseMode } from './defaults.js';
 export { splitList } from './environment.js';
 export { FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.js';
 export { LIMITS } from './limits.js';

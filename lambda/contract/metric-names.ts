@@ -35,6 +35,13 @@ export const AUTHORIZER_METRICS = {
   revocationEntries: 'RevocationEntries',
   /** Count: requests allowed only because the fail mode is open and the view was unusable. Dimensions: service. */
   failOpenAllows: 'FailOpenAllows',
+  /**
+   * Count, one per invocation that threw for a reason other than the token (keys or revocation
+   * state unavailable, a failed cold start, a misconfiguration): API Gateway answered 500. Unlike
+   * Lambda's `Errors`, it leaves out the `Unauthorized` a REST authorizer throws for a bad token.
+   * Dimensions: service.
+   */
+  infrastructureFailures: 'InfrastructureFailures',
 } as const;
 
 /** Metrics the ingest function emits. */

@@ -153,3 +153,9 @@ describe('RevocationAuthorizer.createRestRequestAuthorizer', () => {
     template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'CUSTOM' }, 2);
   });
 });
+
+describe('RevocationAuthorizer.worstCaseRevocationDelay', () => {
+  it('counts the longest cache TTL of the authorizers created, here the REST REQUEST authorizer’s 5 minutes', () => {
+    expect(authorizer.worstCaseRevocationDelay.toMilliseconds()).toBe(300_000 + 1000);
+  });
+});

@@ -3,7 +3,9 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
@@ -19,6 +21,8 @@ const SECOND_ISSUER = {
   clientClaim: 'azp',
 } as const;
 
+const EXTENSION_LAYER_ARN = 'arn:aws:lambda:eu-west-1:111111111111:layer:observability-extension:3';
+
 let bundles: ReturnType<typeof createStubBundles>;
 let stack: Stack;
 let authorizer: RevocationAuthorizer;
@@ -28,7 +32,7 @@ let template: Template;
 // Every non-default prop in one stack: one synthesis covers them all.
 beforeAll(() => {
   bundles = createStubBundles();
-  ({ stack, authorizer } = authorizerStack(bundles.directory, {
+  ({ stack, authorizer } = authorizerStack(bundles.directory, (scope) => ({
     issuers: [TEST_ISSUER, SECOND_ISSUER],
     algorithms: ['RS256', 'ES256'],
     clientClaim: 'cid',
@@ -39,8 +43,14 @@ beforeAll(() => {
     failMode: 'open',
     consistency: 'strong',
     resultsCacheTtl: Duration.minutes(5),
+    httpResponseType: 'iam',
     reservedConcurrentExecutions: 50,
     provisionedConcurrentExecutions: 5,
+    ingestReservedConcurrentExecutions: 2,
+    functionOptions: {
+      tracing: lambda.Tracing.ACTIVE,
+      layers: [lambda.LayerVersion.fromLayerVersionArn(scope, 'Extension', EXTENSION_LAYER_ARN)],
+    },
     authorizerMemorySize: 1769,
     authorizerEnvironment: { JWT_TYP_REQUIRED: 'true' },
     ingestEnvironment: { INGEST_WRITE_CONCURRENCY: '8' },
@@ -51,7 +61,7 @@ beforeAll(() => {
     tableName: 'revocations-prod',
     tableRemovalPolicy: RemovalPolicy.DESTROY,
     topicName: 'revocations',
-  }));
+  })));
   opsTopic = new sns.Topic(stack, 'OpsTopic');
   for (const alarm of authorizer.alarms) alarm.addAlarmAction(new SnsAction(opsTopic));
   const api = new apigwv2.HttpApi(stack, 'Api');
@@ -143,12 +153,53 @@ describe('RevocationAuthorizer with every prop set', () => {
         Statement: Match.arrayWith([
           {
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+            // cdk.json's minimizePolicies merges them with Scan on the same table.
+            Action: Match.arrayWith(['dynamodb:BatchGetItem', 'dynamodb:GetItem']),
             Resource: { 'Fn::GetAtt': [logicalId(authorizer.table), 'Arn'] },
           },
         ]),
       },
     });
+  });
+
+  it('creates HTTP API authorizers expecting IAM policies, and tells the function to answer with them', () => {
+    // CDK's HttpLambdaAuthorizer creates an IAM-response authorizer with payload 1.0, whose answer
+    // is always a policy; the variable makes payload 2.0 answers policies too.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerPayloadFormatVersion: '1.0',
+      EnableSimpleResponses: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'authorizer.handler',
+      Environment: { Variables: Match.objectLike({ AUTHORIZER_RESPONSE_MODE: 'iam' }) },
+    });
+  });
+
+  it('caps the ingest function at the given concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'ingest.handler', ReservedConcurrentExecutions: 2 });
+  });
+
+  it('passes tracing and layers through to both functions', () => {
+    for (const handler of ['authorizer.handler', 'ingest.handler']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: handler,
+        TracingConfig: { Mode: 'Active' },
+        Layers: [EXTENSION_LAYER_ARN],
+      });
+    }
+  });
+
+  it('alarms when requests spill over the provisioned concurrency', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ProvisionedConcurrencySpilloverInvocations',
+      Dimensions: Match.arrayWith([{ Name: 'Resource', Value: Match.anyValue() }]),
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+
+  it('drops deletion protection when the table is to be deleted with the stack', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
   });
 
   it('adds a fail-open alarm when failing open', () => {
@@ -158,7 +209,7 @@ describe('RevocationAuthorizer with every prop set', () => {
       Dimensions: [{ Name: 'service', Value: 'revocation-authorizer' }],
       Threshold: 1,
     });
-    expect(authorizer.alarms).toHaveLength(7);
+    expect(authorizer.alarms).toHaveLength(15);
   });
 
   it('warns at synth time that failing open lets revoked tokens through', () => {
@@ -175,7 +226,7 @@ describe('RevocationAuthorizer with every prop set', () => {
 
   it('notifies the alarm action from every alarm', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(15);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalId(opsTopic) }]);
   });
 
@@ -203,5 +254,25 @@ describe('RevocationAuthorizer with an imported key', () => {
     imported.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
     imported.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: keyArn }, 2);
     Annotations.fromStack(built.stack).hasWarning('*', Match.stringLikeRegexp('sns.amazonaws.com'));
+  });
+});
+
+describe('RevocationAuthorizer with an existing table and topic', () => {
+  it('subscribes to the topic and grants on the table without creating either, and warns that the topic policy is the owner’s', () => {
+    const tableArn = 'arn:aws:dynamodb:eu-west-1:111111111111:table/revocations-restored';
+    const topicArn = 'arn:aws:sns:eu-west-1:111111111111:revocations';
+    const built = authorizerStack(bundles.directory, (scope) => ({
+      existingTable: dynamodb.Table.fromTableArn(scope, 'Restored', tableArn),
+      existingTopic: sns.Topic.fromTopicArn(scope, 'SharedTopic', topicArn),
+    }));
+    const adopted = Template.fromStack(built.stack);
+    adopted.resourceCountIs('AWS::DynamoDB::Table', 0);
+    adopted.resourceCountIs('AWS::SNS::Topic', 0);
+    adopted.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: topicArn, Protocol: 'lambda' });
+    adopted.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'authorizer.handler',
+      Environment: { Variables: Match.objectLike({ REVOCATION_TABLE_NAME: 'revocations-restored' }) },
+    });
+    Annotations.fromStack(built.stack).hasWarning('*', Match.stringLikeRegexp('existingTopic is imported'));
   });
 });

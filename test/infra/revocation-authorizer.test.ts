@@ -38,6 +38,14 @@ function statementsOfRole(role: IConstruct): Statement[] {
   return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
 }
 const actionsOf = (statement: Statement) => [statement.Action].flat();
+/** The topic policy statement with this Sid, exactly as synthesized. */
+function topicStatement(sid: string): Statement & { Sid: string } {
+  const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+  const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[]);
+  const found = statements.find((statement) => statement.Sid === sid);
+  if (found === undefined) throw new Error(`no topic policy statement ${sid}`);
+  return found;
+}
 
 describe('RevocationAuthorizer with default props', () => {
   describe('revocation table', () => {
@@ -84,6 +92,10 @@ describe('RevocationAuthorizer with default props', () => {
     it('is retained when it leaves the stack', () => {
       template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     });
+
+    it('has deletion protection', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    });
   });
 
   describe('revocation topic', () => {
@@ -107,22 +119,42 @@ describe('RevocationAuthorizer with default props', () => {
       });
     });
 
-    it('denies publishing to principals of other accounts, but not to AWS services', () => {
-      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Deny',
-              Action: 'sns:Publish',
-              Principal: { AWS: '*' },
-              Resource: ref(authorizer.topic),
-              Condition: {
-                StringNotEquals: { 'aws:PrincipalAccount': [stack.account] },
-                Bool: { 'aws:PrincipalIsAWSService': 'false' },
-              },
-            }),
-          ]),
+    it('denies publishing to principals of every other account, AWS services excepted', () => {
+      expect(topicStatement('DenyPublishFromOtherAccounts')).toEqual({
+        Sid: 'DenyPublishFromOtherAccounts',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: ref(authorizer.topic),
+        Condition: {
+          StringNotEquals: { 'aws:PrincipalAccount': [stack.account] },
+          Bool: { 'aws:PrincipalIsAWSService': 'false' },
         },
+      });
+    });
+
+    it('denies publishing to AWS services acting for any other account, or for none', () => {
+      expect(topicStatement('DenyPublishByServicesForOtherAccounts')).toEqual({
+        Sid: 'DenyPublishByServicesForOtherAccounts',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: ref(authorizer.topic),
+        Condition: {
+          Bool: { 'aws:PrincipalIsAWSService': 'true' },
+          StringNotEquals: { 'aws:SourceAccount': [stack.account] },
+        },
+      });
+    });
+
+    it('denies subscribing any endpoint but the ingest function, since messages may carry whole tokens', () => {
+      expect(topicStatement('DenySubscribeExceptIngestFunction')).toEqual({
+        Sid: 'DenySubscribeExceptIngestFunction',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Subscribe',
+        Resource: ref(authorizer.topic),
+        Condition: { StringNotEquals: { 'sns:Endpoint': arnOf(authorizer.ingestFunction) } },
       });
     });
 
@@ -140,6 +172,12 @@ describe('RevocationAuthorizer with default props', () => {
           KmsMasterKeyId: arnOf(authorizer.encryptionKey),
           MessageRetentionPeriod: 14 * 24 * 3600,
         });
+      }
+    });
+
+    it('takes 1 MiB messages in both queues, so the failure record of a full 256 KiB SNS message fits', () => {
+      for (const queue of [authorizer.deliveryDeadLetterQueue, authorizer.ingestFailureQueue]) {
+        expect(template.toJSON().Resources[logicalId(queue)].Properties.MaximumMessageSize).toBe(1_048_576);
       }
     });
 
@@ -168,14 +206,20 @@ describe('RevocationAuthorizer with default props', () => {
           ]),
         },
       });
+    });
+
+    it('lets SNS use the key only on behalf of this account', () => {
       template.hasResourceProperties('AWS::KMS::Key', {
         KeyPolicy: {
           Statement: Match.arrayWith([
-            Match.objectLike({
+            {
+              Sid: 'AllowSnsToWriteEncryptedDeadLetterQueue',
               Effect: 'Allow',
               Principal: { Service: 'sns.amazonaws.com' },
-              Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-            }),
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Resource: '*',
+              Condition: { StringEquals: { 'aws:SourceAccount': stack.account } },
+            },
           ]),
         },
       });
@@ -208,6 +252,10 @@ describe('RevocationAuthorizer with default props', () => {
         Principal: 'sns.amazonaws.com',
         SourceArn: ref(authorizer.topic),
       });
+    });
+
+    it('is capped at 5 concurrent executions', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'ingest.handler', ReservedConcurrentExecutions: 5 });
     });
 
     it('retries twice, keeps events 6 hours, then sends them to the failure queue', () => {
@@ -291,6 +339,7 @@ describe('RevocationAuthorizer with default props', () => {
             REVOCATION_MAX_STALENESS_MS: '30000',
             REVOCATION_FAIL_MODE: 'closed',
             REVOCATION_CONSISTENCY: 'eventual',
+            AUTHORIZER_RESPONSE_MODE: 'simple',
             POWERTOOLS_SERVICE_NAME: 'revocation-authorizer',
             POWERTOOLS_METRICS_NAMESPACE: 'RevocationAuthorizer',
             POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -363,7 +412,18 @@ describe('RevocationAuthorizer with default props', () => {
   });
 
   describe('alarms', () => {
-    it('alarms on a message in either dead-letter queue', () => {
+    const lambdaAlarm = (fn: IConstruct, metricName: string, statistic: string, threshold: number, evaluationPeriods = 1) =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }],
+        ...(statistic.startsWith('p') ? { ExtendedStatistic: statistic } : { Statistic: statistic }),
+        Threshold: threshold,
+        EvaluationPeriods: evaluationPeriods,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+
+    it('alarms on a message in either dead-letter queue, keeping its state while SQS sends no data', () => {
       for (const queue of [authorizer.deliveryDeadLetterQueue, authorizer.ingestFailureQueue]) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'AWS/SQS',
@@ -371,27 +431,80 @@ describe('RevocationAuthorizer with default props', () => {
           Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(queue), 'QueueName'] } }],
           Threshold: 1,
           ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
+          TreatMissingData: 'ignore',
         });
       }
     });
 
-    it('alarms on ingest errors, authorizer errors and authorizer throttles', () => {
-      const cases = [
-        [authorizer.ingestFunction, 'Errors'],
-        [authorizer.authorizerFunction, 'Errors'],
-        [authorizer.authorizerFunction, 'Throttles'],
-      ] as const;
-      for (const [fn, metricName] of cases) {
+    it('alarms on ingest errors', () => {
+      lambdaAlarm(authorizer.ingestFunction, 'Errors', 'Sum', 1);
+    });
+
+    it('alarms when Lambda fails to write a failure record to the queue', () => {
+      lambdaAlarm(authorizer.ingestFunction, 'DestinationDeliveryFailures', 'Sum', 1);
+    });
+
+    it('alarms when Lambda drops an ingest event', () => {
+      lambdaAlarm(authorizer.ingestFunction, 'AsyncEventsDropped', 'Sum', 1);
+    });
+
+    it('alarms when ingest events wait over 5 minutes', () => {
+      lambdaAlarm(authorizer.ingestFunction, 'AsyncEventAge', 'Maximum', 300_000);
+    });
+
+    it('alarms when the ingest is throttled for 15 minutes in a row', () => {
+      lambdaAlarm(authorizer.ingestFunction, 'Throttles', 'Sum', 1, 3);
+    });
+
+    it('alarms on authorizer throttles', () => {
+      lambdaAlarm(authorizer.authorizerFunction, 'Throttles', 'Sum', 1);
+    });
+
+    it('alarms when the authorizer p99 duration nears the 10 s API Gateway waits', () => {
+      lambdaAlarm(authorizer.authorizerFunction, 'Duration', 'p99', 8000);
+    });
+
+    it('alarms on authorizer infrastructure failures from the EMF metric, not on Lambda Errors (a REST Unauthorized is one)', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'RevocationAuthorizer',
+        MetricName: 'InfrastructureFailures',
+        Dimensions: [{ Name: 'service', Value: 'revocation-authorizer' }],
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+      template.resourcePropertiesCountIs(
+        'AWS::CloudWatch::Alarm',
+        { MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: ref(authorizer.authorizerFunction) }] },
+        0,
+      );
+    });
+
+    it('alarms on read or write throttling of the table and of its changes index', () => {
+      const tableName = ref(authorizer.table);
+      const throttleAlarm = (id: string, dimensions: object[]) =>
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          Namespace: 'AWS/Lambda',
-          MetricName: metricName,
-          Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }],
-          Statistic: 'Sum',
+          Metrics: Match.arrayWith([
+            Match.objectLike({ Expression: `FILL(${id}Reads, 0) + FILL(${id}Writes, 0)` }),
+            Match.objectLike({
+              Id: `${id}Reads`,
+              MetricStat: Match.objectLike({
+                Metric: { Namespace: 'AWS/DynamoDB', MetricName: 'ReadThrottleEvents', Dimensions: dimensions },
+              }),
+            }),
+            Match.objectLike({
+              Id: `${id}Writes`,
+              MetricStat: Match.objectLike({
+                Metric: { Namespace: 'AWS/DynamoDB', MetricName: 'WriteThrottleEvents', Dimensions: dimensions },
+              }),
+            }),
+          ]),
           Threshold: 1,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         });
-      }
+      throttleAlarm('table', [{ Name: 'TableName', Value: tableName }]);
+      throttleAlarm('index', [
+        { Name: 'GlobalSecondaryIndexName', Value: REVOCATION_TABLE_SCHEMA.changesIndex.name },
+        { Name: 'TableName', Value: tableName },
+      ]);
     });
 
     it('alarms when the revocation view grows older than half the allowed staleness', () => {
@@ -404,10 +517,11 @@ describe('RevocationAuthorizer with default props', () => {
       });
     });
 
-    it('has no fail-open alarm while failing closed', () => {
+    it('has no fail-open or spillover alarm without fail-open or provisioned concurrency', () => {
       template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'FailOpenAllows' }, 0);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
-      expect(authorizer.alarms).toHaveLength(6);
+      template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ProvisionedConcurrencySpilloverInvocations' }, 0);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
+      expect(authorizer.alarms).toHaveLength(13);
     });
   });
 

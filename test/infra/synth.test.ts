@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,8 @@ const run = promisify(execFile);
 const repository = fileURLToPath(new URL('../../', import.meta.url));
 const STACK = 'RevocationAuthorizerExample';
 const ISSUER = {
-  issuer: 'https://issuer.synth.example/',
-  jwksUri: 'https://issuer.synth.example/.well-known/jwks.json',
+  issuer: 'https://issuer.synth.test/',
+  jwksUri: 'https://issuer.synth.test/.well-known/jwks.json',
   audience: 'synth-api',
 };
 
@@ -26,12 +26,9 @@ let output: string;
 function offlineEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = { ...process.env, CI: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' };
   for (const name of Object.keys(environment)) {
-    // Credentials, and every variable infra/app.ts reads: only the arguments below configure it.
-    if (
-      /^(AWS_|CDK_DEFAULT_|JWT_|JWKS_|REVOCATION_|AUTHORIZER_)|^(BUNDLE_DIRECTORY|STACK_NAME|ALARM_EMAIL|METRICS_NAMESPACE)$/.test(name)
-    ) {
-      delete environment[name];
-    }
+    // Credentials and the CLI's account: nothing may point at an account. (infra/app.ts reads no
+    // other variable: a test below sets the local stack's on purpose.)
+    if (/^(AWS_|CDK_DEFAULT_)/.test(name)) delete environment[name];
   }
   const nowhere = join(tmpdir(), 'revocation-authorizer-no-aws-config');
   return {
@@ -53,8 +50,27 @@ afterAll(() => {
   rmSync(output, { recursive: true, force: true });
 });
 
+/** Runs the app alone (no CLI): CDK_OUTDIR and CDK_CONTEXT_JSON are how the CLI passes an output directory and context. */
+async function runApp(name: string, context: Record<string, unknown>, extraEnvironment: Record<string, string> = {}) {
+  const appOutput = join(output, name);
+  const bundles = realBundles ? {} : { bundleDirectory: stubs.directory };
+  try {
+    const { stderr } = await run('npx', ['tsx', 'infra/app.ts'], {
+      cwd: repository,
+      env: offlineEnvironment({ CDK_OUTDIR: appOutput, CDK_CONTEXT_JSON: JSON.stringify({ ...bundles, ...context }), ...extraEnvironment }),
+      timeout: 120_000,
+    });
+    return { code: 0, stderr, appOutput };
+  } catch (error) {
+    const failed = error as { code?: number; stderr?: string };
+    return { code: failed.code ?? -1, stderr: failed.stderr ?? '', appOutput };
+  }
+}
+
 describe.concurrent('example app', () => {
-  it('synthesizes offline with the real cdk CLI, configured from context', async () => {
+  it('synthesizes offline with the real cdk CLI, configured from a committed-style environment file', async () => {
+    const config = join(output, 'production.json');
+    writeFileSync(config, JSON.stringify({ ...ISSUER, reservedConcurrency: 100, alarmEmail: 'ops@synth.test' }));
     const args = [
       'cdk',
       'synth',
@@ -63,11 +79,7 @@ describe.concurrent('example app', () => {
       '--output',
       output,
       '-c',
-      `issuer=${ISSUER.issuer}`,
-      '-c',
-      `jwksUri=${ISSUER.jwksUri}`,
-      '-c',
-      `audience=${ISSUER.audience}`,
+      `config=${config}`,
       ...(realBundles ? [] : ['-c', `bundleDirectory=${stubs.directory}`]),
     ];
     await run('npx', args, { cwd: repository, env: offlineEnvironment(), timeout: 120_000 });
@@ -78,29 +90,63 @@ describe.concurrent('example app', () => {
       Properties: Record<string, any>;
       Metadata?: Record<string, string>;
     }[];
-    expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'TopicArn', 'TableName']));
+    expect(Object.keys(template.Outputs)).toEqual(
+      expect.arrayContaining(['ApiUrl', 'TopicArn', 'TableName', 'KeyArn', 'DeliveryDeadLetterQueueUrl', 'IngestFailureQueueUrl']),
+    );
     const authorizerFunction = resources.find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'authorizer.handler');
     expect(JSON.parse(authorizerFunction?.Properties.Environment.Variables.JWT_ISSUERS)).toEqual([
       { ...ISSUER, audience: [ISSUER.audience] },
     ]);
+    expect(authorizerFunction?.Properties.ReservedConcurrentExecutions).toBe(100);
     expect(resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer')).toHaveLength(1);
     expect(resources.some((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.AuthorizationType === 'CUSTOM')).toBe(true);
+    // alarmEmail: a subscription, and CloudWatch allowed to publish for this account's alarms only.
+    expect(resources.some((r) => r.Type === 'AWS::SNS::Subscription' && r.Properties.Endpoint === 'ops@synth.test')).toBe(true);
+    const alarmTopicPolicy = resources.find(
+      (r) => r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties).includes('cloudwatch.amazonaws.com'),
+    );
+    expect(alarmTopicPolicy?.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Condition: expect.objectContaining({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+      }),
+    );
 
     // The function's asset is exactly the bundle, renamed nowhere: handler `authorizer.handler`.
     const assetDirectory = join(output, authorizerFunction?.Metadata?.['aws:asset:path'] ?? 'missing');
     expect(readdirSync(assetDirectory).filter((file) => file.endsWith('.mjs'))).toEqual(['authorizer.mjs']);
   }, 120_000);
 
-  it('synthesizes without any issuer configured, warning that it trusts only a placeholder', async () => {
-    const appOutput = join(output, 'placeholder');
-    // The app alone (no CLI): CDK_OUTDIR is how the CLI tells an app where to write.
-    await run('npx', ['tsx', 'infra/app.ts'], {
-      cwd: repository,
-      env: offlineEnvironment({ CDK_OUTDIR: appOutput, BUNDLE_DIRECTORY: stubs.directory }),
-      timeout: 120_000,
-    });
+  it('stops without an issuer, exit code 1, naming what to set, without a stack trace', async () => {
+    // The local stack's variables, left in the shell, must not configure a deploy.
+    const { code, stderr, appOutput } = await runApp(
+      'no-issuer',
+      {},
+      { JWT_ISSUER: 'http://localhost:3000/demo', JWKS_URI: 'http://localhost:3000/jwks', JWT_AUDIENCE: 'demo' },
+    );
+    expect(code).toBe(1);
+    expect(stderr).toContain('no issuer configured');
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(join(appOutput, `${STACK}.template.json`))).toBe(false);
+  }, 120_000);
+
+  it('synthesizes with the placeholder issuer only when allowPlaceholderIssuer is set, and warns', async () => {
+    const { code, appOutput } = await runApp('placeholder', { allowPlaceholderIssuer: 'true' });
+    expect(code).toBe(0);
     const metadata = readFileSync(join(appOutput, `${STACK}.metadata.json`), 'utf8');
-    expect(metadata).toContain('revocation-authorizer-example:no-issuer');
-    expect(existsSync(join(appOutput, `${STACK}.template.json`))).toBe(true);
+    expect(metadata).toContain('revocation-authorizer-example:placeholder-issuer');
+  }, 120_000);
+
+  it('stops on an issuer without audience with a clean message naming the field, through the cdk CLI', async () => {
+    const issuers = JSON.stringify([{ issuer: ISSUER.issuer, jwksUri: ISSUER.jwksUri }]);
+    const args = ['cdk', 'synth', '--quiet', '--no-notices', '--output', join(output, 'bad'), '-c', `issuers=${issuers}`];
+    const failure = await run('npx', args, { cwd: repository, env: offlineEnvironment(), timeout: 120_000 }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(failure?.code).not.toBe(0);
+    expect(failure?.stderr).toContain('issuers[0].audience: must be a non-empty string or list of them, got nothing');
+    expect(failure?.stderr).not.toMatch(/TypeError|^\s+at /m);
   }, 120_000);
 });

@@ -3,7 +3,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RevocationAuthorizerPropsError, type PropProblem } from '../../infra/props-error.js';
-import type { RevocationAuthorizerProps } from '../../infra/revocation-authorizer.js';
+import type { RevocationAuthorizerProps } from '../../infra/props.js';
 import { authorizerStack, createStubBundles, TEST_ISSUER } from './support/stacks.js';
 
 let bundles: ReturnType<typeof createStubBundles>;
@@ -44,6 +44,24 @@ describe('RevocationAuthorizer props validation', () => {
     expect(propsAtFault({ issuers: [{ ...TEST_ISSUER, audience: [] }] })).toEqual(['issuers[0].audience']);
   });
 
+  it('throws when an issuer from JSON has no audience, naming the field instead of crashing', () => {
+    // What `-c issuers='[{"issuer":…,"jwksUri":…}]'` produces: the TypeScript type is not enforced.
+    const withoutAudience = { issuer: TEST_ISSUER.issuer, jwksUri: TEST_ISSUER.jwksUri } as never;
+    expect(propsAtFault({ issuers: [withoutAudience] })).toEqual(['issuers[0].audience']);
+  });
+
+  it('throws when an issuer from JSON is not an object', () => {
+    expect(propsAtFault({ issuers: ['https://issuer.test.example/' as never] })).toEqual(['issuers[0]']);
+  });
+
+  it('throws when issuers from JSON is not a list', () => {
+    expect(propsAtFault({ issuers: { issuer: TEST_ISSUER.issuer } as never })).toEqual(['issuers']);
+  });
+
+  it('throws when an issuer’s algorithms from JSON are not a list', () => {
+    expect(propsAtFault({ issuers: [{ ...TEST_ISSUER, algorithms: 'RS256' as never }] })).toEqual(['issuers[0].algorithms']);
+  });
+
   it('throws when an algorithm is symmetric or unknown', () => {
     expect(
       propsAtFault({
@@ -78,6 +96,23 @@ describe('RevocationAuthorizer props validation', () => {
     expect(propsAtFault({ reservedConcurrentExecutions: 2, provisionedConcurrentExecutions: 3 })).toEqual([
       'provisionedConcurrentExecutions',
     ]);
+  });
+
+  it('throws when the ingest concurrency cap is 0', () => {
+    expect(propsAtFault({ ingestReservedConcurrentExecutions: 0 })).toEqual(['ingestReservedConcurrentExecutions']);
+  });
+
+  it('throws when the HTTP response type is neither simple nor iam', () => {
+    expect(propsAtFault({ httpResponseType: 'both' as never })).toEqual(['httpResponseType']);
+  });
+
+  it('throws when a duration is not a Duration', () => {
+    expect(propsAtFault({ syncInterval: 1000 as never })).toEqual(['syncInterval']);
+  });
+
+  it('throws when table settings are given with an existing table', () => {
+    const problems = problemsWith({ tableName: 'other', existingTable: {} as never });
+    expect(problems.map((problem) => problem.prop)).toEqual(['tableName']);
   });
 
   it('throws when the memory size is outside Lambda’s range', () => {

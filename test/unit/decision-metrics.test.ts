@@ -75,4 +75,26 @@ describe('DecisionMetrics', () => {
     expect(later.filter((blob) => AUTHORIZER_METRICS.decisions in blob).map((blob) => blob[AUTHORIZER_METRICS.decisions])).toEqual([1]);
     expect(blobs.map((blob) => blob[AUTHORIZER_METRICS.failOpenAllows]).filter((value) => value !== undefined)).toEqual([3, 2]);
   });
+
+  it('publishes an infrastructure failure at once, with the service dimension the alarm reads', () => {
+    // Prepare
+    const emf = captureEmf();
+    const decisions = new DecisionMetrics(
+      new Metrics({ namespace: 'Test', serviceName: 'revocation-authorizer' }),
+      () => ({ revocationEntries: 0, revocationSyncLagMs: 0, failOpenAllows: 0 }),
+      60_000,
+      0,
+    );
+
+    // Act
+    decisions.recordFailure();
+
+    // Assess
+    expect(emf.blobs()).toHaveLength(1);
+    expect(emf.blobs()[0]).toMatchObject({
+      service: 'revocation-authorizer',
+      [AUTHORIZER_METRICS.infrastructureFailures]: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'Test', Dimensions: [['service']] }] },
+    });
+  });
 });

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { afterAll } from 'vitest';
-import { RevocationAuthorizer, type RevocationAuthorizerProps } from '../../../infra/revocation-authorizer.js';
+import type { RevocationAuthorizerProps } from '../../../infra/props.js';
+import { RevocationAuthorizer } from '../../../infra/revocation-authorizer.js';
 
 /** A trusted issuer for tests; nothing is fetched at synth time. */
 export const TEST_ISSUER = {
@@ -31,6 +32,11 @@ export function createStubBundles(): { readonly directory: string; remove(): voi
   return { directory, remove: () => rmSync(directory, { recursive: true, force: true }) };
 }
 
+/** The feature flags of cdk.json, so the tests see the templates `cdk deploy` makes. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8'),
+).context;
+
 /**
  * One cloud assembly directory per test file, removed after it: an App given no outdir makes a
  * new temporary directory of its own, and nothing removes those.
@@ -44,7 +50,7 @@ export function authorizerStack(
   props: Partial<RevocationAuthorizerProps> | ((stack: Stack) => Partial<RevocationAuthorizerProps>) = {},
 ): { app: App; stack: Stack; authorizer: RevocationAuthorizer } {
   // Asset metadata lets a test find each function's staged asset directory.
-  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, 'aws:cdk:enable-asset-metadata': true } });
   const stack = new Stack(app, 'TestStack', { env: { account: TEST_ACCOUNT, region: 'eu-west-1' } });
   const overrides = typeof props === 'function' ? props(stack) : props;
   const authorizer = new RevocationAuthorizer(stack, 'Revocation', { issuers: [TEST_ISSUER], bundleDirectory, ...overrides });

@@ -1,0 +1,394 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, DEFAULTS, type Algorithm, type ResponseMode } from '../lambda/contract/index.js';
+
+/** One token issuer the authorizer trusts, and what its tokens must satisfy. */
+export interface TrustedIssuer {
+  /** Compared to the token's `iss` claim exactly, byte for byte. Must be an https URL. */
+  readonly issuer: string;
+  /** The issuer's JSON Web Key Set URL (https), e.g. `https://issuer.example.com/.well-known/jwks.json`. */
+  readonly jwksUri: string;
+  /** Accepted `aud` values: a token passes when any of its audiences is listed. */
+  readonly audience: string | readonly string[];
+  /**
+   * Signature algorithms accepted from this issuer.
+   * @default - the construct's `algorithms`
+   */
+  readonly algorithms?: readonly Algorithm[];
+  /**
+   * The claim naming the OAuth client (for client revocation and the authorizer context).
+   * @default - the construct's `clientClaim`
+   */
+  readonly clientClaim?: string;
+}
+
+/** What the authorizer does when its revocation view cannot be loaded or is too old. */
+export type RevocationFailMode = 'closed' | 'open';
+
+/** How the authorizer reads revocations. */
+export type RevocationConsistency = 'eventual' | 'strong';
+
+/** Response type of the HTTP API authorizers the construct creates (API Gateway's `enableSimpleResponses`). */
+export type HttpResponseType = ResponseMode;
+
+/** Lambda settings passed through to both functions, for teams whose platform requires them. */
+export interface RevocationFunctionOptions {
+  /**
+   * AWS X-Ray tracing. `Tracing.ACTIVE` also grants the functions `xray:PutTraceSegments`.
+   * @default - Lambda's default (no active tracing)
+   */
+  readonly tracing?: lambda.Tracing;
+  /**
+   * VPC to attach both functions to. They then need a route to DynamoDB (a gateway endpoint) and
+   * the authorizer one to each issuer's JWKS URL (NAT or a proxy).
+   * @default - not in a VPC
+   */
+  readonly vpc?: lambda.FunctionOptions['vpc'];
+  /** @default - the VPC's private subnets */
+  readonly vpcSubnets?: lambda.FunctionOptions['vpcSubnets'];
+  /** @default - a security group per function, all outbound allowed */
+  readonly securityGroups?: lambda.FunctionOptions['securityGroups'];
+  /**
+   * Layers, e.g. an observability extension. The bundles need none.
+   * @default - none
+   */
+  readonly layers?: lambda.FunctionOptions['layers'];
+}
+
+/** Props of a RevocationAuthorizer. */
+export interface RevocationAuthorizerProps {
+  /** The issuers whose tokens are accepted; at least one. */
+  readonly issuers: readonly TrustedIssuer[];
+
+  /**
+   * Signature algorithms accepted from every issuer that names none of its own.
+   * @default - RS256, ES256, PS256 and EdDSA (the functions' built-in default)
+   */
+  readonly algorithms?: readonly Algorithm[];
+
+  /**
+   * The claim naming the OAuth client, e.g. `azp` (Entra ID, Keycloak) or `cid` (Okta).
+   * @default 'client_id'
+   */
+  readonly clientClaim?: string;
+
+  /**
+   * Clock skew allowed on `exp`, `nbf` and `iat`; also added to every revocation's TTL.
+   * @default Duration.seconds(60)
+   */
+  readonly clockTolerance?: Duration;
+
+  /**
+   * Longest `exp - iat` accepted. A subject or client cut-off is kept this long (plus the clock
+   * tolerance), so it must cover the longest-lived token the issuers mint.
+   * @default Duration.hours(24)
+   */
+  readonly maxTokenLifetime?: Duration;
+
+  /**
+   * Minimum time between two delta reads of the table by a warm authorizer instance: the longest a
+   * revocation can go unseen by an instance whose reads succeed (see `worstCaseRevocationDelay`).
+   * @default Duration.seconds(1)
+   */
+  readonly syncInterval?: Duration;
+
+  /**
+   * Age of an instance's revocation view beyond which it stops trusting it: decisions fail
+   * (`failMode: 'closed'`) or allow without a revocation check (`'open'`). Must exceed `syncInterval`.
+   * @default Duration.seconds(30)
+   */
+  readonly maxStaleness?: Duration;
+
+  /**
+   * `closed`: when the revocation view is unavailable or stale the authorizer throws, so API
+   * Gateway answers 500 and caches nothing. `open`: it allows verified tokens without the check,
+   * counts them in the `FailOpenAllows` metric, and an alarm fires.
+   * @default 'closed'
+   */
+  readonly failMode?: RevocationFailMode;
+
+  /**
+   * `strong` adds a consistent DynamoDB read of the token's keys to every request (higher latency
+   * and cost, no propagation delay); it also grants GetItem/BatchGetItem to the authorizer.
+   * @default 'eventual'
+   */
+  readonly consistency?: RevocationConsistency;
+
+  /**
+   * How long API Gateway caches an authorizer decision per token. Every cached decision can
+   * outlive a revocation, so the worst-case revocation delay becomes this TTL plus `syncInterval`.
+   * Between 0 and 3600 seconds.
+   * @default Duration.seconds(0) - no caching: every request reaches the authorizer
+   */
+  readonly resultsCacheTtl?: Duration;
+
+  /**
+   * What every HTTP API authorizer the construct creates expects back: `simple` (`isAuthorized`,
+   * payload 2.0) or `iam` (an IAM policy; CDK creates those with payload 1.0). The function is told
+   * the same (AUTHORIZER_RESPONSE_MODE) and answers payload 2.0 in exactly that shape, so one
+   * construct serves one kind of HTTP API authorizer; REST APIs are unaffected.
+   * @default 'simple'
+   */
+  readonly httpResponseType?: HttpResponseType;
+
+  /**
+   * Reserved concurrency of the authorizer: guarantees it capacity and caps it. Requests beyond
+   * the cap are throttled and API Gateway answers 500 for them. Recommended in production (see
+   * docs/deploy.md); Lambda refuses a reservation that leaves the account fewer than 100
+   * unreserved executions.
+   * @default - none: the authorizer shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * Provisioned concurrency of the authorizer: instances kept initialized (revocations loaded),
+   * so no request pays a cold start up to this concurrency. Publishes a version and a `live`
+   * alias, which API Gateway then invokes. Billed while provisioned.
+   * @default 0 - none
+   */
+  readonly provisionedConcurrentExecutions?: number;
+
+  /**
+   * Reserved concurrency of the ingest function: a cap, so a bulk revocation (thousands of
+   * messages) queues in Lambda's asynchronous queue (kept up to 6 hours, `AsyncEventAge` alarmed)
+   * instead of taking the account's concurrency or saturating the table's index.
+   * @default 5
+   */
+  readonly ingestReservedConcurrentExecutions?: number;
+
+  /**
+   * Memory of the authorizer function, in MiB. Lambda allots CPU in proportion to memory, and a
+   * cold start is CPU-bound (module parse, key import, loading every live revocation).
+   * @default 1024
+   */
+  readonly authorizerMemorySize?: number;
+
+  /**
+   * Further authorizer environment variables, for the tuning variables without a prop of their own
+   * (JWT_REQUIRED_CLAIMS, JWT_TYP, JWT_TYP_REQUIRED, JWT_MAX_TOKEN_BYTES, JWT_MAX_TOKEN_AGE_SECONDS,
+   * JWKS_TIMEOUT_MS, JWKS_COOLDOWN_MS, JWKS_CACHE_MAX_AGE_MS, REVOCATION_SCAN_SEGMENTS,
+   * REVOCATION_SYNC_OVERLAP_MS, TOKEN_CACHE_MAX_ENTRIES, NODE_OPTIONS). Variables the construct
+   * sets from its props are refused here.
+   * @default - none
+   */
+  readonly authorizerEnvironment?: Readonly<Record<string, string>>;
+
+  /**
+   * Further ingest environment variables (INGEST_WRITE_CONCURRENCY, NODE_OPTIONS). Variables the
+   * construct sets from its props are refused here.
+   * @default - none
+   */
+  readonly ingestEnvironment?: Readonly<Record<string, string>>;
+
+  /**
+   * Tracing, VPC and layers for both functions.
+   * @default - none of them
+   */
+  readonly functionOptions?: RevocationFunctionOptions;
+
+  /**
+   * Level of the functions' structured logs (POWERTOOLS_LOG_LEVEL).
+   * @default 'INFO'
+   */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+  /**
+   * Retention of both functions' log groups.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * CloudWatch namespace of the functions' EMF metrics (POWERTOOLS_METRICS_NAMESPACE). Give each
+   * deployment in one account and region its own, or their dashboards and alarms mix.
+   * @default 'RevocationAuthorizer'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Action for every alarm, e.g. `new cw_actions.SnsAction(opsTopic)`.
+   * @default - the alarms change state without notifying anyone
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+
+  /**
+   * Name of the CloudWatch dashboard.
+   * @default - a name generated by CloudFormation
+   */
+  readonly dashboardName?: string;
+
+  /**
+   * A revocation table to use instead of creating one: a point-in-time restore, or a table a
+   * previous stack retained. It must have the schema of lambda/contract/table-schema.ts (key, TTL
+   * attribute and `changes` index); `tableName`, `tableRemovalPolicy` and
+   * `tableDeletionProtection` do not apply to it.
+   * @default - a new table
+   */
+  readonly existingTable?: dynamodb.ITable;
+
+  /**
+   * Physical name of the revocation table. Changing it later makes CloudFormation replace the
+   * table with an empty one (the old one is retained, not used): see the runbook in docs/deploy.md.
+   * @default - a name generated by CloudFormation
+   */
+  readonly tableName?: string;
+
+  /**
+   * What happens to the revocation table when it leaves the stack. Losing it un-revokes every
+   * token, hence retained unless you opt out.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * DynamoDB deletion protection: the table cannot be deleted, by CloudFormation or by hand, until
+   * it is turned off.
+   * @default - true, unless `tableRemovalPolicy` is DESTROY
+   */
+  readonly tableDeletionProtection?: boolean;
+
+  /**
+   * A topic to subscribe the ingest function to instead of creating one. Its owner must add the
+   * publish restrictions to its policy (the construct cannot change an imported topic's policy,
+   * and warns); `grantPublish` still grants the publisher's side.
+   * @default - a new topic
+   */
+  readonly existingTopic?: sns.ITopic;
+
+  /**
+   * Physical name of the revocation topic.
+   * @default - a name generated by CloudFormation
+   */
+  readonly topicName?: string;
+
+  /**
+   * KMS key for the topic and both dead-letter queues. A key you bring must let
+   * `sns.amazonaws.com` use kms:GenerateDataKey* and kms:Decrypt (the subscription's DLQ), and
+   * every publisher use the same two actions.
+   * @default - a new customer-managed key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Directory holding `authorizer.mjs` and `ingest.mjs` as written by `npm run build`.
+   * @default - `dist/` at the root of this repository
+   */
+  readonly bundleDirectory?: string;
+}
+
+/** Options of an additional HTTP API authorizer from `createHttpAuthorizer`. */
+export interface HttpAuthorizerOptions {
+  /**
+   * Name of the authorizer in API Gateway.
+   * @default - the id
+   */
+  readonly authorizerName?: string;
+  /**
+   * Decision cache TTL, 0 to 3600 seconds.
+   * @default - the construct's `resultsCacheTtl`
+   */
+  readonly resultsCacheTtl?: Duration;
+  /**
+   * A construct of the stack whose routes use this authorizer, when that is not the construct's
+   * stack: the function reference and API Gateway's invoke permission are then made there, so
+   * only that stack depends on this one.
+   * @default - the construct's stack
+   */
+  readonly scope?: Construct;
+}
+
+/** Options of a REST API authorizer from the construct's factories. */
+export interface RestAuthorizerOptions {
+  /**
+   * Where the authorizer construct is created. Pass a construct of the RestApi's stack when the
+   * API lives in another stack than this construct.
+   * @default - this construct
+   */
+  readonly scope?: Construct;
+  /**
+   * Name of the authorizer in API Gateway.
+   * @default - a name generated from the construct path
+   */
+  readonly authorizerName?: string;
+  /**
+   * Decision cache TTL, 0 to 3600 seconds.
+   * @default - the construct's `resultsCacheTtl`
+   */
+  readonly resultsCacheTtl?: Duration;
+}
+
+/** Options of a REST TOKEN authorizer. */
+export interface RestTokenAuthorizerOptions extends RestAuthorizerOptions {
+  /**
+   * Regular expression the Authorization header must match before API Gateway invokes the
+   * authorizer; a mismatch is answered 401 without an invocation.
+   * @default - none: every request with the header is passed to the authorizer
+   */
+  readonly validationRegex?: string;
+}
+
+/** The construct's props with every default applied. */
+export interface ResolvedSettings {
+  readonly issuers: readonly TrustedIssuer[];
+  readonly algorithms: readonly Algorithm[] | undefined;
+  readonly clientClaim: string;
+  readonly clockTolerance: Duration;
+  readonly maxTokenLifetime: Duration;
+  readonly syncInterval: Duration;
+  readonly maxStaleness: Duration;
+  readonly failMode: RevocationFailMode;
+  readonly consistency: RevocationConsistency;
+  readonly resultsCacheTtl: Duration;
+  readonly httpResponseType: HttpResponseType;
+  readonly reservedConcurrentExecutions: number | undefined;
+  readonly provisionedConcurrentExecutions: number;
+  readonly ingestReservedConcurrentExecutions: number;
+  readonly authorizerMemorySize: number;
+  readonly authorizerEnvironment: Readonly<Record<string, string>>;
+  readonly ingestEnvironment: Readonly<Record<string, string>>;
+  readonly functionOptions: RevocationFunctionOptions;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly logRetention: logs.RetentionDays;
+  readonly metricsNamespace: string;
+  readonly tableRemovalPolicy: RemovalPolicy;
+  readonly tableDeletionProtection: boolean;
+}
+
+/** Every default of the construct's props, in one place. */
+export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings {
+  const tableRemovalPolicy = props.tableRemovalPolicy ?? RemovalPolicy.RETAIN;
+  return {
+    // JSON from context may lack the array: validation then names the prop instead of crashing.
+    issuers: props.issuers ?? [],
+    algorithms: props.algorithms,
+    // The functions' own defaults (lambda/contract/defaults.ts), so an unset prop means what an unset variable means.
+    clientClaim: props.clientClaim ?? DEFAULTS.clientClaim,
+    clockTolerance: props.clockTolerance ?? Duration.seconds(DEFAULTS.clockToleranceSeconds),
+    maxTokenLifetime: props.maxTokenLifetime ?? Duration.seconds(DEFAULTS.maxTokenLifetimeSeconds),
+    syncInterval: props.syncInterval ?? Duration.millis(DEFAULTS.syncIntervalMs),
+    maxStaleness: props.maxStaleness ?? Duration.millis(DEFAULTS.maxStalenessMs),
+    failMode: props.failMode ?? DEFAULTS.failMode,
+    consistency: props.consistency ?? DEFAULTS.consistency,
+    resultsCacheTtl: props.resultsCacheTtl ?? Duration.seconds(0),
+    httpResponseType: props.httpResponseType ?? 'simple',
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+    provisionedConcurrentExecutions: props.provisionedConcurrentExecutions ?? 0,
+    ingestReservedConcurrentExecutions: props.ingestReservedConcurrentExecutions ?? 5,
+    authorizerMemorySize: props.authorizerMemorySize ?? 1024,
+    authorizerEnvironment: props.authorizerEnvironment ?? {},
+    ingestEnvironment: props.ingestEnvironment ?? {},
+    functionOptions: props.functionOptions ?? {},
+    logLevel: props.logLevel ?? 'INFO',
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+    tableRemovalPolicy,
+    // Protection would make a DESTROY policy fail the stack deletion.
+    tableDeletionProtection: props.tableDeletionProtection ?? tableRemovalPolicy !== RemovalPolicy.DESTROY,
+  };
+}
