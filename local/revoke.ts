@@ -245,7 +245,7 @@ function describePublishError(error: unknown, target: PublishTarget): string {
     case 'PORT':
       return `${where}: is \`npm start\` running with PORT=${new URL(target.endpoint).port}? Its ready message names its port; unset PORT to use the running stack's state file.`;
     case 'state file':
-      return `${where}, where the running stack's local-stack.json in DATA_DIR says it is. Restart \`npm start\`, or set PORT to the stack's port.`;
+      return `${where}, where local-stack.json in DATA_DIR says the running stack is. If no stack runs, that file is stale: delete it (or set PORT to the stack's port).`;
     case 'default':
       return `${where}: is \`npm start\` running? Set PORT if it is not on 3000, or REVOCATION_TOPIC_ARN to publish to AWS.`;
   }
