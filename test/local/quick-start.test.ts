@@ -85,8 +85,15 @@ class Terminal {
   private readonly child: ChildProcess;
 
   constructor(cwd: string, env: NodeJS.ProcessEnv) {
-    // Non-interactive bash reading standard input: no prompt in the transcript, each line run as typed.
-    this.child = spawn('script', ['-qfec', 'bash --noprofile --norc -s', '/dev/null'], { cwd, env, stdio: 'pipe', detached: true });
+    // bash on a terminal is interactive (job control: Ctrl-C reaches the command, not bash); no
+    // prompt and no line editing, so the transcript holds what was typed and what was printed.
+    // (`env`: script's own shell would drop PS1 before bash saw it.)
+    this.child = spawn('script', ['-qfec', 'env PS1= PS2= bash --noprofile --norc --noediting -i', '/dev/null'], {
+      cwd,
+      env,
+      stdio: 'pipe',
+      detached: true,
+    });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.transcript += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.transcript += chunk.toString()));
     this.exited = new Promise((done) => this.child.on('exit', (code) => done(code)));
@@ -233,7 +240,7 @@ describe.skipIf(reason !== undefined)(`README quick start in a fresh clone${reas
         outputs.push(asReadme(output));
       }
       const revokeOutput = outputs.at(-1)!.split('curl -i')[0]!;
-      const token = (await client.run(`printf '@@token %s@@\\n' "$TOKEN"`, 10_000)).output.match(/@@token (\S+)@@/)?.[1];
+      const token = (await client.run(`printf '@@token %s@@\\n' "$TOKEN"`, 10_000)).output.match(/@@token ([^%\s]\S*)@@/)?.[1];
       // Ctrl-C, and the same start again: the revoked token is refused on the first request.
       const stopping = server.transcript.length;
       server.interrupt();
