@@ -27,6 +27,7 @@ export class ProgressReporter {
   private done = 0;
   private startedMs = 0;
   private lastDrawMs = Number.NEGATIVE_INFINITY;
+  private lastLine = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly stream: NonNullable<ProgressOptions['stream']>;
   private readonly terminal: boolean;
@@ -99,6 +100,8 @@ export class ProgressReporter {
     ]
       .filter((part) => part !== '')
       .join('  ');
+    if (line === this.lastLine) return;
+    this.lastLine = line;
     // \r back to the line's start, \x1b[K clears what a longer previous line left behind.
     this.stream.write(`\r${line}\x1b[K`);
   }

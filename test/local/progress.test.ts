@@ -45,6 +45,8 @@ describe('ProgressReporter', () => {
     expect(out.writes.slice(0, -1).every((chunk) => chunk.startsWith('\r') && !chunk.includes('\n'))).toBe(true);
     expect(out.writes.at(-2)).toBe(`\r[############------------------] 4,000/10,000 revocations  40%  2,000/s  ETA 3 s\x1b[K`);
     expect(out.writes.at(-1)).toBe('\n');
+    // Finishing after the last step redraws nothing that is already shown.
+    expect(out.writes.filter((chunk, index) => chunk === out.writes[index - 1])).toEqual([]);
     expect(out.writes.join('')).not.toContain('not written on a terminal');
   });
 
