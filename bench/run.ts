@@ -4,13 +4,14 @@
  * writes bench/results.json. Not part of `npm test`. See docs/performance.md.
  *
  * BENCH_QUICK=1 runs every part with fewer samples, a smoke test of the harness, not a result: its
- * JSON goes to the temporary directory, never over bench/results.json.
+ * JSON goes to a new directory under the temporary directory (the path is printed), never over
+ * bench/results.json.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Revocation } from '../lambda/revocation/index.js';
@@ -348,7 +349,11 @@ const results = {
   targets,
   allTargetsPass: targets.every((target) => target.pass),
 };
-const resultsPath = QUICK ? join(tmpdir(), 'revocation-authorizer-bench.quick.json') : 'bench/results.json';
+// A fresh directory per quick run: a fixed name in the shared temp directory would let two runs
+// (or another user's file, or a symlink planted there) collide.
+const resultsPath = QUICK
+  ? join(await mkdtemp(join(tmpdir(), 'revocation-authorizer-bench-')), 'results.quick.json')
+  : 'bench/results.json';
 await writeFile(resultsPath, `${JSON.stringify(results, roundReplacer, 2)}\n`);
 
 console.log(report());

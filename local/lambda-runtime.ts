@@ -53,13 +53,20 @@ export class LambdaFunction {
   private constructor(
     private readonly options: LambdaFunctionOptions,
     private handler: Handler | undefined,
+    /**
+     * The first instance's `coldStart` export, when the bundle has one: a promise of the init
+     * work its module scope started (the authorizer's revocation load and key prefetch).
+     */
+    readonly coldStart: Promise<unknown> | undefined,
   ) {
     this.arn = `arn:aws:lambda:${options.region}:${LOCAL_ACCOUNT_ID}:function:${options.name}`;
   }
 
   /** Imports the bundle (the cold start). Throws what its module scope throws, e.g. a ConfigurationError. */
   static async load(options: LambdaFunctionOptions): Promise<LambdaFunction> {
-    return new LambdaFunction(options, await importHandler(options.bundlePath, 1));
+    const module = await importBundle(options.bundlePath, 1);
+    const coldStart = module.coldStart instanceof Promise ? (module.coldStart as Promise<unknown>) : undefined;
+    return new LambdaFunction(options, handlerOf(module, options.bundlePath), coldStart);
   }
 
   get name(): string {
@@ -96,7 +103,7 @@ export class LambdaFunction {
     timedOut.catch(() => {});
     try {
       // A query string makes the module loader treat the bundle as a new module: a new instance.
-      this.handler ??= await importHandler(this.options.bundlePath, this.instances);
+      this.handler ??= handlerOf(await importBundle(this.options.bundlePath, this.instances), this.options.bundlePath);
       // The JSON round trip is Lambda's: the handler gets a fresh copy, the caller plain data.
       const result = await Promise.race([this.call(this.handler, JSON.parse(JSON.stringify(event)) as unknown, context), timedOut]);
       return { ok: true, result: result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown), requestId };
@@ -143,10 +150,13 @@ export class LambdaFunction {
   }
 }
 
-async function importHandler(bundlePath: string, instance: number): Promise<Handler> {
+async function importBundle(bundlePath: string, instance: number): Promise<Record<string, unknown>> {
   const url = pathToFileURL(bundlePath);
   if (instance > 1) url.search = `instance=${instance}`;
-  const module = (await import(url.href)) as { handler?: unknown };
+  return (await import(url.href)) as Record<string, unknown>;
+}
+
+function handlerOf(module: Record<string, unknown>, bundlePath: string): Handler {
   if (typeof module.handler !== 'function') throw new TypeError(`${bundlePath} does not export a handler function`);
   return module.handler as Handler;
 }

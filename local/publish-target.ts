@@ -14,8 +14,16 @@ export type PublishTarget =
       readonly region: string;
       /** Known when the stack's state file was found. */
       readonly deadLetterPath: string | undefined;
+      /** What chose the endpoint, so an unreachable one can be blamed on the right setting. */
+      readonly chosenBy: 'AWS_ENDPOINT_URL_SNS' | 'PORT' | 'state file' | 'default';
     }
-  | { readonly kind: 'aws'; readonly topicArn: string; readonly region: string };
+  | {
+      readonly kind: 'aws';
+      readonly topicArn: string;
+      readonly region: string;
+      /** AWS_ENDPOINT_URL_SNS when set (LocalStack and the like), else undefined: SNS's own endpoint. */
+      readonly endpoint: string | undefined;
+    };
 
 /** Thrown for a target that cannot be used; the message names the variable. */
 export class TargetError extends Error {
@@ -40,18 +48,24 @@ export function resolvePublishTarget(env: Environment, cwd = process.cwd()): Pub
     if (!/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+(\.fifo)?$/.test(topicArn) || !region) {
       throw new TargetError(`REVOCATION_TOPIC_ARN must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got "${topicArn}"`);
     }
-    return { kind: 'aws', topicArn, region };
+    return { kind: 'aws', topicArn, region, endpoint: read.optional('AWS_ENDPOINT_URL_SNS') ?? read.optional('AWS_ENDPOINT_URL') };
   }
   const region = read.string('AWS_REGION', read.string('AWS_DEFAULT_REGION', 'us-east-1'));
   const explicit = read.optional('AWS_ENDPOINT_URL_SNS');
   const port = read.optional('PORT');
   const state = readStackState(resolve(cwd, read.string('DATA_DIR', '.data')));
   if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new TargetError(`PORT must be the local stack's port, got "${port}"`);
-  const endpoint =
-    explicit ??
-    (port !== undefined ? `http://127.0.0.1:${port}${LOCAL_PATHS.sns}` : (state?.snsEndpoint ?? `http://127.0.0.1:3000${LOCAL_PATHS.sns}`));
+  const [endpoint, chosenBy] =
+    explicit !== undefined
+      ? ([explicit, 'AWS_ENDPOINT_URL_SNS'] as const)
+      : port !== undefined
+        ? ([`http://127.0.0.1:${port}${LOCAL_PATHS.sns}`, 'PORT'] as const)
+        : state !== undefined
+          ? ([state.snsEndpoint, 'state file'] as const)
+          : ([`http://127.0.0.1:3000${LOCAL_PATHS.sns}`, 'default'] as const);
   const fromState = state !== undefined && state.snsEndpoint === endpoint;
   return {
+    chosenBy,
     kind: 'local',
     endpoint,
     topicArn: fromState ? state.topicArn : localTopicArn(region),

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EnvReader, loadAuthorizerConfig, loadIngestConfig, type Environment } from '../lambda/config/index.js';
 import { ConfigurationError } from '../lambda/shared/index.js';
-import { EnvReader, type Environment } from '../lambda/config/index.js';
+import { LOCAL_PATHS, RESERVED_PREFIX } from './local-routes.js';
 
 /** The local stack's settings, read once from the environment (README.md, "Configuration"). */
 export interface LocalStackConfig {
@@ -34,7 +35,10 @@ export interface LocalStackConfig {
 
 const REPOSITORY_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
-/** Reads the stack's variables; every problem is reported at once, each naming its variable. */
+/**
+ * Reads the stack's variables and checks the two functions' configuration as they will see it, so
+ * every problem, the stack's and the functions', is reported at once, each naming its variable.
+ */
 export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): LocalStackConfig {
   const read = new EnvReader(env);
   const port = read.integer('PORT', 3000, 'a TCP port', 0, 65_535);
@@ -51,6 +55,21 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
     }
   }
   const external = ['JWT_ISSUER', 'JWT_ISSUERS', 'JWKS_URI'].some((name) => read.optional(name) !== undefined);
+  const demoAudience = read.string('JWT_AUDIENCE', 'local-api');
+  // The functions read their own variables at their cold start, after the stack has started
+  // dynalite and the gateway; checked here too, a wrong one stops the start before anything runs
+  // and appears in the same list as the stack's own. The demo issuer's values are stand-ins of
+  // the same shape as those the stack gives the authorizer once its port is known.
+  const functionEnv: Environment = external
+    ? env
+    : {
+        ...env,
+        JWT_ISSUER: `http://localhost:${port}${RESERVED_PREFIX}/issuer`,
+        JWT_AUDIENCE: demoAudience,
+        JWKS_URI: `http://127.0.0.1:${port}${LOCAL_PATHS.jwks}`,
+      };
+  const authorizer = collectProblems(read.problems, () => loadAuthorizerConfig(functionEnv));
+  collectProblems(read.problems, () => loadIngestConfig(functionEnv));
   const config: LocalStackConfig = {
     host: read.string('HOST', '127.0.0.1'),
     port,
@@ -60,10 +79,21 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
     tableName: read.string('REVOCATION_TABLE_NAME', 'revocations'),
     upstreamUrl,
     issuerMode: external ? 'external' : 'demo',
-    demoAudience: read.string('JWT_AUDIENCE', 'local-api'),
+    demoAudience,
     bundleDir: resolve(REPOSITORY_ROOT, 'dist'),
-    revocationSyncIntervalMs: read.integer('REVOCATION_SYNC_INTERVAL_MS', 1000, 'milliseconds'),
+    revocationSyncIntervalMs: authorizer?.revocation.syncIntervalMs ?? 1000,
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return Object.freeze(config);
+}
+
+/** Runs a function's config loader; its problems join `problems` (once each: both functions read some variables). */
+function collectProblems<T>(problems: string[], load: () => T): T | undefined {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    for (const problem of error.problems) if (!problems.includes(problem)) problems.push(problem);
+    return undefined;
+  }
 }

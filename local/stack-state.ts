@@ -52,11 +52,30 @@ export class DataDirInUseError extends Error {
   }
 }
 
-/** Takes DATA_DIR for this process, or throws DataDirInUseError when a live stack has it. */
+/**
+ * Takes DATA_DIR for this process, or throws DataDirInUseError when a live stack has it. A state
+ * file whose process is alive but whose gateway does not answer is stale (the stack was killed and
+ * its pid reused, as happens in containers) and is taken over; dynalite's LevelDB lock still
+ * refuses a second stack on the same data.
+ */
 export async function claimDataDir(dataDir: string): Promise<void> {
   const running = readStackState(dataDir);
-  if (running !== undefined && running.pid !== process.pid) throw new DataDirInUseError(dataDir, running);
+  if (running !== undefined && running.pid !== process.pid && (await answers(running))) throw new DataDirInUseError(dataDir, running);
   await writeStackState(dataDir, { pid: process.pid, startedAt: new Date().toISOString() });
+}
+
+/**
+ * Whether the recorded stack may still be running: only a refused connection to its gateway says
+ * it is not. One still starting (no gatewayUrl yet), or too busy to answer in time, counts as running.
+ */
+async function answers(state: Partial<StackState>): Promise<boolean> {
+  if (state.gatewayUrl === undefined) return true;
+  try {
+    await fetch(new URL('/_local/health', state.gatewayUrl), { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch (error) {
+    return (error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED';
+  }
 }
 
 export async function removeStackState(dataDir: string): Promise<void> {

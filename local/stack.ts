@@ -23,9 +23,15 @@ export interface LocalStack {
   readonly state: StackState;
   /** The issuer the authorizer trusts: the demo issuer's URL, or JWT_ISSUER(S). */
   readonly trustedIssuer: string;
+  /** The authorizer's cold start (revocation load, key prefetch), finished before the stack is ready. */
+  readonly coldStart: ColdStartOutcome;
   /** Stops taking requests, lets running ones (and their revocation writes) finish, closes the data. */
   stop(): Promise<void>;
 }
+
+/** How the authorizer's cold-start preparation ended; a failed one is retried by requests, as on Lambda. */
+export type ColdStartOutcome =
+  { readonly ok: true; readonly loadMs: number; readonly revocations: number } | { readonly ok: false; readonly error: string };
 
 export interface StackOutput {
   /** Lines for the console: access log, dead-letter notices. */
@@ -181,6 +187,9 @@ async function startRest(
     failStart(error);
     throw error;
   }
+  // Ready means the first request finds every revocation loaded: the authorizer's load runs
+  // after its import, in the background, and takes seconds at tens of thousands of entries.
+  const coldStart = await coldStartOf(authorizer);
 
   const state: StackState = {
     pid: process.pid,
@@ -203,6 +212,7 @@ async function startRest(
     config,
     state,
     trustedIssuer,
+    coldStart,
     stop() {
       // No new requests; requests in flight finish (a Publish is answered only once its
       // revocation is written); the functions go idle; the state file goes; LevelDB closes last.
@@ -215,6 +225,17 @@ async function startRest(
       return stopping;
     },
   };
+}
+
+async function coldStartOf(authorizer: LambdaFunction): Promise<ColdStartOutcome> {
+  if (authorizer.coldStart === undefined) return { ok: false, error: 'the authorizer bundle exports no coldStart promise' };
+  try {
+    const report = (await authorizer.coldStart) as { loadMs?: unknown; revocations?: Record<string, unknown> } | undefined;
+    const counts = Object.values(report?.revocations ?? {}).filter((count): count is number => typeof count === 'number');
+    return { ok: true, loadMs: Number(report?.loadMs), revocations: counts.reduce((sum, count) => sum + count, 0) };
+  } catch (error) {
+    return { ok: false, error: describeError(error) };
+  }
 }
 
 async function loadFunction(options: Parameters<typeof LambdaFunction.load>[0]): Promise<LambdaFunction> {

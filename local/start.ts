@@ -14,15 +14,23 @@ import { startLocalStack, type LocalStack } from './stack.js';
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 let stack: LocalStack | undefined;
-let stopRequested: NodeJS.Signals | undefined;
+/** What asked the stack to stop: a signal, or the reader of its output going away. */
+let stopRequested: NodeJS.Signals | 'EPIPE' | undefined;
+
+function requestStop(reason: NonNullable<typeof stopRequested>): void {
+  // A signal may arrive twice (sent to the process group, and forwarded by npm): one shutdown.
+  if (stopRequested !== undefined) return;
+  stopRequested = reason;
+  if (stack !== undefined) void shutDown(stack, reason);
+}
 
 // Installed before anything starts, so a signal during start-up also ends in a clean stop.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    // A signal may arrive twice (sent to the process group, and forwarded by npm): one shutdown.
-    if (stopRequested !== undefined) return;
-    stopRequested = signal;
-    if (stack !== undefined) void shutDown(stack, signal);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => requestStop(signal));
+// `npm start | head`: once the reader has gone, a write fails with EPIPE, which would otherwise
+// kill the process mid-write; stop cleanly instead, as for SIGTERM (nobody is left to read why).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') requestStop('EPIPE');
   });
 }
 // On Lambda an unhandled rejection ends the instance; here it must not end the whole stack.
@@ -42,8 +50,8 @@ try {
 if (stopRequested !== undefined) await shutDown(stack, stopRequested);
 else console.log(banner(stack));
 
-async function shutDown(running: LocalStack, signal: NodeJS.Signals): Promise<void> {
-  console.log(`${signal}: stopping the local stack…`);
+async function shutDown(running: LocalStack, reason: NonNullable<typeof stopRequested>): Promise<void> {
+  console.log(`${reason === 'EPIPE' ? 'output closed' : reason}: stopping the local stack…`);
   setTimeout(() => {
     console.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting anyway`);
     process.exit(1);
@@ -58,15 +66,21 @@ async function shutDown(running: LocalStack, signal: NodeJS.Signals): Promise<vo
   process.exit(0);
 }
 
-function banner({ config, state, trustedIssuer }: LocalStack): string {
+function banner({ config, state, trustedIssuer, coldStart }: LocalStack): string {
   const url = state.gatewayUrl;
   const data = displayPath(config.dataDir);
   // The CLIs find the stack on port 3000 unless told otherwise.
   const port = new URL(url).port;
   const npm = (script: string) => `${port === '3000' ? '' : `PORT=${port} `}npm run ${script} --`;
+  const issuer = config.issuerMode === 'demo' ? 'demo issuer' : `trusting ${trustedIssuer}`;
+  // performance.now() counts from the process start: the build before it is npm's.
+  const readyIn = `${(performance.now() / 1000).toFixed(1)} s`;
+  const headline = coldStart.ok
+    ? `Local stack ready in ${readyIn} (${issuer}; the authorizer loaded ${count(coldStart.revocations, 'revocation')} in ${Math.round(coldStart.loadMs)} ms)`
+    : `Local stack ready in ${readyIn} (${issuer}), but the authorizer's cold start failed: ${coldStart.error}; requests retry it`;
   const lines = [
     '',
-    `Local stack ready (${config.issuerMode === 'demo' ? 'demo issuer' : `trusting ${trustedIssuer}`})`,
+    headline,
     `  API, through the authorizer   ${url}/  (backend: ${config.upstreamUrl?.href ?? 'echo'})`,
     ...(config.issuerMode === 'demo'
       ? [`  demo issuer                   ${url}${LOCAL_PATHS.token}?sub=alice&client=web  (JWKS ${url}${LOCAL_PATHS.jwks})`]
@@ -76,16 +90,18 @@ function banner({ config, state, trustedIssuer }: LocalStack): string {
     `  dead letters                  ${displayPath(state.deadLetterPath)}`,
     '',
     'Try it:',
-    config.issuerMode === 'demo'
-      ? `  TOKEN=$(curl -s '${url}${LOCAL_PATHS.token}?sub=alice&client=web')`
-      : '  TOKEN=<an access token from your issuer>',
+    config.issuerMode === 'demo' ? `  TOKEN=$(${npm('token')} --sub alice --client web)` : '  TOKEN=<an access token from your issuer>',
     `  curl -i ${url}/hello -H "Authorization: Bearer $TOKEN"      # 200: the echo shows the claims`,
-    `  ${npm('revoke')} --token "$TOKEN"`,
+    `  echo "$TOKEN" | ${npm('revoke')} --token -`,
     `  curl -i ${url}/hello -H "Authorization: Bearer $TOKEN"      # 403`,
     '',
     `Ctrl-C stops the stack; revocations stay in ${data}/.`,
   ];
   return lines.join('\n');
+}
+
+function count(value: number, noun: string): string {
+  return `${value.toLocaleString('en-US')} ${noun}${value === 1 ? '' : 's'}`;
 }
 
 function displayPath(path: string): string {

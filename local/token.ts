@@ -11,7 +11,8 @@ import { readStackState } from './stack-state.js';
 
 const USAGE = `Usage: npm run token -- [--sub SUB] [--client ID] [--scope SCOPE] [--ttl SECONDS] [--jti ID] [--json]
 Mints an access token from the local stack's demo issuer (npm start without JWT_ISSUER).
-Defaults: sub demo-user, client demo-client, ttl 3600. --json prints the claims too.`;
+Defaults: sub demo-user, client demo-client, ttl 3600. --json prints the claims too.
+Prints only the token (and a newline), so TOKEN=$(npm run token -- --sub alice) captures it.`;
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -31,7 +32,8 @@ async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (error) {
-    console.error(`token: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    const problem = error instanceof Error ? error.message.replace(/\. To specify .*$/s, '') : String(error);
+    console.error(`token: ${problem} (npm run token -- --help for the usage)`);
     return 2;
   }
   if (values.help) {

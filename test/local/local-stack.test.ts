@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +8,7 @@ import { join } from 'node:path';
 import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestIssuer } from '../support/issuer.js';
-import { freePort, runCli, StackProcess } from './support/stack-process.js';
+import { childEnv, freePort, runCli, StackProcess } from './support/stack-process.js';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ANY_ISSUER, revocationKey } from '../../lambda/revocation/index.js';
 
@@ -80,10 +82,14 @@ describe('npm start, trusting a test-owned issuer', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('prints the URLs and a copy-paste example once ready', () => {
-    expect(stack.output).toContain(`Local stack ready (trusting ${issuer.issuer})`);
+  it("prints the URLs and a copy-paste example once ready, after the authorizer's cold start", () => {
+    expect(stack.output).toMatch(
+      new RegExp(`Local stack ready in \\d+\\.\\d s \\(trusting ${issuer.issuer}; the authorizer loaded 0 revocations in \\d+ ms\\)`),
+    );
+    expect(stack.output.indexOf('"message":"cold start ready"')).toBeGreaterThan(-1);
+    expect(stack.output.indexOf('"message":"cold start ready"')).toBeLessThan(stack.output.indexOf('Local stack ready'));
     expect(stack.output).toContain(`http://localhost:${port}/`);
-    expect(stack.output).toContain(`PORT=${port} npm run revoke -- --token "$TOKEN"`);
+    expect(stack.output).toContain(`echo "$TOKEN" | PORT=${port} npm run revoke -- --token -`);
   });
 
   it('answers 401 without a token and 403 for a token that is not a JWT, like API Gateway', async () => {
@@ -229,6 +235,9 @@ describe('npm start, trusting a test-owned issuer', () => {
     // The write finished after the signal: it really was in flight.
     expect(stacks[0]!.output.indexOf('SIGTERM: stopping')).toBeLessThan(stacks[0]!.output.indexOf('"revocations":500'));
     expect(first.status).toBe(403);
+    // Ready only once the new instance had loaded every revocation: 500 + the three above.
+    const loaded = /the authorizer loaded ([\d,]+) revocations in \d+ ms/.exec(stack.output)?.[1];
+    expect(Number(loaded?.replaceAll(',', ''))).toBeGreaterThanOrEqual(503);
     expect((await call(`${stack.url}/x`, revoked.subject)).status).toBe(403);
     expect((await call(`${stack.url}/x`, revoked.batch)).status).toBe(403);
     expect((await call(`${stack.url}/x`, inFlight)).status).toBe(403);
@@ -358,6 +367,9 @@ describe('tsx local/start.ts with the demo issuer and UPSTREAM_URL', () => {
     // Assess
     expect(revoke.code, revoke.stderr).toBe(0);
     expect(revoke.stdout).toMatch(/published 1,002 revocations in 3 messages/);
+    // Not a terminal: a plain line when publishing starts (then one every few seconds), no bar.
+    expect(revoke.stderr).toContain(`revoke: publishing 1,002 revocations in 3 messages to the local stack`);
+    expect(revoke.stderr).not.toContain('\r');
     for (const token of [byJti, byToken, bySubject]) {
       expect(await deniedWithin(`${stack.url}/x`, token, SYNC_INTERVAL_MS + 1000)).toBeDefined();
     }
@@ -393,16 +405,115 @@ describe('tsx local/start.ts with the demo issuer and UPSTREAM_URL', () => {
     expect(JSON.parse(lines.at(-1)!).requestPayload.Records[0].Sns.Message).toBe('{"type":"jti"}');
   });
 
-  it('exits 2 with the usage for a command line it cannot run, publishing nothing', async () => {
+  it('exits 2 with a one-line error pointing to --help for a command line it cannot run, publishing nothing', async () => {
     const results = await Promise.all([
       runCli('revoke', [], env),
       runCli('revoke', ['--jti', 'a', '--raw', 'b'], env),
       runCli('revoke', ['--sub', 'x', '--at', '1700000000'], env),
       runCli('revoke', ['--bogus'], env),
+      runCli('revoke', ['--token', ''], env),
+      runCli('token', ['--bogus'], env),
     ]);
 
-    expect(results.map((result) => result.code)).toEqual([2, 2, 2, 2]);
-    expect(results[0]!.stderr).toContain('Usage: npm run revoke');
+    expect(results.map((result) => result.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    for (const result of results) {
+      expect(result.stderr.trimEnd().split('\n'), result.stderr).toHaveLength(1);
+      expect(result.stdout).toBe('');
+    }
+    expect(
+      results
+        .slice(0, 2)
+        .concat(results.slice(3, 5))
+        .map((result) => result.stderr),
+    ).toEqual(Array(4).fill(expect.stringContaining('(npm run revoke -- --help for the usage)')));
     expect(results[2]!.stderr).toContain('looks like epoch seconds');
+    expect(results[4]!.stderr).toContain('--token is empty');
+    expect(results[5]!.stderr).toContain("token: Unknown option '--bogus' (npm run token -- --help for the usage)");
+    expect((await runCli('revoke', ['--help'], env)).stdout).toContain('Usage: npm run revoke');
+  });
+
+  it('prints only the token from `npm run token`, so $(npm run token) captures it whole', async () => {
+    const minted = await runCli('token', ['--sub', 'olivia', '--client', 'web'], env, { viaNpm: true });
+
+    expect(minted.code, minted.stderr).toBe(0);
+    expect(minted.stdout).toMatch(/^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+\n$/);
+    expect((await call(`${stack.url}/x`, minted.stdout.trim())).status).toBe(201);
+  });
+
+  it('revokes a token read from standard input (`--token -`) without printing it anywhere', async () => {
+    const token = await mint('sub=peggy&jti=stdin-token-1');
+
+    const revoke = await runCli('revoke', ['--token', '-'], env, { viaNpm: true, input: `${token}\n` });
+
+    expect(revoke.code, revoke.stderr).toBe(0);
+    expect(revoke.stdout).toContain('published 1 revocation in 1 message');
+    expect(revoke.stdout + revoke.stderr).not.toContain(token);
+    // npm echoes nothing, the token least of all.
+    expect(revoke.stdout + revoke.stderr).not.toContain('tsx local/revoke.ts');
+    expect(await deniedWithin(`${stack.url}/x`, token, SYNC_INTERVAL_MS + 1000)).toBeDefined();
+  });
+
+  it('revokes a token from the variable --token-env names, and a --file read from standard input', async () => {
+    const fromEnv = await mint('sub=rupert&jti=env-token-1');
+    const fromFile = await mint('sub=sybil&jti=stdin-file-1');
+
+    const byEnv = await runCli('revoke', ['--token-env', 'REVOKE_ME'], { ...env, REVOKE_ME: fromEnv });
+    const byFile = await runCli('revoke', ['--file', '-', '--quiet'], env, { input: `stdin-file-0\n${fromFile}\n` });
+
+    expect(byEnv.code, byEnv.stderr).toBe(0);
+    expect(byFile.code, byFile.stderr).toBe(0);
+    expect(byFile.stdout + byFile.stderr).toBe('');
+    expect(await deniedWithin(`${stack.url}/x`, fromEnv, SYNC_INTERVAL_MS + 1000)).toBeDefined();
+    expect(await deniedWithin(`${stack.url}/x`, fromFile, SYNC_INTERVAL_MS + 1000)).toBeDefined();
+  });
+});
+
+describe('npm start that cannot start, or loses its reader', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'local-stack-failing-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  /** Runs a shell command line in the repository, as a user's terminal or CI step would. */
+  function shell(commandLine: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+    return new Promise((done, fail) => {
+      const child = spawn('bash', ['-o', 'pipefail', '-c', commandLine], { cwd: process.cwd(), env: childEnv(env) });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('error', fail);
+      child.on('exit', (code) => done({ code, output }));
+    });
+  }
+
+  it("exits non-zero through a pipe, listing the stack's and the functions' problems at once", async () => {
+    const env = {
+      PORT: String(await freePort()),
+      DYNAMODB_PORT: String(await freePort()),
+      DATA_DIR: dataDir,
+      REVOCATION_SYNC_INTERVAL_MS: '1s',
+      JWT_CLOCK_TOLERANCE_SECONDS: 'abc',
+      REVOCATION_FAIL_MODE: 'maybe',
+    };
+
+    // pipefail: without it a pipeline's status is the last command's (cat's), whatever npm start did.
+    const result = await shell('npm start 2>&1 | cat', env);
+
+    expect(result.code, result.output).toBe(1);
+    expect(result.output).toContain('local stack not started');
+    for (const variable of ['REVOCATION_SYNC_INTERVAL_MS', 'JWT_CLOCK_TOLERANCE_SECONDS', 'REVOCATION_FAIL_MODE']) {
+      expect(result.output).toContain(`  - ${variable} must be`);
+    }
+  });
+
+  it('stops cleanly, its data closed and its state file removed, when the reader of its output goes away', async () => {
+    const env = { PORT: String(await freePort()), DYNAMODB_PORT: String(await freePort()), DATA_DIR: dataDir };
+
+    // `head -1` exits after the first line; every later write of the stack's fails with EPIPE.
+    const result = await shell('node --import tsx local/start.ts 2>/dev/null | head -1; echo "stack exit status ${PIPESTATUS[0]}"', env);
+
+    expect(result.output).toContain('stack exit status 0');
+    expect(existsSync(join(dataDir, 'local-stack.json'))).toBe(false);
   });
 });

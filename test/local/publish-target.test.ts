@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePublishTarget, TargetError } from '../../local/publish-target.js';
 import { stateFilePath, type StackState } from '../../local/stack-state.js';
-import { runCli } from './support/stack-process.js';
+import { freePort, runCli } from './support/stack-process.js';
 
 let dataDir: string;
 beforeAll(async () => {
@@ -22,14 +22,19 @@ describe('resolvePublishTarget', () => {
       topicArn: 'arn:aws:sns:us-east-1:000000000000:revocations',
       region: 'us-east-1',
       deadLetterPath: undefined,
+      chosenBy: 'default',
     });
   });
 
   it('takes the port from PORT, and AWS_ENDPOINT_URL_SNS over both', () => {
-    expect(resolvePublishTarget({ PORT: '4100', DATA_DIR: dataDir })).toMatchObject({ endpoint: 'http://127.0.0.1:4100/_local/sns' });
+    expect(resolvePublishTarget({ PORT: '4100', DATA_DIR: dataDir })).toMatchObject({
+      endpoint: 'http://127.0.0.1:4100/_local/sns',
+      chosenBy: 'PORT',
+    });
     expect(resolvePublishTarget({ PORT: '4100', AWS_ENDPOINT_URL_SNS: 'http://sns.internal:9911', DATA_DIR: dataDir })).toMatchObject({
       kind: 'local',
       endpoint: 'http://sns.internal:9911',
+      chosenBy: 'AWS_ENDPOINT_URL_SNS',
     });
   });
 
@@ -55,6 +60,7 @@ describe('resolvePublishTarget', () => {
       topicArn: state.topicArn,
       region: 'eu-west-1',
       deadLetterPath: state.deadLetterPath,
+      chosenBy: 'state file',
     });
   });
 
@@ -65,12 +71,41 @@ describe('resolvePublishTarget', () => {
       kind: 'aws',
       topicArn: 'arn:aws:sns:eu-west-1:123456789012:revocations',
       region: 'eu-west-1',
+      endpoint: undefined,
     });
   });
 
   it('throws when REVOCATION_TOPIC_ARN is not a topic ARN, naming the variable', () => {
     expect(() => resolvePublishTarget({ REVOCATION_TOPIC_ARN: 'revocations' })).toThrow(TargetError);
     expect(() => resolvePublishTarget({ REVOCATION_TOPIC_ARN: 'revocations' })).toThrow('REVOCATION_TOPIC_ARN must be an SNS topic ARN');
+  });
+});
+
+describe('npm run revoke with nothing answering at its target', () => {
+  it.each([
+    [
+      'AWS_ENDPOINT_URL_SNS',
+      (port: number) => ({ AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${port}/_local/sns` }),
+      'unset AWS_ENDPOINT_URL_SNS',
+    ],
+    ['PORT', (port: number) => ({ PORT: String(port) }), `running with PORT=`],
+  ])('blames the setting that chose the endpoint: %s', async (chosenBy, env, hint) => {
+    const port = await freePort();
+    // An empty DATA_DIR, so no state file. (The default, port 3000, may belong to another stack.)
+    const result = await runCli('revoke', ['--jti', 'a'], { DATA_DIR: dataDir, ...env(port) });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('nothing answers at');
+    expect(result.stderr).toContain(hint);
+    expect(result.stderr, chosenBy).not.toContain('Set PORT if it is not on 3000');
+  });
+
+  it('lists every configuration problem at once, on their own lines, and publishes nothing', async () => {
+    const result = await runCli('revoke', ['--jti', 'a'], { DATA_DIR: dataDir, PORT: 'x', JWT_CLOCK_TOLERANCE_SECONDS: 'abc' });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('  - JWT_CLOCK_TOLERANCE_SECONDS must be a whole number of seconds');
+    expect(result.stderr).toContain(`  - PORT must be the local stack's port, got "x"`);
   });
 });
 

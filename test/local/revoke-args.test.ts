@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidMessageError } from '../../lambda/shared/index.js';
 import { tokenHash } from '../../lambda/token/index.js';
 import { batchesOf } from '../../local/publisher.js';
-import { parseRevokeArgs, UsageError } from '../../local/revoke-args.js';
+import { parseRevokeArgs, UsageError, type RevokeInputs } from '../../local/revoke-args.js';
 import {
   MAX_PACKED_MESSAGE_BYTES,
   messageOf,
@@ -21,16 +21,36 @@ function jwt(payload: Record<string, unknown>): string {
   return `${part({ alg: 'ES256', typ: 'at+jwt' })}.${part(payload)}.${Buffer.from('signature').toString('base64url')}`;
 }
 
+/** No standard input and an empty environment, unless a test gives them. */
+function parse(argv: string[], inputs: Partial<RevokeInputs> = {}) {
+  return parseRevokeArgs(argv, rules, {
+    env: {},
+    readStdin: () => Promise.reject(new Error('standard input was not expected to be read')),
+    ...inputs,
+  });
+}
+
 describe('parseRevokeArgs', () => {
-  it('builds jti, subject and client entries from repeated and combined flags', () => {
-    const request = parseRevokeArgs(
-      ['--jti', 'a', '--exp', '1768482000', '--iss', 'https://i/', '--sub', 'alice', '--client', 'web', '--at', '1768478400000'],
-      rules,
-    );
+  it('builds jti, subject and client entries from repeated and combined flags', async () => {
+    const request = await parse([
+      '--jti',
+      'a',
+      '--exp',
+      '1768482000',
+      '--iss',
+      'https://i/',
+      '--sub',
+      'alice',
+      '--client',
+      'web',
+      '--at',
+      '1768478400000',
+    ]);
 
     expect(request).toEqual({
       kind: 'entries',
       dryRun: false,
+      quiet: false,
       entries: [
         { type: 'jti', jti: 'a', iss: 'https://i/', exp: 1768482000 },
         { type: 'subject', sub: 'alice', iss: 'https://i/', revokedAt: 1768478400000 },
@@ -39,15 +59,15 @@ describe('parseRevokeArgs', () => {
     });
   });
 
-  it('cuts subjects and clients off at now when --at is not given', () => {
-    expect(parseRevokeArgs(['--sub', 'alice'], rules)).toMatchObject({ entries: [{ type: 'subject', sub: 'alice', revokedAt: NOW_MS }] });
+  it('cuts subjects and clients off at now when --at is not given', async () => {
+    expect(await parse(['--sub', 'alice'])).toMatchObject({ entries: [{ type: 'subject', sub: 'alice', revokedAt: NOW_MS }] });
   });
 
-  it('reads a --token into the jti entry the ingest would derive, so the token itself is not published', () => {
+  it('reads a --token into the jti entry the ingest would derive, so the token itself is not published', async () => {
     const withJti = jwt({ iss: 'https://i/', jti: 'j-1', exp: 1768482000.5 });
     const withoutJti = jwt({ iss: 'https://i/', exp: 1768482000 });
 
-    const request = parseRevokeArgs(['--token', withJti, '--token', withoutJti], rules);
+    const request = await parse(['--token', withJti, '--token', withoutJti]);
 
     expect(request).toMatchObject({
       entries: [
@@ -57,10 +77,10 @@ describe('parseRevokeArgs', () => {
     });
   });
 
-  it('takes a --token with the newline a curl or a file leaves after it', () => {
+  it('takes a --token with the newline a curl or a file leaves after it', async () => {
     const token = jwt({ iss: 'https://i/', jti: 'j-2', exp: 1768482000 });
 
-    const request = parseRevokeArgs(['--token', `${token}\n`], rules);
+    const request = await parse(['--token', `${token}\n`]);
 
     expect(request).toMatchObject({ entries: [{ type: 'jti', jti: 'j-2', iss: 'https://i/', exp: 1768482000 }] });
   });
@@ -74,16 +94,59 @@ describe('parseRevokeArgs', () => {
     [['--token', jwt({ exp: 1768482000 }), '--iss', 'x'], 'a --token carries its own iss'],
     [['--sub', 'x', '--at', 'yesterday'], '--at must be a whole number of epoch milliseconds'],
     [['--token', 'not-a-jwt'], '--token: token must be three base64url segments'],
+    [['--token', ''], '--token is empty'],
+    [['--token', '  \n'], '--token is empty'],
+    [['--token', '\n> revocation-authorizer@0.1.0 token\n> tsx local/token.ts\n\neyJ.eyJ.sig'], '--token must be one JWT, got 7 words'],
+    [['--token', '-', '--token', '-'], 'only one --token can be -'],
+    [['--token-env', 'NOT_SET'], 'the environment has no variable NOT_SET (export it first'],
+    [['--file', ''], '--file needs a path'],
     [['--jti'], "Option '--jti <value>' argument missing"],
     [['--nope'], "Unknown option '--nope'"],
     [['stray'], 'Unexpected argument'],
-  ])('refuses %j with a usage error', (argv, message) => {
-    expect(() => parseRevokeArgs(argv, rules)).toThrow(UsageError);
-    expect(() => parseRevokeArgs(argv, rules)).toThrow(message);
+  ])('refuses %j with a usage error', async (argv, message) => {
+    const parsed = parse(argv, { readStdin: async () => '' });
+
+    await expect(parsed).rejects.toThrow(UsageError);
+    await expect(parsed).rejects.toThrow(message);
   });
 
-  it('hands --raw over verbatim, unchecked', () => {
-    expect(parseRevokeArgs(['--raw', 'not json at all'], rules)).toEqual({ kind: 'raw', body: 'not json at all', dryRun: false });
+  it('hands --raw over verbatim, unchecked', async () => {
+    expect(await parse(['--raw', 'not json at all'])).toEqual({ kind: 'raw', body: 'not json at all', dryRun: false, quiet: false });
+  });
+
+  it('reads the token of `--token -` and the body of `--raw -` from standard input', async () => {
+    const token = jwt({ iss: 'https://i/', jti: 'from-stdin', exp: 1768482000 });
+
+    const fromStdin = await parse(['--token', '-', '--jti', 'other'], { readStdin: async () => `${token}\n` });
+    const raw = await parse(['--raw', '-'], { readStdin: async () => '{"type":"jti","jti":"r"}' });
+
+    expect(fromStdin).toMatchObject({
+      entries: [
+        { type: 'jti', jti: 'other' },
+        { type: 'jti', jti: 'from-stdin', iss: 'https://i/' },
+      ],
+    });
+    expect(raw).toMatchObject({ kind: 'raw', body: '{"type":"jti","jti":"r"}' });
+  });
+
+  it('names standard input when what it holds is not a token', async () => {
+    await expect(parse(['--token', '-'], { readStdin: async () => '' })).rejects.toThrow('--token - (standard input) is empty');
+    await expect(parse(['--token', '-'], { readStdin: async () => 'abc' })).rejects.toThrow(
+      '--token - (standard input): token must be three base64url segments',
+    );
+  });
+
+  it('reads --token-env from the named environment variable', async () => {
+    const token = jwt({ iss: 'https://i/', jti: 'from-env', exp: 1768482000 });
+
+    const request = await parse(['--token-env', 'MY_TOKEN'], { env: { MY_TOKEN: token } });
+
+    expect(request).toMatchObject({ entries: [{ type: 'jti', jti: 'from-env', iss: 'https://i/' }] });
+  });
+
+  it('keeps `--file -` for the caller to read, and takes --quiet', async () => {
+    expect(await parse(['--file', '-', '--quiet'])).toEqual({ kind: 'file', path: '-', issuer: undefined, dryRun: false, quiet: true });
+    expect(await parse(['-q', '--sub', 'a'])).toMatchObject({ quiet: true });
   });
 });
 

@@ -21,6 +21,9 @@ const SCRUBBED = [
   'AWS_ENDPOINT_URL_SNS',
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_PROFILE',
+  // Set by an `npm test` run with its own log level; npm in a child reads the project's .npmrc as a user's would.
+  'npm_config_loglevel',
+  'npm_config_json',
 ];
 
 /** The environment for a child: this one without the stack's own variables, plus `env`. */
@@ -110,20 +113,28 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `npm run <script> -- args` (viaNpm) or `tsx local/<script>.ts args` and collects its output. */
+/**
+ * Runs `npm run <script> -- args` (viaNpm) or `tsx local/<script>.ts args` and collects its output;
+ * `input` is written to its standard input (else it has none).
+ */
 export function runCli(
   script: 'revoke' | 'token',
   args: string[],
   env: Record<string, string>,
-  options: { viaNpm?: boolean } = {},
+  options: { viaNpm?: boolean; input?: string } = {},
 ): Promise<CliResult> {
   const [command, commandArgs] = options.viaNpm ? ['npm', ['run', script, '--', ...args]] : [TSX, [`local/${script}.ts`, ...args]];
   return new Promise((done, fail) => {
-    const child = spawn(command, commandArgs, { cwd: REPOSITORY, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, {
+      cwd: REPOSITORY,
+      env: childEnv(env),
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', fail);
     child.on('exit', (code) => done({ code, stdout, stderr }));
   });
