@@ -132,8 +132,11 @@ export async function measureLookups(entries: number, batches = 2000): Promise<L
   const unrevoked = Array.from({ length: 10_000 }, () => uuid());
   const tokens: VerifiedToken[] = unrevoked.map((jti, i) => ({
     issuer: ISSUER,
+    sub: `someone-${i}`,
     subject: `someone-${i}`,
+    subjectClaim: 'sub',
     tokenId: jti,
+    signatureIds: [],
     clientId: `app-${i % 50}`,
     issuedAtEpochSeconds: Math.floor(nowSeconds) - 10,
     expiresAtEpochSeconds: Math.floor(nowSeconds) + 600,

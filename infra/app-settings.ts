@@ -19,6 +19,7 @@ export const SETTING_KEYS = [
   'issuers',
   'algorithms',
   'clientClaim',
+  'subjectClaim',
   'syncIntervalMs',
   'maxStalenessMs',
   'failMode',
@@ -125,6 +126,7 @@ export function readAppSettings(context: (key: string) => unknown, cwd = process
       issuers,
       algorithms: list('algorithms') as Algorithm[] | undefined,
       clientClaim: text('clientClaim'),
+      subjectClaim: text('subjectClaim'),
       syncInterval: milliseconds('syncIntervalMs'),
       maxStaleness: milliseconds('maxStalenessMs'),
       failMode: oneOf('failMode', ['closed', 'open']),
@@ -145,7 +147,7 @@ function readIssuers(
   text: (key: SettingKey) => string | undefined,
   list: (key: SettingKey) => string[] | undefined,
 ): TrustedIssuer[] | undefined {
-  const shape = 'a JSON list of {"issuer","jwksUri","audience"[,"algorithms","clientClaim"]}';
+  const shape = 'a JSON list of {"issuer","jwksUri","audience"[,"algorithms","clientClaim","subjectClaim"]}';
   const several = raw('issuers');
   if (several !== undefined) {
     let parsed = several.value;

@@ -14,6 +14,7 @@ export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
   JWT_AUDIENCE: 'issuers',
   JWT_ALGORITHMS: 'algorithms',
   JWT_CLIENT_CLAIM: 'clientClaim',
+  JWT_SUBJECT_CLAIM: 'subjectClaim',
   JWT_CLOCK_TOLERANCE_SECONDS: 'clockTolerance',
   JWT_MAX_TOKEN_LIFETIME_SECONDS: 'maxTokenLifetime',
   REVOCATION_TABLE_NAME: 'tableName',
@@ -45,6 +46,7 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     audience: typeof entry.audience === 'string' ? entry.audience : [...entry.audience],
     ...(entry.algorithms === undefined ? {} : { algorithms: [...entry.algorithms] }),
     ...(entry.clientClaim === undefined ? {} : { clientClaim: entry.clientClaim }),
+    ...(entry.subjectClaim === undefined ? {} : { subjectClaim: entry.subjectClaim }),
   }));
   return {
     ...settings.authorizerEnvironment,
@@ -52,6 +54,7 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     JWT_ISSUERS: Stack.of(scope).toJsonString(issuers),
     ...(settings.algorithms === undefined ? {} : { JWT_ALGORITHMS: settings.algorithms.join(',') }),
     JWT_CLIENT_CLAIM: settings.clientClaim,
+    JWT_SUBJECT_CLAIM: settings.subjectClaim,
     ...sharedVariables(settings, tableName),
     REVOCATION_SYNC_INTERVAL_MS: String(settings.syncInterval.toMilliseconds()),
     REVOCATION_MAX_STALENESS_MS: String(settings.maxStaleness.toMilliseconds()),

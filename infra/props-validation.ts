@@ -140,6 +140,9 @@ function validateIssuers(settings: ResolvedSettings, add: (prop: string, message
   if (typeof settings.clientClaim !== 'string' || settings.clientClaim.trim() === '') {
     add('clientClaim', `must name a claim, e.g. client_id, azp or cid; got ${describe(settings.clientClaim)}`);
   }
+  if (typeof settings.subjectClaim !== 'string' || settings.subjectClaim.trim() === '') {
+    add('subjectClaim', `must name a claim, e.g. sub or entity_id; got ${describe(settings.subjectClaim)}`);
+  }
 
   const seen = new Set<string>();
   settings.issuers.forEach((entry: unknown, index) => {
@@ -148,7 +151,7 @@ function validateIssuers(settings: ResolvedSettings, add: (prop: string, message
       add(where, `must be an object { issuer, jwksUri, audience }, got ${describe(entry)}`);
       return;
     }
-    const { issuer, jwksUri, audience, algorithms, clientClaim } = entry as Record<string, unknown>;
+    const { issuer, jwksUri, audience, algorithms, clientClaim, subjectClaim } = entry as Record<string, unknown>;
     checkHttpsUrl(`${where}.issuer`, issuer, add);
     checkHttpsUrl(`${where}.jwksUri`, jwksUri, add);
     const audiences = typeof audience === 'string' ? [audience] : audience;
@@ -162,6 +165,9 @@ function validateIssuers(settings: ResolvedSettings, add: (prop: string, message
     checkAlgorithms(`${where}.algorithms`, algorithms, add);
     if (clientClaim !== undefined && (typeof clientClaim !== 'string' || clientClaim.trim() === '')) {
       add(`${where}.clientClaim`, 'must name a claim, or be left out to use the construct-wide clientClaim');
+    }
+    if (subjectClaim !== undefined && (typeof subjectClaim !== 'string' || subjectClaim.trim() === '')) {
+      add(`${where}.subjectClaim`, 'must name a claim, or be left out to use the construct-wide subjectClaim');
     }
     if (typeof issuer === 'string' && !Token.isUnresolved(issuer)) {
       if (seen.has(issuer)) add(`${where}.issuer`, `"${issuer}" is listed twice; list each issuer once`);

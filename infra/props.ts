@@ -26,6 +26,11 @@ export interface TrustedIssuer {
    * @default - the construct's `clientClaim`
    */
   readonly clientClaim?: string;
+  /**
+   * The claim subject cut-offs match.
+   * @default - the construct's `subjectClaim`
+   */
+  readonly subjectClaim?: string;
 }
 
 /** What the authorizer does when its revocation view cannot be loaded or is too old. */
@@ -73,10 +78,18 @@ export interface RevocationAuthorizerProps {
   readonly algorithms?: readonly Algorithm[];
 
   /**
-   * The claim naming the OAuth client, e.g. `azp` (Entra ID, Keycloak) or `cid` (Okta).
+   * The claim naming the OAuth client, e.g. `azp` (Entra ID, Keycloak, WSO2) or `cid` (Okta).
    * @default 'client_id'
    */
   readonly clientClaim?: string;
+
+  /**
+   * The claim subject cut-offs match (`JWT_SUBJECT_CLAIM`): `entity_id` for WSO2 Identity Server,
+   * whose user and application revocations name that claim's value. The context still forwards
+   * `sub` as `sub`.
+   * @default 'sub'
+   */
+  readonly subjectClaim?: string;
 
   /**
    * Clock skew allowed on `exp`, `nbf` and `iat`; also added to every revocation's TTL.
@@ -338,6 +351,7 @@ export interface ResolvedSettings {
   readonly issuers: readonly TrustedIssuer[];
   readonly algorithms: readonly Algorithm[] | undefined;
   readonly clientClaim: string;
+  readonly subjectClaim: string;
   readonly clockTolerance: Duration;
   readonly maxTokenLifetime: Duration;
   readonly syncInterval: Duration;
@@ -369,6 +383,7 @@ export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings
     algorithms: props.algorithms,
     // The functions' own defaults (lambda/contract/defaults.ts), so an unset prop means what an unset variable means.
     clientClaim: props.clientClaim ?? DEFAULTS.clientClaim,
+    subjectClaim: props.subjectClaim ?? DEFAULTS.subjectClaim,
     clockTolerance: props.clockTolerance ?? Duration.seconds(DEFAULTS.clockToleranceSeconds),
     maxTokenLifetime: props.maxTokenLifetime ?? Duration.seconds(DEFAULTS.maxTokenLifetimeSeconds),
     syncInterval: props.syncInterval ?? Duration.millis(DEFAULTS.syncIntervalMs),

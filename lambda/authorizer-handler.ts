@@ -95,7 +95,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     if (deps.log.debugEnabled !== false) {
       deps.log.debug('allow', {
         decision: 'allow',
-        sub: token.subject,
+        sub: token.sub,
         client_id: token.clientId,
         jti: token.tokenId,
         iss: token.issuer,
@@ -121,14 +121,16 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       code: error.code,
       detail: error.message,
       failedAssertion: error.failedAssertion,
-      sub: token?.subject,
+      sub: token?.sub,
+      // The claim a subject cut-off matched, when it is not sub (WSO2's entity_id).
+      subject: token !== undefined && token.subjectClaim !== 'sub' ? token.subject : undefined,
       client_id: token?.clientId,
       jti: token?.tokenId,
       iss: token?.issuer,
       latencyMs: round(performance.now() - startedMs),
       requestId: request.requestId,
     });
-    return responses.deny(request, error.reason, token?.subject);
+    return responses.deny(request, error.reason, token?.sub);
   }
 }
 

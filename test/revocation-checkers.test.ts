@@ -97,8 +97,11 @@ async function harness(
 function token(fields: Partial<VerifiedToken> = {}): VerifiedToken {
   return {
     issuer: ISS,
+    sub: 'alice',
     subject: 'alice',
+    subjectClaim: 'sub',
     tokenId: `token-${Math.random()}`,
+    signatureIds: [],
     clientId: 'app-7',
     issuedAtEpochSeconds: T0 / 1000 - 60,
     expiresAtEpochSeconds: T0 / 1000 + 600,
@@ -463,6 +466,23 @@ describe('StrongChecker', () => {
     h.clock = T0 + 60_000;
     expect(await h.decide(token({ clientId: 'other' }))).toBeUndefined();
     expect(h.checker.view.viewAgeMs(T0 + 60_000)).toBe(0);
+  });
+
+  it('reads a jti-less token’s signature ids too, so a signature revoked a moment ago refuses it (WSO2 JWT event)', async () => {
+    // Prepare
+    const h = await harness({ REVOCATION_CONSISTENCY: 'strong' });
+    await h.checker.load();
+    await h.store.applyRevocations([revokeJti('c2lnbmF0dXJlLXR3aW4', ANY_ISSUER)], { nowMs: T0 + 10 });
+    const jtiLess = (signatureIds: string[]) => token({ tokenId: 'sha256:hash-of-signed-part', signatureIds, clientId: 'x' });
+
+    // Act
+    const answers = [
+      await h.decide(jtiLess(['b3RoZXI', 'b3RoZXItdHdpbg']), T0 + 20),
+      await h.decide(jtiLess(['c2lnbmF0dXJl', 'c2lnbmF0dXJlLXR3aW4']), T0 + 20),
+    ];
+
+    // Assess
+    expect(answers).toEqual([undefined, 'revoked_jti']);
   });
 
   it('fails closed when the consistent read fails', async () => {

@@ -88,6 +88,34 @@ describe('TokenVerifier', () => {
       expect(verified.tokenId).toMatch(/^sha256:[A-Za-z0-9_-]{43}$/);
     });
 
+    it('a token without jti, carrying its signature as WSO2 revokes it (and, for ECDSA, the re-spelled twin) as ids', async () => {
+      // Prepare
+      const { verifier } = verifierFor({ JWT_REQUIRED_CLAIMS: 'iss sub aud exp iat' });
+      const rsa = await issuer.token({ jti: undefined }, { key: issuer.key('RS256') });
+      const ec = await issuer.token({ jti: undefined }, { key: issuer.key('ES256') });
+      const withJti = await issuer.token({}, { key: issuer.key('ES256') });
+
+      // Act
+      const [byRsa, byEc, byJti] = await Promise.all([rsa, ec, withJti].map((token) => verifier.verify(token, Date.now())));
+
+      // Assess
+      expect(byRsa!.signatureIds).toEqual([rsa.split('.')[2]]);
+      expect(byEc!.signatureIds).toHaveLength(2);
+      expect(byEc!.signatureIds[0]).toBe(ec.split('.')[2]);
+      const [header, payload] = ec.split('.');
+      const twin = `${header}.${payload}.${byEc!.signatureIds[1]}`;
+      const byTwin = await verifier.verify(twin, Date.now());
+      expect(byTwin.signatureIds).toEqual([byEc!.signatureIds[1], byEc!.signatureIds[0]]);
+      expect(byTwin.tokenId).toBe(byEc!.tokenId);
+      expect(byJti!.signatureIds).toEqual([]);
+    });
+
+    it('the subject claim JWT_SUBJECT_CLAIM names, beside sub', async () => {
+      const token = await issuer.token({ sub: 'alice@carbon.super', entity_id: '8b4c6d0e-user' });
+      const verified = await verifierFor({ JWT_SUBJECT_CLAIM: 'entity_id' }).verifier.verify(token, Date.now());
+      expect(verified).toMatchObject({ sub: 'alice@carbon.super', subject: '8b4c6d0e-user', subjectClaim: 'entity_id' });
+    });
+
     it('scp arrays as a space-separated scope', async () => {
       const token = await issuer.token({ scope: undefined, scp: ['orders.read', 'orders.write'] });
       expect((await verifierFor().verifier.verify(token, Date.now())).scope).toBe('orders.read orders.write');

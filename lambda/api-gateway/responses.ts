@@ -35,12 +35,20 @@ export interface SimpleResponse {
 
 export type AuthorizerResponse = PolicyResponse | HttpV2Response | SimpleResponse;
 
-/** The claims handed to the backend. */
+/**
+ * The claims handed to the backend: `iss`, `jti`, `sub`, the client claim's value as `client_id`,
+ * `scope`, and, when JWT_SUBJECT_CLAIM names another claim (WSO2's `entity_id`), that claim's
+ * value under its own name unless the name is already taken.
+ */
 export function contextOf(token: VerifiedToken): AuthorizerContext {
   const context: AuthorizerContext = { iss: token.issuer, jti: token.tokenId };
-  if (token.subject !== undefined) context.sub = token.subject;
+  if (token.sub !== undefined) context.sub = token.sub;
   if (token.clientId !== undefined) context.client_id = token.clientId;
   if (token.scope !== undefined) context.scope = token.scope;
+  const subjectClaim = token.subjectClaim;
+  if (subjectClaim !== 'sub' && token.subject !== undefined && !Object.hasOwn(context, subjectClaim) && subjectClaim !== '__proto__') {
+    context[subjectClaim] = token.subject;
+  }
   return context;
 }
 
@@ -56,7 +64,7 @@ export class ResponseBuilder {
   constructor(private readonly mode?: ResponseMode) {}
 
   allow(request: AuthorizerRequest, token: VerifiedToken): AuthorizerResponse {
-    return this.respond(request, 'Allow', token.subject ?? token.clientId ?? 'anonymous', contextOf(token));
+    return this.respond(request, 'Allow', token.sub ?? token.clientId ?? 'anonymous', contextOf(token));
   }
 
   /**

@@ -129,12 +129,15 @@ function readIssuers(read: EnvReader): IssuerConfig[] {
   const json = read.optional('JWT_ISSUERS');
   const single = read.optional('JWT_ISSUER');
   const defaultAlgorithms = readAlgorithms(read, 'JWT_ALGORITHMS', read.optional('JWT_ALGORITHMS'));
-  const defaultClientClaim = read.string('JWT_CLIENT_CLAIM', DEFAULTS.clientClaim);
+  const defaultClaims = {
+    clientClaim: read.string('JWT_CLIENT_CLAIM', DEFAULTS.clientClaim),
+    subjectClaim: read.string('JWT_SUBJECT_CLAIM', DEFAULTS.subjectClaim),
+  };
   if (json !== undefined && single !== undefined) {
     read.problems.push('set either JWT_ISSUERS (JSON, several issuers) or JWT_ISSUER with JWKS_URI, not both');
     return [];
   }
-  if (json !== undefined) return readIssuersJson(read, json, defaultAlgorithms, defaultClientClaim);
+  if (json !== undefined) return readIssuersJson(read, json, defaultAlgorithms, defaultClaims);
   if (single === undefined) {
     read.problems.push('JWT_ISSUER must name the trusted token issuer (or use JWT_ISSUERS for several)');
     return [];
@@ -152,7 +155,7 @@ function readIssuers(read: EnvReader): IssuerConfig[] {
     jwksUri: jwksUri ?? '',
     audiences,
     algorithms: defaultAlgorithms,
-    clientClaim: defaultClientClaim,
+    ...defaultClaims,
   }));
 }
 
@@ -160,9 +163,9 @@ function readIssuersJson(
   read: EnvReader,
   json: string,
   defaultAlgorithms: readonly Algorithm[],
-  defaultClientClaim: string,
+  defaultClaims: { readonly clientClaim: string; readonly subjectClaim: string },
 ): IssuerConfig[] {
-  const shape = 'a JSON array of {"issuer","jwksUri","audience"[,"algorithms","clientClaim"]}';
+  const shape = 'a JSON array of {"issuer","jwksUri","audience"[,"algorithms","clientClaim","subjectClaim"]}';
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -196,13 +199,21 @@ function readIssuersJson(
         : Array.isArray(record.algorithms) && record.algorithms.every((alg) => typeof alg === 'string')
           ? readAlgorithms(read, `${where}.algorithms`, record.algorithms.join(','))
           : (read.problems.push(`${where}.algorithms must be an array of algorithm names`), defaultAlgorithms);
-    const clientClaim = record.clientClaim ?? defaultClientClaim;
+    const clientClaim = record.clientClaim ?? defaultClaims.clientClaim;
     if (typeof clientClaim !== 'string' || clientClaim === '') read.problems.push(`${where}.clientClaim must be a claim name`);
+    const subjectClaim = record.subjectClaim ?? defaultClaims.subjectClaim;
+    if (typeof subjectClaim !== 'string' || subjectClaim === '') read.problems.push(`${where}.subjectClaim must be a claim name`);
     if (issuer === ANY_ISSUER)
       read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
-    if (typeof issuer === 'string' && typeof jwksUri === 'string' && isNonEmptyStringArray(audiences) && typeof clientClaim === 'string') {
+    if (
+      typeof issuer === 'string' &&
+      typeof jwksUri === 'string' &&
+      isNonEmptyStringArray(audiences) &&
+      typeof clientClaim === 'string' &&
+      typeof subjectClaim === 'string'
+    ) {
       if (issuers.some((known) => known.issuer === issuer)) read.problems.push(`${where}.issuer "${issuer}" is listed twice`);
-      issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim });
+      issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim, subjectClaim });
     }
   });
   return issuers;

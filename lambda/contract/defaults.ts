@@ -18,8 +18,10 @@ export const DEFAULTS = {
   typeRequired: false,
   /** JWT_MAX_TOKEN_BYTES. */
   maxTokenBytes: 8192,
-  /** JWT_CLIENT_CLAIM: the claim naming the OAuth client. */
+  /** JWT_CLIENT_CLAIM: the claim naming the OAuth client, matched by client cut-offs. */
   clientClaim: 'client_id',
+  /** JWT_SUBJECT_CLAIM: the claim subject cut-offs match (WSO2 Identity Server: `entity_id`). */
+  subjectClaim: 'sub',
   /** JWKS_TIMEOUT_MS. */
   jwksTimeoutMs: 5000,
   /** JWKS_COOLDOWN_MS. */

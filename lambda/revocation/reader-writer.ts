@@ -45,6 +45,9 @@ export interface ReadSummary {
 export interface TokenKeys {
   readonly issuer: string;
   readonly tokenId: string;
+  /** More jti-namespace ids of a token without `jti`: its signature spellings (WSO2 revokes such a token by its signature). */
+  readonly signatureIds?: readonly string[];
+  /** The value of the subject claim cut-offs match (`sub` by default). */
   readonly subject: string | undefined;
   readonly clientId: string | undefined;
 }

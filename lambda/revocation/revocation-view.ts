@@ -146,6 +146,12 @@ export class RevocationView {
     const cache = this.cache;
     const nowEpochSeconds = Math.floor(nowMs / 1000);
     if (cache.isJtiRevoked(token.issuer, token.tokenId, nowEpochSeconds)) return 'revoked_jti';
+    const signatureIds = token.signatureIds;
+    if (signatureIds !== undefined) {
+      for (let i = 0; i < signatureIds.length; i++) {
+        if (cache.isJtiRevoked(token.issuer, signatureIds[i]!, nowEpochSeconds)) return 'revoked_jti';
+      }
+    }
     // docs/design.md, "Revocation semantics": refused when iat * 1000 <= T; without iat, issue after T cannot be shown.
     const iat = token.issuedAtEpochSeconds;
     if (token.subject !== undefined && cache.isSubjectRevoked(token.issuer, token.subject, iat, nowEpochSeconds)) return 'revoked_subject';

@@ -201,11 +201,12 @@ export function conditionalUpdate(revocation: Revocation, nowMs: number) {
   };
 }
 
-/** The keys of every item a token can be revoked under: its jti, subject and client, each for its issuer and for any issuer. */
+/** The keys of every item a token can be revoked under: its jti (and signature ids), subject and client, each for its issuer and for any issuer. */
 export function keysForToken(token: TokenKeys): Record<string, AttributeValue>[] {
   const keys = new Set<string>();
   for (const issuer of [token.issuer, ANY_ISSUER]) {
     keys.add(revocationKey('jti', issuer, token.tokenId));
+    for (const id of token.signatureIds ?? []) keys.add(revocationKey('jti', issuer, id));
     if (token.subject !== undefined) keys.add(revocationKey('subject', issuer, token.subject));
     if (token.clientId !== undefined) keys.add(revocationKey('client', issuer, token.clientId));
   }

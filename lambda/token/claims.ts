@@ -3,6 +3,9 @@ import type { IssuerConfig, TokenRules } from './settings.js';
 
 /** The typed claims the rest of the path needs, after every rule passed. */
 export interface CheckedClaims {
+  /** The `sub` claim: the principal, the context's `sub`. */
+  readonly sub: string | undefined;
+  /** The value of the issuer's subject claim (`sub` unless JWT_SUBJECT_CLAIM says otherwise): what subject cut-offs match. */
   readonly subject: string | undefined;
   readonly jti: string | undefined;
   readonly clientId: string | undefined;
@@ -75,8 +78,10 @@ export function checkClaims(
     }
   }
   checkAudience(payload.aud, issuer.audiences);
+  const sub = optionalString(payload, 'sub');
   return {
-    subject: optionalString(payload, 'sub'),
+    sub,
+    subject: issuer.subjectClaim === 'sub' ? sub : optionalString(payload, issuer.subjectClaim),
     jti: optionalString(payload, 'jti'),
     clientId: optionalString(payload, issuer.clientClaim),
     issuedAtEpochSeconds: iat,

@@ -7,6 +7,7 @@ export { checkClaims, type CheckedClaims } from './claims.js';
 export { KeyResolver } from './key-resolver.js';
 export { parseToken, TokenParser, type ParsedToken } from './parse-token.js';
 export { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules, type VerifierSettings } from './settings.js';
+export { signatureIds } from './signature-ids.js';
 export { keyMismatch, MIN_RSA_MODULUS_BITS, SignatureVerifier } from './signature.js';
 export { parseJsonObject } from './strict-json.js';
 export { tokenHash, TOKEN_HASH_PREFIX } from './token-hash.js';

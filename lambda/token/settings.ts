@@ -10,6 +10,8 @@ export interface IssuerConfig {
   readonly algorithms: readonly Algorithm[];
   /** The claim naming the OAuth client, used for client revocation and the context. @default client_id */
   readonly clientClaim: string;
+  /** The claim subject cut-offs match (WSO2 Identity Server: `entity_id`). @default sub */
+  readonly subjectClaim: string;
 }
 
 /** Claim and structure rules shared by every issuer. */

@@ -71,8 +71,10 @@ export class SignatureVerifier {
     try {
       switch (alg.slice(0, 2)) {
         case 'RS':
+          if (signature.length !== modulusBytes(key)) return false;
           return verify(HASH[alg], data, key, signature);
         case 'PS':
+          if (signature.length !== modulusBytes(key)) return false;
           return verify(HASH[alg], data, pss(key, alg), signature);
         case 'ES':
           if (signature.length !== ECDSA_SIGNATURE_BYTES[alg]) return false;
@@ -85,6 +87,15 @@ export class SignatureVerifier {
       return false;
     }
   }
+}
+
+/**
+ * RFC 8017 §8.1.2 and §8.2.2, step 1: a signature that is not exactly k octets (k the modulus
+ * length) is invalid. OpenSSL accepts a PSS signature with a leading zero octet left out, which
+ * would give one signature two spellings (and a token revoked by its signature a second one).
+ */
+function modulusBytes(key: KeyObject): number {
+  return Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
 }
 
 // RFC 7518 §3.5: the salt is as long as the hash output.

@@ -5,9 +5,19 @@
 export interface VerifiedToken {
   /** The `iss` claim, equal to one configured issuer. */
   readonly issuer: string;
+  /** The `sub` claim: the principal and the context's `sub`. */
+  readonly sub: string | undefined;
+  /** The value of the issuer's subject claim (`sub` by default, JWT_SUBJECT_CLAIM): what subject cut-offs match. */
   readonly subject: string | undefined;
+  /** The name of that claim, when it is not `sub`: the context forwards its value under it. */
+  readonly subjectClaim: string;
   /** The `jti` claim; for a token without one, `sha256:` + base64url SHA-256 of its signed part (see tokenHash). */
   readonly tokenId: string;
+  /**
+   * For a token without `jti`, the other ids it is revoked under as a jti: its signature as it
+   * appears and, for ECDSA, its twin spelling (see signatureIds). Empty for a token with a `jti`.
+   */
+  readonly signatureIds: readonly string[];
   /** The value of the issuer's client claim (`client_id` by default). */
   readonly clientId: string | undefined;
   /** `iat`; undefined only when the operator removed iat from the required claims. */

@@ -5,6 +5,7 @@ import { checkClaims } from './claims.js';
 import type { KeyResolver } from './key-resolver.js';
 import { TokenParser, type ParsedToken } from './parse-token.js';
 import { normalizeType, type IssuerConfig, type VerifierSettings } from './settings.js';
+import { signatureIds } from './signature-ids.js';
 import { SignatureVerifier } from './signature.js';
 import { tokenHash } from './token-hash.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
@@ -13,6 +14,7 @@ import type { VerifiedToken } from './verified-token.js';
 // RFC 7515 §4.1.11: a recipient must refuse a `crit` it does not understand, and this verifier
 // understands no extension. That also refuses RFC 7797 unencoded payloads, which require crit.
 const UNDERSTOOD_CRITICAL_HEADERS: readonly string[] = [];
+const NO_SIGNATURE_IDS: readonly string[] = Object.freeze([]);
 
 /**
  * verifyToken: JWT in, VerifiedToken out, in three stages so nothing unverified is ever trusted:
@@ -87,8 +89,13 @@ export class TokenVerifier {
     const claims = checkClaims(parsed.payload, issuer.config, this.config.rules, nowMs / 1000);
     const verified: VerifiedToken = {
       issuer: issuer.config.issuer,
+      sub: claims.sub,
       subject: claims.subject,
+      subjectClaim: issuer.config.subjectClaim,
       tokenId: claims.jti ?? tokenHash(token),
+      // Computed once here: a remembered token carries them to every later request.
+      signatureIds:
+        claims.jti === undefined ? signatureIds(alg, token.slice(parsed.signingInput.length + 1), parsed.signature) : NO_SIGNATURE_IDS,
       clientId: claims.clientId,
       issuedAtEpochSeconds: claims.issuedAtEpochSeconds,
       expiresAtEpochSeconds: claims.expiresAtEpochSeconds,

@@ -122,7 +122,10 @@ describe('the delta sync', () => {
     const token: VerifiedToken = {
       issuer: issuer.issuer,
       tokenId: 'same-ms',
+      signatureIds: [],
+      sub: 's',
       subject: 's',
+      subjectClaim: 'sub',
       clientId: 'c',
       issuedAtEpochSeconds: clock / 1000 - 10,
       expiresAtEpochSeconds: clock / 1000 + 600,

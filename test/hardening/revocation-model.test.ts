@@ -329,7 +329,10 @@ describe('the revocation checker against the reference model', () => {
                 await check({
                   issuer,
                   tokenId: `end-of-life-${checks}`,
+                  signatureIds: [],
+                  sub: undefined,
                   subject: cutoff.kind === 'subject' ? cutoff.id : 'nobody',
+                  subjectClaim: 'sub',
                   clientId: cutoff.kind === 'client' ? cutoff.id : 'no-client',
                   issuedAtEpochSeconds: iat,
                   expiresAtEpochSeconds: exp,
@@ -350,7 +353,10 @@ describe('the revocation checker against the reference model', () => {
                 const token: VerifiedToken = {
                   issuer: ISSUERS[step.issuer]!,
                   tokenId: useJti ? `jti-${step.jti}` : `fresh-${checks}`,
+                  signatureIds: [],
+                  sub: undefined,
                   subject: `subject-${step.subject}`,
+                  subjectClaim: 'sub',
                   clientId: `client-${step.client}`,
                   issuedAtEpochSeconds: step.noIat && !useJti ? undefined : iat,
                   expiresAtEpochSeconds: exp,

@@ -62,6 +62,11 @@ describe('readAppSettings', () => {
     expect(settings.alarmEmail).toBe('ops@acme.test');
   });
 
+  it('reads the WSO2 recipe: subjectClaim entity_id and clientClaim azp', () => {
+    const config = configFile('wso2.json', { ...ISSUER, subjectClaim: 'entity_id', clientClaim: 'azp' });
+    expect(read({ config }).authorizer).toMatchObject({ subjectClaim: 'entity_id', clientClaim: 'azp' });
+  });
+
   it('lets a context value override the file', () => {
     const config = configFile('override.json', { ...ISSUER, failMode: 'closed' });
     expect(read({ config, failMode: 'open' }).authorizer.failMode).toBe('open');

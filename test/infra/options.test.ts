@@ -19,6 +19,7 @@ const SECOND_ISSUER = {
   audience: ['api://one', 'api://two'],
   algorithms: ['ES256'],
   clientClaim: 'azp',
+  subjectClaim: 'sub',
 } as const;
 
 const EXTENSION_LAYER_ARN = 'arn:aws:lambda:eu-west-1:111111111111:layer:observability-extension:3';
@@ -36,6 +37,7 @@ beforeAll(() => {
     issuers: [TEST_ISSUER, SECOND_ISSUER],
     algorithms: ['RS256', 'ES256'],
     clientClaim: 'cid',
+    subjectClaim: 'entity_id',
     clockTolerance: Duration.seconds(30),
     maxTokenLifetime: Duration.hours(12),
     syncInterval: Duration.seconds(2),
@@ -78,7 +80,7 @@ afterAll(() => bundles.remove());
 const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
 describe('RevocationAuthorizer with every prop set', () => {
-  it('passes several issuers as JWT_ISSUERS JSON, with per-issuer algorithms and client claim', () => {
+  it('passes several issuers as JWT_ISSUERS JSON, with per-issuer algorithms, client and subject claims', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'authorizer.handler',
       Environment: {
@@ -86,6 +88,7 @@ describe('RevocationAuthorizer with every prop set', () => {
           JWT_ISSUERS: JSON.stringify([TEST_ISSUER, SECOND_ISSUER]),
           JWT_ALGORITHMS: 'RS256,ES256',
           JWT_CLIENT_CLAIM: 'cid',
+          JWT_SUBJECT_CLAIM: 'entity_id',
         }),
       },
     });

@@ -71,6 +71,11 @@ describe('RevocationAuthorizer props validation', () => {
     ).toEqual(['algorithms', 'issuers[0].algorithms']);
   });
 
+  it('throws when subjectClaim, or an issuer’s own, names no claim', () => {
+    const issuer = { ...TEST_ISSUER, subjectClaim: ' ' };
+    expect(propsAtFault({ subjectClaim: '', issuers: [issuer] })).toEqual(['subjectClaim', 'issuers[0].subjectClaim']);
+  });
+
   it('throws when an issuer is listed twice', () => {
     expect(propsAtFault({ issuers: [TEST_ISSUER, { ...TEST_ISSUER, audience: 'other' }] })).toEqual(['issuers[1].issuer']);
   });

@@ -12,8 +12,11 @@ const request = (overrides: Partial<AuthorizerRequest> = {}): AuthorizerRequest 
 });
 const token: VerifiedToken = {
   issuer: 'https://issuer.example.com/',
+  sub: 'alice',
   subject: 'alice',
+  subjectClaim: 'sub',
   tokenId: 'token-1',
+  signatureIds: [],
   clientId: 'app-7',
   issuedAtEpochSeconds: 1,
   expiresAtEpochSeconds: 2,
@@ -37,6 +40,25 @@ describe('ResponseBuilder', () => {
         Version: '2012-10-17',
         Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApiArn(ARN) }],
       },
+      context: { iss: token.issuer, jti: 'token-1', sub: 'alice', client_id: 'app-7', scope: 'read' },
+    });
+  });
+
+  it('keeps sub as the principal and the context sub, and forwards a subject claim named otherwise under its own name', () => {
+    // Prepare: JWT_SUBJECT_CLAIM=entity_id (WSO2 Identity Server), and a subject claim named like a context key.
+    const wso2: VerifiedToken = { ...token, sub: 'alice@carbon.super', subject: '8b4c6d0e-user', subjectClaim: 'entity_id' };
+    const clash: VerifiedToken = { ...token, sub: 'alice', subject: 'x', subjectClaim: 'scope' };
+
+    // Act
+    const answers = [new ResponseBuilder('iam').allow(request(), wso2), new ResponseBuilder('simple').allow(request(), clash)];
+
+    // Assess
+    expect(answers[0]).toMatchObject({
+      principalId: 'alice@carbon.super',
+      context: { sub: 'alice@carbon.super', entity_id: '8b4c6d0e-user', client_id: 'app-7' },
+    });
+    expect(answers[1]).toEqual({
+      isAuthorized: true,
       context: { iss: token.issuer, jti: 'token-1', sub: 'alice', client_id: 'app-7', scope: 'read' },
     });
   });

@@ -29,6 +29,7 @@ describe('loadAuthorizerConfig', () => {
         audiences: ['api-a', 'api-b'],
         algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'],
         clientClaim: 'client_id',
+        subjectClaim: 'sub',
       },
     ]);
     expect(config.rules).toEqual({
@@ -76,6 +77,36 @@ describe('loadAuthorizerConfig', () => {
       ['https://a.example.com', ['api'], ['RS256', 'ES256', 'PS256', 'EdDSA'], 'client_id'],
       ['https://b.example.com', ['x', 'y'], ['ES256'], 'azp'],
     ]);
+  });
+
+  it('reads JWT_SUBJECT_CLAIM for every issuer, and a subjectClaim of its own per JWT_ISSUERS entry', () => {
+    // Prepare
+    const env = {
+      JWT_SUBJECT_CLAIM: 'entity_id',
+      JWT_CLIENT_CLAIM: 'azp',
+      JWT_ISSUERS: JSON.stringify([
+        { issuer: 'https://is.example.com/oauth2/token', jwksUri: 'https://is.example.com/oauth2/jwks', audience: 'api' },
+        { issuer: 'https://b.example.com', jwksUri: 'https://b.example.com/keys', audience: 'api', subjectClaim: 'sub' },
+      ]),
+    };
+
+    // Act
+    const config = loadAuthorizerConfig(env);
+
+    // Assess
+    expect(config.issuers.map((issuer) => [issuer.subjectClaim, issuer.clientClaim])).toEqual([
+      ['entity_id', 'azp'],
+      ['sub', 'azp'],
+    ]);
+  });
+
+  it('names a JWT_ISSUERS entry whose subjectClaim is not a claim name', () => {
+    const env = {
+      JWT_ISSUERS: JSON.stringify([
+        { issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/keys', audience: 'api', subjectClaim: 7 },
+      ]),
+    };
+    expect(() => loadAuthorizerConfig(env)).toThrow(/JWT_ISSUERS\[0\]\.subjectClaim must be a claim name/);
   });
 
   it('normalizes accepted typ values as RFC 7515 compares them', () => {

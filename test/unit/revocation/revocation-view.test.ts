@@ -102,6 +102,24 @@ describe('EventualChecker', () => {
     expect(checker.view.counters).toMatchObject({ loads: 1, syncs: 1 });
   });
 
+  it('refuses a token without jti whose signature id is revoked, and no other', async () => {
+    // Prepare: WSO2 revokes a jti-less JWT by its signature, stored as a jti.
+    const { reader, checker } = setup();
+    reader.items.push(revoked('c2lnbmF0dXJlLXR3aW4'));
+    await checker.load();
+    const jtiLess = (signatureIds: string[]): RevocableToken => ({ ...token('sha256:hash-of-signed-part'), signatureIds });
+
+    // Act
+    const answers = [
+      checker.findRevocation(jtiLess(['c2lnbmF0dXJl', 'c2lnbmF0dXJlLXR3aW4']), T0),
+      checker.findRevocation(jtiLess(['b3RoZXI', 'b3RoZXItdHdpbg']), T0),
+      checker.findRevocation(jtiLess([]), T0),
+    ];
+
+    // Assess
+    expect(answers).toEqual(['revoked_jti', undefined, undefined]);
+  });
+
   it('fails closed past the staleness limit with the read error as cause, and retries once per interval', async () => {
     const { reader, clock, checker } = setup();
     await checker.load();

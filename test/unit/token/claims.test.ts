@@ -9,6 +9,7 @@ const issuer: IssuerConfig = {
   audiences: ['api-a', 'api-b'],
   algorithms: ['RS256'],
   clientClaim: 'client_id',
+  subjectClaim: 'sub',
 };
 const rules: TokenRules = {
   clockToleranceSeconds: 60,
@@ -43,6 +44,7 @@ function rejection(payload: Record<string, unknown>, at: TokenRules = rules, now
 describe('checkClaims', () => {
   it('returns the typed claims and how long the token may be accepted without checking again', () => {
     expect(checkClaims(claims({ scope: 'read write' }), issuer, rules, NOW)).toEqual({
+      sub: 'alice',
       subject: 'alice',
       jti: 'token-1',
       clientId: 'app-7',
@@ -51,6 +53,30 @@ describe('checkClaims', () => {
       scope: 'read write',
       acceptableUntilEpochSeconds: NOW + 600 + 60,
     });
+  });
+
+  it('reads the subject cut-offs match from JWT_SUBJECT_CLAIM and keeps sub as the principal (WSO2: entity_id)', () => {
+    // Prepare: a WSO2 Identity Server user token via an application.
+    const wso2 = { ...issuer, subjectClaim: 'entity_id', clientClaim: 'azp' };
+    const payload = claims({ sub: 'alice@carbon.super', entity_id: '8b4c6d0e-user', azp: 'Hx1TfCpW', client_id: undefined });
+
+    // Act
+    const checked = checkClaims(payload, wso2, rules, NOW);
+
+    // Assess
+    expect({ sub: checked.sub, subject: checked.subject, clientId: checked.clientId }).toEqual({
+      sub: 'alice@carbon.super',
+      subject: '8b4c6d0e-user',
+      clientId: 'Hx1TfCpW',
+    });
+  });
+
+  it('leaves the subject undefined when the token lacks the subject claim, and refuses one that is not a string', () => {
+    const wso2 = { ...issuer, subjectClaim: 'entity_id' };
+    expect(checkClaims(claims(), wso2, rules, NOW).subject).toBeUndefined();
+    expect(() => checkClaims(claims({ entity_id: 42 }), wso2, rules, NOW)).toThrow(
+      expect.objectContaining({ reason: 'invalid_claim', failedAssertion: { claim: 'entity_id' } }),
+    );
   });
 
   it.each<[string, Record<string, unknown>, RejectionReason, string | undefined]>([

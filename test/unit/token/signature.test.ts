@@ -53,6 +53,24 @@ describe('SignatureVerifier', () => {
     expect(new SignatureVerifier().verify('ES256', ec256.publicKey, signingInput, der)).toBe(false);
   });
 
+  it('refuses a PS256 signature whose leading zero octet was left out (RFC 8017 §8.1.2: exactly k octets), which OpenSSL alone accepts', () => {
+    // Prepare: a PSS signature that starts with a zero octet (about 1 in 256).
+    const verifier = new SignatureVerifier();
+    let input = signingInput;
+    let signature = signed('PS256', rsa.privateKey, input);
+    for (let i = 0; signature[0] !== 0; i++) {
+      input = `${signingInput}${i}`;
+      signature = signed('PS256', rsa.privateKey, input);
+    }
+    const shortened = signature.subarray(1);
+
+    // Act
+    const accepted = [verifier.verify('PS256', rsa.publicKey, input, signature), verifier.verify('PS256', rsa.publicKey, input, shortened)];
+
+    // Assess
+    expect(accepted).toEqual([true, false]);
+  });
+
   it('refuses an RS256 signature checked as PS256, and never throws for a key of the wrong type', () => {
     const verifier = new SignatureVerifier();
 

@@ -5,8 +5,11 @@ import { VerifiedTokenCache } from '../../../lambda/token/verified-token-cache.j
 const NOW = 1_800_000_000;
 const verified = (tokenId: string): VerifiedToken => ({
   issuer: 'https://issuer.example.com/',
+  sub: 'alice',
   subject: 'alice',
+  subjectClaim: 'sub',
   tokenId,
+  signatureIds: [],
   clientId: undefined,
   issuedAtEpochSeconds: NOW - 10,
   expiresAtEpochSeconds: NOW + 600,
