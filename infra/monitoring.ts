@@ -263,8 +263,9 @@ export class RevocationMonitoring extends Construct {
         height,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Messages rejected by reason',
+        title: 'Messages rejected by reason; not applicable (right)',
         left: [search(INGEST_METRICS.messagesRejected, SERVICE_NAMES.ingest, dimensionLabel(METRIC_DIMENSIONS.reason))],
+        right: [serviceMetric(SERVICE_NAMES.ingest, INGEST_METRICS.messagesNotApplicable, 'Sum').with({ label: 'not applicable' })],
         width: 8,
         height,
       }),

@@ -1,12 +1,14 @@
 import type { SNSEvent, SNSMessageAttributes } from 'aws-lambda';
 import type { IngestConfig } from './config/index.js';
-import { coalesceRevocations, parseRevocationMessage, type MessageAttributes } from './messages/index.js';
+import { coalesceRevocations, readRevocationMessage, type MessageAttributes, type NotApplicable } from './messages/index.js';
 import type { ApplyResult, Revocation, RevocationWriter } from './revocation/index.js';
 import { describeError, errorCode, InvalidMessageError, type InvalidMessageReason, type Log } from './shared/index.js';
 
 /** Counts for metrics; see ingest-metrics.ts. */
 export interface IngestRecorder {
   rejected(reason: InvalidMessageReason): void;
+  /** Messages accepted with nothing to write (WSO2 `Default` events), counted once the invocation succeeded. */
+  notApplicable(count: number): void;
   written(result: ApplyResult): void;
 }
 
@@ -21,6 +23,8 @@ export interface IngestDependencies {
 /** What one invocation did; Lambda ignores it, the local stack and tests read it. */
 export interface IngestSummary {
   readonly messages: number;
+  /** Messages accepted with nothing a JWT can match (WSO2 `Default` events): logged and counted, not refused. */
+  readonly notApplicable: number;
   readonly revocations: number;
   readonly applied: ApplyResult['applied'];
   readonly unchanged: ApplyResult['unchanged'];
@@ -50,10 +54,13 @@ export function createIngestHandler(deps: IngestDependencies): IngestHandler {
     const nowMs = now();
     const records = readRecords(event, deps);
     const parsed: Revocation[] = [];
+    const notApplicable: { record: SnsRecordView; why: NotApplicable }[] = [];
     for (const record of records) {
       try {
         const publishedAt = record.publishedAtMs === undefined ? {} : { publishedAtMs: record.publishedAtMs };
-        parsed.push(...parseRevocationMessage(record.message, readAttributes(record.attributes), { ...rules, nowMs, ...publishedAt }));
+        const read = readRevocationMessage(record.message, readAttributes(record.attributes), { ...rules, nowMs, ...publishedAt });
+        parsed.push(...read.revocations);
+        if (read.notApplicable !== undefined) notApplicable.push({ record, why: read.notApplicable });
       } catch (error) {
         if (error instanceof InvalidMessageError) report(error, deps, record);
         throw error;
@@ -73,15 +80,28 @@ export function createIngestHandler(deps: IngestDependencies): IngestHandler {
       });
       throw error;
     }
+    // Routine on a WSO2 topic (every opaque token's revocation): acknowledged, never dead-lettered,
+    // so they cannot page anyone; the log line names the event, never its revokedToken.
+    for (const { record, why } of notApplicable) {
+      deps.log.info(`revocation message not applicable: ${why.detail}`, {
+        type: why.type,
+        path: why.path,
+        eventId: why.eventId,
+        messageId: record.messageId,
+        topicArn: record.topicArn,
+      });
+    }
+    if (notApplicable.length > 0) deps.metrics?.notApplicable(notApplicable.length);
     deps.metrics?.written(result);
     deps.log.info('revocations written', {
       messageIds,
       revocations: revocations.length,
+      notApplicable: notApplicable.length,
       applied: result.applied,
       unchanged: result.unchanged,
       latencyMs: Math.round(performance.now() - startedMs),
     });
-    return { messages: records.length, revocations: revocations.length, ...result };
+    return { messages: records.length, notApplicable: notApplicable.length, revocations: revocations.length, ...result };
   };
 }
 

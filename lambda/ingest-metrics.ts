@@ -6,7 +6,7 @@ import type { InvalidMessageReason } from './shared/index.js';
 
 /**
  * Publishes the ingest counts as EMF, once per invocation (an invocation is one SNS message):
- * RevocationsApplied per kind, RevocationsUnchanged, MessagesRejected per reason. Each dimensioned
+ * RevocationsApplied per kind, RevocationsUnchanged, MessagesRejected per reason, MessagesNotApplicable. Each dimensioned
  * count is its own single metric so it carries exactly one dimension set (see contract/metric-names.ts).
  */
 export class IngestMetrics implements IngestRecorder {
@@ -16,6 +16,10 @@ export class IngestMetrics implements IngestRecorder {
     const single = this.metrics.singleMetric();
     single.addDimension(METRIC_DIMENSIONS.reason, reason);
     single.addMetric(INGEST_METRICS.messagesRejected, MetricUnit.Count, 1);
+  }
+
+  notApplicable(count: number): void {
+    this.metrics.singleMetric().addMetric(INGEST_METRICS.messagesNotApplicable, MetricUnit.Count, count);
   }
 
   written(result: ApplyResult): void {

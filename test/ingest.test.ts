@@ -9,6 +9,7 @@ import { type ApplyResult, parseRevocationKey, type Revocation, RevocationStore 
 import { InvalidMessageError, type InvalidMessageReason, RevocationWriteError } from '../lambda/shared/index.js';
 import { createIngestHandler, type IngestHandler, type IngestRecorder } from '../lambda/ingest-handler.js';
 import { messageCorpus as corpus } from './fixtures/messages/corpus.js';
+import { FIXTURE_NOW_MS, wso2Fixture } from './fixtures/wso2/bodies.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { LogRecorder } from './support/log-recorder.js';
 import { snsEvent, type SnsPublication } from '../local/sns-event.js';
@@ -29,8 +30,12 @@ afterAll(() => dynamo.stop());
 class MetricsRecorder implements IngestRecorder {
   readonly rejections: InvalidMessageReason[] = [];
   readonly writes: ApplyResult[] = [];
+  notApplicableCount = 0;
   rejected(reason: InvalidMessageReason) {
     this.rejections.push(reason);
+  }
+  notApplicable(count: number) {
+    this.notApplicableCount += count;
   }
   written(result: ApplyResult) {
     this.writes.push(result);
@@ -130,6 +135,55 @@ describe('ingest handler', () => {
         expect(Number(item.expiresAt!.N)).toBeLessThan(1e10);
         expect(Number(item.revokedAt!.N)).toBeGreaterThan(1e12);
       }
+    });
+  });
+
+  describe('WSO2 routine events', () => {
+    it('acknowledges a Default event (an opaque token) without writing: logged without its token, counted as not applicable', async () => {
+      // Prepare: the body as API-M 4.x puts it on the topic (test/fixtures/wso2/bodies.ts, default-opaque).
+      const f = await fixture();
+      const body = wso2Fixture('default-opaque').body;
+
+      // Act
+      const summary = await f.handler(publish(body));
+
+      // Assess
+      expect(summary).toMatchObject({ messages: 1, notApplicable: 1, revocations: 0 });
+      expect(await items(f.table)).toEqual([]);
+      expect(f.metrics.notApplicableCount).toBe(1);
+      expect(f.metrics.rejections).toEqual([]);
+      const line = f.log.lines.find((entry) => entry.message.startsWith('revocation message not applicable'));
+      expect(line).toMatchObject({ level: 'info', extra: { type: 'Default', eventId: 'd574a6a1-bd92-4e45-8617-8293a4b5c6d7' } });
+      expect(f.log.text).not.toContain(JSON.parse(body).event.payloadData.revokedToken);
+    });
+
+    it('writes the revocations of a batch of records and acknowledges the Default events among them', async () => {
+      // Prepare
+      const f = await fixture({ nowMs: FIXTURE_NOW_MS });
+      const records = ['default-opaque', 'jwt-by-jti', 'default-opaque'].map((id) => publish(wso2Fixture(id).body).Records[0]!);
+
+      // Act
+      const summary = await f.handler({ Records: records });
+
+      // Assess
+      expect(summary).toMatchObject({ messages: 3, notApplicable: 2, revocations: 1, applied: { jti: 1, subject: 0, client: 0 } });
+      expect(f.metrics.notApplicableCount).toBe(2);
+    });
+
+    it('refuses a batch revocation signal, whose revocations are not in the message, so it is dead-lettered and alarmed', async () => {
+      // Prepare
+      const f = await fixture();
+      const body =
+        '{"event":{"payloadData":{"eventId":"e1","revokedToken":"","ttl":"5000","expiryTime":0,"type":"token_revocation_batch","tenantId":-1234}}}';
+
+      // Act
+      const error = await refusal(f.handler, publish(body));
+
+      // Assess
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'unknown_type', path: 'event.payloadData.type' });
+      expect(error.message).toMatch(/control plane/);
+      expect(f.metrics.rejections).toEqual(['unknown_type']);
+      expect(f.metrics.notApplicableCount).toBe(0);
     });
   });
 

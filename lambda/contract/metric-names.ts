@@ -52,6 +52,11 @@ export const INGEST_METRICS = {
   revocationsUnchanged: 'RevocationsUnchanged',
   /** Count of messages refused as a whole. Dimensions: service, reason. */
   messagesRejected: 'MessagesRejected',
+  /**
+   * Count of messages accepted but holding nothing a JWT can match (a WSO2 `Default` event: an
+   * opaque token's revocation), so nothing was written. Routine, never dead-lettered. Dimensions: service.
+   */
+  messagesNotApplicable: 'MessagesNotApplicable',
 } as const;
 
 /** Dimension names added per metric, on top of {@link SERVICE_DIMENSION}. */

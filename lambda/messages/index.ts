@@ -19,7 +19,9 @@ export {
   MAX_MESSAGE_BYTES,
   MESSAGE_FORMATS,
   parseRevocationMessage,
+  readRevocationMessage,
   type MessageAttributes,
   type MessageFormat,
+  type ReadMessage,
 } from './parse-message.js';
-export { WSO2_ENTITY_TYPES, WSO2_TYPES } from './wso2-events.js';
+export { WSO2_ENTITY_TYPES, WSO2_TYPES, type NotApplicable } from './wso2-events.js';

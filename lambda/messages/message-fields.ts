@@ -134,14 +134,6 @@ export function readRevokedAtMs(value: unknown, path: string, rules: MessageRule
   return clampedToNow(ms, rules);
 }
 
-/** A token expiry given in epoch milliseconds (WSO2 `expiryTime`); 0 or absent means unknown. */
-export function readExpiryMsAsSeconds(value: unknown, path: string, rules: MessageRules): number | undefined {
-  const ms = readWholeNumber(value, path, 'epoch milliseconds', true);
-  if (ms === undefined || ms === 0) return undefined;
-  checkEpochMs(ms, path, rules);
-  return Math.ceil(ms / 1000);
-}
-
 function checkEpochMs(ms: number, path: string, rules: MessageRules): void {
   if (ms < SECONDS_NOT_MS_BELOW) {
     throw invalid('invalid_time', path, `${ms} looks like epoch seconds; this field is epoch milliseconds`);
@@ -162,15 +154,6 @@ export function readExpSeconds(value: unknown, path: string, rules: MessageRules
   if (seconds < EPOCH_2000_SECONDS) throw invalid('invalid_time', path, `${seconds} is before the year 2000`);
   const latest = Math.floor(rules.nowMs / 1000) + Math.max(YEAR_SECONDS, rules.maxTokenLifetimeSeconds);
   if (seconds > latest) throw invalid('invalid_time', path, `${seconds} is more than a year in the future`);
-  return seconds;
-}
-
-/** A WSO2 `ttl`: seconds the revocation must be kept. A year or more is refused (milliseconds sent?). */
-export function readTtlSeconds(value: unknown, path: string): number | undefined {
-  const seconds = readWholeNumber(value, path, 'seconds', true);
-  if (seconds !== undefined && seconds > YEAR_SECONDS) {
-    throw invalid('invalid_time', path, `${seconds} seconds is more than a year; ttl is seconds, not milliseconds`);
-  }
   return seconds;
 }
 

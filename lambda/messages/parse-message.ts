@@ -2,7 +2,7 @@ import { ANY_ISSUER, revocationId, type Revocation } from '../revocation/index.j
 import { parseJsonObject } from '../token/index.js';
 import { invalid, isPlainObject, printable, readIssuer, type MessageRules } from './message-fields.js';
 import { parseOwnMessage } from './own-format.js';
-import { parseWso2Message } from './wso2-events.js';
+import { parseWso2Message, type NotApplicable } from './wso2-events.js';
 
 /**
  * Every accepted revocation message format → Revocation[]. Pure: no AWS, no clock of its own.
@@ -24,11 +24,23 @@ export interface MessageAttributes {
   readonly format?: string | undefined;
 }
 
+/** One message read: the revocations it means and, for one that by design means none, why. */
+export interface ReadMessage {
+  readonly revocations: Revocation[];
+  /** Set for a message accepted with nothing to write (a WSO2 `Default` event): log and count it, do not refuse it. */
+  readonly notApplicable?: NotApplicable;
+}
+
 /**
  * Parses and validates one message. All or nothing: any problem anywhere (a batch entry, an
  * attribute) throws InvalidMessageError with a path and a reason, and nothing is returned.
  */
 export function parseRevocationMessage(body: string, attributes: MessageAttributes, rules: MessageRules): Revocation[] {
+  return readRevocationMessage(body, attributes, rules).revocations;
+}
+
+/** {@link parseRevocationMessage}, also saying when a message was accepted with nothing to write. */
+export function readRevocationMessage(body: string, attributes: MessageAttributes, rules: MessageRules): ReadMessage {
   const issuer = attributes.issuer === undefined ? ANY_ISSUER : readIssuer(attributes.issuer, 'MessageAttributes.issuer');
   const format = readFormat(attributes.format);
   const message = parseBody(body);
@@ -40,7 +52,7 @@ export function parseRevocationMessage(body: string, attributes: MessageAttribut
       `is "${format}" but the message is in the ${family === 'wso2' ? 'WSO2' : 'project'} format`,
     );
   }
-  return family === 'wso2' ? parseWso2Message(message, issuer, rules) : parseOwnMessage(message, issuer, rules);
+  return family === 'wso2' ? parseWso2Message(message, issuer, rules) : { revocations: parseOwnMessage(message, issuer, rules) };
 }
 
 function readFormat(value: string | undefined): MessageFormat | undefined {
