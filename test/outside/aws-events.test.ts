@@ -418,7 +418,13 @@ function describeSnsSample({ file, source, timestamp }: SnsSample): void {
 
       expect(invocation).toEqual({
         ok: true,
-        result: { messages: 1, revocations: 1, applied: { jti: 1, subject: 0, client: 0 }, unchanged: { jti: 0, subject: 0, client: 0 } },
+        result: {
+          messages: 1,
+          notApplicable: 0,
+          revocations: 1,
+          applied: { jti: 1, subject: 0, client: 0 },
+          unchanged: { jti: 0, subject: 0, client: 0 },
+        },
       });
       const stored: Revocation[] = [];
       await store.scanLive(1, Date.now() / 1000, (revocation) => stored.push(revocation));

@@ -147,7 +147,12 @@ export const EXTRA_MESSAGES: readonly ExtraMessage[] = [
   },
   { name: 'iss as an array', body: json({ type: 'jti', jti: 'a', iss: [ISS] }), expect: refused('invalid_field', 'iss') },
   { name: 'batch entries that are strings', body: json({ revocations: ['jti:a'] }), expect: refused('invalid_field', 'revocations[0]') },
-  { name: 'ttl as an object', body: json({ revokedToken: 'j1', ttl: { seconds: 60 } }), expect: refused('invalid_time', 'ttl') },
+  // WSO2's ttl is the notifier's configured constant, never the token's life: read as nothing at all.
+  {
+    name: 'ttl as an object: ignored',
+    body: json({ revokedToken: 'j1', ttl: { seconds: 60 } }),
+    expect: { revocations: [jti('*', 'j1', NOW_S + LIFE + TOL)] },
+  },
   {
     name: 'expiryTime as an array',
     body: json({ event: { payloadData: { type: 'JWT', revokedToken: 'j1', expiryTime: [NOW_MS] } } }),
@@ -190,19 +195,19 @@ export const EXTRA_MESSAGES: readonly ExtraMessage[] = [
 
   // ── units ──────────────────────────────────────────────────────────────────────────────────────
   {
-    name: 'a ttl of exactly a year (366 days)',
+    name: 'a ttl of a year (366 days): the jti kept for the maximum token lifetime all the same',
     body: json({ revokedToken: 'ttl-year', ttl: String(YEAR_S) }),
-    expect: { revocations: [jti('*', 'ttl-year', NOW_S + YEAR_S + TOL)] },
+    expect: { revocations: [jti('*', 'ttl-year', NOW_S + LIFE + TOL)] },
   },
   {
-    name: 'a ttl of a year and a second: milliseconds sent?',
-    body: json({ revokedToken: 'ttl-year-1', ttl: String(YEAR_S + 1) }),
-    expect: refused('invalid_time', 'ttl'),
+    name: 'a ttl of 5 seconds: it does not shorten the revocation',
+    body: json({ revokedToken: 'ttl-5', ttl: '5' }),
+    expect: { revocations: [jti('*', 'ttl-5', NOW_S + LIFE + TOL)] },
   },
   {
-    name: 'a ttl of a day in milliseconds',
+    name: 'a ttl of a day in milliseconds: ignored',
     body: json({ revokedToken: 'ttl-ms', ttl: 86_400_000 }),
-    expect: refused('invalid_time', 'ttl'),
+    expect: { revocations: [jti('*', 'ttl-ms', NOW_S + LIFE + TOL)] },
   },
   {
     name: 'exp in milliseconds as a string',
