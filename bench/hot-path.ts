@@ -75,6 +75,9 @@ export interface FreshFigures {
   readonly jose: ContenderFigures;
   readonly subtleVerify: ContenderFigures;
   readonly cryptoVerifyBesideJose: ContenderFigures;
+  /** The two parts of the runtime's JSON work: JSON.parse of the event, JSON.stringify of the answer. */
+  readonly runtimeJsonParse: ContenderFigures;
+  readonly runtimeJsonStringify: ContenderFigures;
   /** Ratios of round medians, round by round. */
   readonly ratios: Record<string, RoundSpread>;
 }
@@ -82,6 +85,8 @@ export interface FreshFigures {
 export interface RepeatedFigures {
   readonly handler: ContenderFigures;
   readonly handlerWithRuntime: ContenderFigures;
+  readonly runtimeJsonParse: ContenderFigures;
+  readonly runtimeJsonStringify: ContenderFigures;
 }
 
 export interface HotPathResult {
@@ -197,7 +202,9 @@ async function expectAllowed(prepared: PreparedToken): Promise<void> {
 }
 
 /** Samples of one slice: contender → µs per token. */
-type Samples = Partial<Record<FreshContender | JoseContender | 'handlerWithRuntime', number[]>>;
+type Samples = Partial<Record<FreshContender | JoseContender | RuntimeJson | 'handlerWithRuntime', number[]>>;
+/** The runtime's JSON work around a handler call, timed apart too. */
+type RuntimeJson = 'runtimeJsonParse' | 'runtimeJsonStringify';
 
 function push(samples: Samples, name: keyof Samples, micros: number): void {
   (samples[name] ??= []).push(micros);
@@ -211,12 +218,14 @@ async function timeOnce(contender: FreshContender | JoseContender, prepared: Pre
       const event = JSON.parse(prepared.eventJson) as unknown;
       const start = performance.now();
       const answer = await handler(event);
-      const elapsed = performance.now() - start;
+      const end = performance.now();
       const body = JSON.stringify(answer);
-      const runtimeElapsed = performance.now() - runtimeStart;
+      const runtimeEnd = performance.now();
       if (answer.isAuthorized !== true) throw new Error(`handler refused a valid ${prepared.alg} token: ${body}`);
-      push(samples, 'handler', elapsed * 1000);
-      push(samples, 'handlerWithRuntime', runtimeElapsed * 1000);
+      push(samples, 'handler', (end - start) * 1000);
+      push(samples, 'handlerWithRuntime', (runtimeEnd - runtimeStart) * 1000);
+      push(samples, 'runtimeJsonParse', (start - runtimeStart) * 1000);
+      push(samples, 'runtimeJsonStringify', (runtimeEnd - end) * 1000);
       return;
     }
     case 'cryptoVerify':
@@ -341,6 +350,8 @@ for (const alg of BENCH_ALGORITHMS) {
     jose: figures(alg, 'jose'),
     subtleVerify: figures(alg, 'subtleVerify'),
     cryptoVerifyBesideJose: figures(alg, 'cryptoVerifyBesideJose'),
+    runtimeJsonParse: figures(alg, 'runtimeJsonParse'),
+    runtimeJsonStringify: figures(alg, 'runtimeJsonStringify'),
     ratios: {
       handlerToCryptoVerify: ratio(alg, 'handler', 'cryptoVerify'),
       handlerWithRuntimeToCryptoVerify: ratio(alg, 'handlerWithRuntime', 'cryptoVerify'),
@@ -360,8 +371,11 @@ for (const alg of BENCH_ALGORITHMS) {
 }
 
 // Repeated tokens, in rounds too; no fresh token meanwhile, so none of them leaves the cache.
-const repeatedRounds = new Map(BENCH_ALGORITHMS.map((alg) => [alg, { handler: [] as number[], handlerWithRuntime: [] as number[] }]));
-const repeatedPooled = new Map(BENCH_ALGORITHMS.map((alg) => [alg, { handler: [] as number[], handlerWithRuntime: [] as number[] }]));
+const REPEATED_FIGURES = ['handler', 'handlerWithRuntime', 'runtimeJsonParse', 'runtimeJsonStringify'] as const;
+const emptyRepeated = () =>
+  Object.fromEntries(REPEATED_FIGURES.map((name) => [name, [] as number[]])) as Record<(typeof REPEATED_FIGURES)[number], number[]>;
+const repeatedRounds = new Map(BENCH_ALGORITHMS.map((alg) => [alg, emptyRepeated()]));
+const repeatedPooled = new Map(BENCH_ALGORITHMS.map((alg) => [alg, emptyRepeated()]));
 for (const alg of BENCH_ALGORITHMS) {
   const warm: Samples = {};
   for (let i = 0; i < REPEATED_WARMUP; i++) await timeOnce('handler', repeated.get(alg)![i % repeated.get(alg)!.length]!, warm);
@@ -371,7 +385,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const tokens = repeated.get(alg)!;
     const samples: Samples = {};
     for (let i = 0; i < REPEATED_PER_ROUND; i++) await timeOnce('handler', tokens[(i + round) % tokens.length]!, samples);
-    for (const name of ['handler', 'handlerWithRuntime'] as const) {
+    for (const name of REPEATED_FIGURES) {
       repeatedRounds.get(alg)![name].push(medianOf(samples[name]!));
       repeatedPooled.get(alg)![name].push(...samples[name]!);
     }
@@ -383,13 +397,10 @@ const repeatedResults = Object.fromEntries(
     const all = repeatedPooled.get(alg)!;
     return [
       alg,
-      {
-        handler: { perRound: spreadOf(rounds.handler), samples: summarize(all.handler) },
-        handlerWithRuntime: { perRound: spreadOf(rounds.handlerWithRuntime), samples: summarize(all.handlerWithRuntime) },
-      },
+      Object.fromEntries(REPEATED_FIGURES.map((name) => [name, { perRound: spreadOf(rounds[name]), samples: summarize(all[name]) }])),
     ];
   }),
-) as Record<BenchAlgorithm, RepeatedFigures>;
+) as unknown as Record<BenchAlgorithm, RepeatedFigures>;
 
 const versionOf = async (name: string) =>
   (JSON.parse(await readFile(resolve('node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
