@@ -5,24 +5,9 @@
  * sequential Scan without projection or filter into a Map, the way a first implementation would.
  */
 import { spawn } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { childEnv } from './support/processes.js';
-
-export interface BundleSize {
-  readonly bytes: number;
-  readonly gzipBytes: number;
-}
-
-export async function bundleSizes(): Promise<Record<'authorizer' | 'ingest', BundleSize>> {
-  const size = async (name: string): Promise<BundleSize> => {
-    const path = resolve('dist', `${name}.mjs`);
-    return { bytes: (await stat(path)).size, gzipBytes: gzipSync(await readFile(path), { level: 9 }).length };
-  };
-  return { authorizer: await size('authorizer'), ingest: await size('ingest') };
-}
 
 export interface BundleColdStart {
   /** `await import()` of the bundle: module evaluation, config, clients. */
@@ -33,6 +18,8 @@ export interface BundleColdStart {
   readonly sinceProcessStartMs: number;
   /** The load's own duration, from its log line. */
   readonly loadMs: number;
+  /** Requests it took to get an answer: more than 1 when the load failed (a DynamoDB timeout) and was retried. */
+  readonly attempts: number;
   readonly entries: number;
 }
 
@@ -41,9 +28,25 @@ const BUNDLE_RUN = `
   const start = performance.now();
   const { handler } = await import(process.env.BUNDLE_URL);
   const imported = performance.now();
-  const answer = await handler(JSON.parse(process.env.BENCH_EVENT));
+  // DynamoDB's client has fixed request timeouts that a loaded machine's dynalite can miss; the
+  // view then retries its load on the next request, as on Lambda: a few attempts, counted.
+  let answer;
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    try { answer = await handler(JSON.parse(process.env.BENCH_EVENT)); break; }
+    catch (error) { if (attempts >= 5) throw error; await new Promise((resolve) => setTimeout(resolve, 1000)); }
+  }
   const decided = performance.now();
-  process.stdout.write('@@RESULT ' + JSON.stringify({ importMs: imported - start, firstDecisionMs: decided - start, sinceProcessStartMs: decided, isAuthorized: answer.isAuthorized }) + '\\n');
+  process.stdout.write('@@RESULT ' + JSON.stringify({ importMs: imported - start, firstDecisionMs: decided - start, sinceProcessStartMs: decided, isAuthorized: answer.isAuthorized, attempts }) + '\\n');
+  process.exit(0);
+`;
+
+// Module evaluation alone: what a cold start pays before any handler code runs (Lambda's INIT).
+const IMPORT_RUN = `
+  const start = performance.now();
+  await import(process.env.BUNDLE_URL);
+  process.stdout.write('@@RESULT ' + JSON.stringify({ importMs: performance.now() - start }) + '\\n');
   process.exit(0);
 `;
 
@@ -79,9 +82,19 @@ export async function runBundleColdStart(env: Record<string, string>, event: unk
     importMs: result.importMs,
     firstDecisionMs: result.firstDecisionMs,
     sinceProcessStartMs: result.sinceProcessStartMs,
+    attempts: result.attempts,
     loadMs: loaded.durationMs ?? NaN,
     entries: loaded.items ?? NaN,
   };
+}
+
+/** `await import()` of dist/<name>.mjs in a fresh process with `env`, in ms. */
+export async function runImport(name: 'authorizer' | 'ingest', env: Record<string, string>): Promise<number> {
+  const { result } = await runInline<{ importMs: number }>(IMPORT_RUN, {
+    ...env,
+    BUNDLE_URL: pathToFileURL(resolve('dist', `${name}.mjs`)).href,
+  });
+  return result.importMs;
 }
 
 export async function runNaiveLoader(env: Record<string, string>): Promise<{ loadMs: number; entries: number }> {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (after `npm run build`): the authorizer measured against its peers and the
- * physical limit, in one run, each figure beside the baseline it is judged by. Prints a table and
- * writes bench/results.json. Not part of `npm test`. See docs/performance.md.
+ * physical limit, in one run, each figure beside the baseline it is judged by, measured in the
+ * same process. Prints the tables, the ratios and a verdict per target, and writes
+ * bench/results.json. Not part of `npm test`. See docs/performance.md.
  *
  * BENCH_QUICK=1 runs every part with fewer samples, a smoke test of the harness, not a result: its
  * JSON goes to a new directory under the temporary directory (the path is printed), never over
@@ -11,24 +12,33 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Revocation } from '../lambda/revocation/index.js';
 import { createRevocationTable, importRevocations } from '../local/table-admin.js';
 import { httpApiV2Event } from '../test/support/api-gateway-events.js';
 import { TestIssuer } from '../test/support/issuer.js';
-import { bundleSizes, runBundleColdStart, runNaiveLoader, type BundleColdStart } from './cold-start.js';
-import type { FreshFigures, HotPathResult } from './hot-path.js';
+import { runBundleColdStart, runImport, runNaiveLoader, type BundleColdStart } from './cold-start.js';
+import type { ContenderFigures, FreshFigures, HotPathResult, RepeatedFigures } from './hot-path.js';
+import { perEntry, runLoad, startScanServer, type LoadMemoryFigures } from './load-memory.js';
+import { packageSizes } from './package-size.js';
 import { measurePropagation, type PropagationFigures } from './propagation.js';
 import type { LookupFigures, MapLookupFigures, MemoryFigures } from './revocation-measure.js';
-import { childEnv, runChild, startDynaliteProcess, tsArgs } from './support/processes.js';
-import { median, round, summarize, type Summary } from './support/stats.js';
+import { childEnv, runChild, startDynaliteProcess, startIssuerProcess, tsArgs } from './support/processes.js';
+import { median, round, spreadOf, summarize, type RoundSpread } from './support/stats.js';
 import { formatTable } from './support/table.js';
+import { BENCH_ALGORITHMS, type BenchAlgorithm } from './support/tokens.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI';
-const ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+const ALGORITHMS = BENCH_ALGORITHMS;
+const ROUNDS = QUICK ? 4 : 20;
+const TOKENS_PER_ROUND = QUICK ? 50 : 300;
+const WARMUP_TOKENS = QUICK ? 100 : 500;
+const REPEATED_PER_ROUND = QUICK ? 300 : 1500;
+const LOAD_MEMORY_SIZES = QUICK ? [10_000, 100_000] : [100_000, 1_000_000];
+const IMPORT_REPETITIONS = QUICK ? 2 : 5;
 const COLD_START_SIZES = QUICK ? [0, 1000] : [0, 10_000, 100_000];
 const HOT_PATH_REVOCATIONS = QUICK ? 1000 : 100_000;
 const CACHE_ENTRIES = QUICK ? 100_000 : 1_000_000;
@@ -62,9 +72,20 @@ const machine = {
   platform: `${process.platform} ${release()} ${process.arch}`,
 };
 
-// ---------------------------------------------------------------- bundles
-progress('bundle sizes');
-const bundles = await bundleSizes();
+// ---------------------------------------------------------------- tokens, signed in a process of their own
+// Signing (seconds of CPU for the RSA tokens) runs there while this process seeds dynalite; that
+// process then serves the key set, so nothing that measures ever signs or serves.
+const workDirectory = await mkdtemp(join(tmpdir(), 'revocation-authorizer-bench-tokens-'));
+progress('signing the decision-path tokens (issuer process) while the tables are seeded');
+const issuerStarting = startIssuerProcess({
+  BENCH_ISSUER: ISSUER,
+  BENCH_TOKENS_FILE: join(workDirectory, 'tokens.json'),
+  BENCH_FRESH_TOKENS: String(WARMUP_TOKENS + ROUNDS * TOKENS_PER_ROUND),
+});
+
+// ---------------------------------------------------------------- bundles and deployed zips
+progress('bundle and zip sizes (the construct synthesized as cdk deploy does)');
+const packages = packageSizes();
 
 // ---------------------------------------------------------------- dynalite, seeded
 progress('starting dynalite and seeding the revocation tables');
@@ -106,15 +127,20 @@ function liveRevocations(count: number): Revocation[] {
 }
 
 // ---------------------------------------------------------------- the decision path
-progress(`decision path: built bundle vs crypto.verify, aws-jwt-verify, jose (${HOT_PATH_REVOCATIONS} revocations loaded)`);
+const issuerProcess = await issuerStarting;
+progress(`tokens signed in ${round(issuerProcess.ready.signingMs / 1000)} s`);
+progress(
+  `decision path: built bundle vs crypto.verify, fast-jwt, aws-jwt-verify, jose; ${ROUNDS} rounds × ${TOKENS_PER_ROUND} tokens (${HOT_PATH_REVOCATIONS} revocations loaded)`,
+);
 const hotPathRun = await runChild<HotPathResult>(
   tsArgs('bench/hot-path.ts'),
   childEnv({
     ...dynamo.env,
     REVOCATION_TABLE_NAME: tableOf(HOT_PATH_REVOCATIONS),
-    BENCH_ISSUER: ISSUER,
-    BENCH_FRESH_TOKENS: QUICK ? '300' : '3000',
-    BENCH_REPEATED_CALLS: QUICK ? '3000' : '30000',
+    BENCH_TOKENS_FILE: issuerProcess.ready.tokensFile,
+    BENCH_ROUNDS: String(ROUNDS),
+    BENCH_TOKENS_PER_ROUND: String(TOKENS_PER_ROUND),
+    BENCH_REPEATED_PER_ROUND: String(REPEATED_PER_ROUND),
   }),
 );
 const hotPath = hotPathRun.result;
@@ -133,6 +159,12 @@ for (let rep = 0; rep < coldStartReps; rep++) {
     const event = httpApiV2Event(`Bearer ${await coldIssuer.token()}`);
     coldStart[size]!.bundle.push(await runBundleColdStart(env, event));
     coldStart[size]!.naive.push(await runNaiveLoader(env));
+  }
+}
+const importTimes: Record<'authorizer' | 'ingest', number[]> = { authorizer: [], ingest: [] };
+for (let rep = 0; rep < IMPORT_REPETITIONS; rep++) {
+  for (const name of ['authorizer', 'ingest'] as const) {
+    importTimes[name].push(await runImport(name, { ...dynamo.env, ...coldIssuer.env, REVOCATION_TABLE_NAME: tableOf(0) }));
   }
 }
 await coldIssuer.stop();
@@ -169,6 +201,19 @@ const { result: view } = await runChild<{ memory: MemoryFigures; lookups: Lookup
   childEnv({ BENCH_ENTRIES: String(CACHE_ENTRIES) }),
 );
 
+// ---------------------------------------------------------------- process memory while loading
+progress(
+  `process memory while loading ${LOAD_MEMORY_SIZES.map((size) => size.toLocaleString('en-US')).join(' and ')} revocations (fresh processes)`,
+);
+const scanServer = await startScanServer(ISSUER);
+const loadEnv = { JWT_ISSUER: ISSUER, JWT_AUDIENCE: 'https://api.example.com', JWKS_URI: issuerProcess.ready.jwksUri };
+const emptyLoad = await runLoad(scanServer.endpoint, 0, loadEnv);
+const loadMemory: LoadMemoryFigures[] = [];
+for (const size of LOAD_MEMORY_SIZES) loadMemory.push(perEntry(emptyLoad, await runLoad(scanServer.endpoint, size, loadEnv)));
+await scanServer.stop();
+await issuerProcess.stop();
+await rm(workDirectory, { recursive: true, force: true });
+
 // ---------------------------------------------------------------- propagation
 progress(`propagation: ${PROPAGATION_REVOCATIONS} revocations through the local stack (npm start)`);
 let propagation: PropagationFigures | { error: string };
@@ -179,31 +224,6 @@ try {
 }
 
 // ---------------------------------------------------------------- figures, targets, output
-const decision = Object.fromEntries(
-  ALGORITHMS.map((alg) => {
-    const fresh: FreshFigures = hotPath.fresh[alg];
-    const limit = fresh.cryptoVerify.median;
-    return [
-      alg,
-      {
-        tokenCharacters: hotPath.tokenCharacters[alg],
-        fresh,
-        repeated: hotPath.repeated[alg],
-        ratios: {
-          handlerToCryptoVerify: fresh.handler.median / limit,
-          awsJwtVerifyToCryptoVerify: fresh.awsJwtVerify.median / limit,
-          handlerToAwsJwtVerify: fresh.handler.median / fresh.awsJwtVerify.median,
-          joseToCryptoVerify: fresh.jose.median / fresh.cryptoVerifyBesideJose.median,
-          repeatedToCryptoVerify: hotPath.repeated[alg].median / limit,
-        },
-      },
-    ];
-  }),
-) as unknown as Record<
-  (typeof ALGORITHMS)[number],
-  { tokenCharacters: number; fresh: FreshFigures; repeated: Summary; ratios: Record<string, number> }
->;
-
 const coldStartFigures = Object.fromEntries(
   COLD_START_SIZES.map((size) => {
     const runs = coldStart[size]!;
@@ -252,43 +272,65 @@ interface Target {
   readonly id: string;
   readonly target: string;
   readonly measured: string;
+  /** `info`: a target of the next optimisation round, shown but not failing the run. */
+  readonly kind: 'required' | 'info';
   readonly pass: boolean;
   /** How far inside (positive) or outside (negative) the target, as a fraction of it. */
   readonly headroom: number;
 }
 const targets: Target[] = [];
+const fresh = (alg: BenchAlgorithm): FreshFigures => hotPath.fresh[alg];
+const ratioOf = (alg: BenchAlgorithm, name: string): RoundSpread => fresh(alg).ratios[name]!;
+const ratioTarget = (id: string, kind: Target['kind'], alg: BenchAlgorithm, name: string, bound: number, text: string, against: string) => {
+  const ratio = ratioOf(alg, name);
+  targets.push({
+    id,
+    target: text,
+    measured: `${fmtRatio(ratio.median)} (rounds ${fmtRatio(ratio.min)}–${fmtRatio(ratio.max)}; ${fmtUs(fresh(alg).handler.perRound.median)} vs ${against})`,
+    kind,
+    pass: ratio.median <= bound,
+    headroom: 1 - ratio.median / bound,
+  });
+};
 for (const alg of ALGORITHMS) {
-  const { fresh, ratios } = decision[alg];
-  targets.push({
-    id: `fresh-${alg}-vs-crypto-verify`,
-    target: `${alg} fresh decision median ≤ 1.5× crypto.verify`,
-    measured: `${fmtRatio(ratios.handlerToCryptoVerify!)} (${fmtUs(fresh.handler.median)} vs ${fmtUs(fresh.cryptoVerify.median)})`,
-    pass: ratios.handlerToCryptoVerify! <= 1.5,
-    headroom: 1 - ratios.handlerToCryptoVerify! / 1.5,
-  });
-  targets.push({
-    id: `fresh-${alg}-vs-aws-jwt-verify`,
-    target: `${alg} fresh decision median ≤ aws-jwt-verify verifySync`,
-    measured: `${fmtUs(fresh.handler.median)} vs ${fmtUs(fresh.awsJwtVerify.median)} (${fmtRatio(ratios.handlerToAwsJwtVerify!)})`,
-    pass: ratios.handlerToAwsJwtVerify! <= 1,
-    headroom: 1 - ratios.handlerToAwsJwtVerify!,
-  });
+  ratioTarget(
+    `fresh-${alg}-vs-crypto-verify`,
+    'required',
+    alg,
+    'handlerToCryptoVerify',
+    1.5,
+    `${alg} fresh decision median ≤ 1.5× crypto.verify`,
+    fmtUs(fresh(alg).cryptoVerify.perRound.median),
+  );
+  if (fresh(alg).awsJwtVerify !== null) {
+    ratioTarget(
+      `fresh-${alg}-vs-aws-jwt-verify`,
+      'required',
+      alg,
+      'handlerToAwsJwtVerify',
+      1,
+      `${alg} fresh decision median ≤ aws-jwt-verify verifySync`,
+      fmtUs(fresh(alg).awsJwtVerify!.perRound.median),
+    );
+  }
 }
 for (const alg of ALGORITHMS) {
-  const repeated = decision[alg].repeated.median;
+  const repeated = hotPath.repeated[alg].handler.perRound.median;
   targets.push({
     id: `repeated-${alg}`,
     target: `${alg} repeated token median ≤ 5 µs`,
-    measured: fmtUs(repeated),
+    measured: `${fmtUs(repeated)} (with runtime JSON: ${fmtUs(hotPath.repeated[alg].handlerWithRuntime.perRound.median)})`,
+    kind: 'required',
     pass: repeated <= 5,
     headroom: 1 - repeated / 5,
   });
 }
-const lookupNs = Math.max(view.lookups.medianNsRevokedJti, view.lookups.medianNsUnrevokedJti);
+const lookupNs = Math.max(view.lookups.medianNsRevokedJti, view.lookups.medianNsDistinctJti);
 targets.push({
   id: 'revocation-lookup',
-  target: `jti lookup at ${CACHE_ENTRIES.toLocaleString('en-US')} entries median ≤ 0.5 µs`,
-  measured: `${round(lookupNs)} ns (Map: ${round(view.mapLookups.medianNsIssuerScoped)} ns)`,
+  target: `jti lookup at ${CACHE_ENTRIES.toLocaleString('en-US')} entries median ≤ 0.5 µs (a new jti each time)`,
+  measured: `${round(lookupNs)} ns (Map: ${round(view.mapLookups.medianNsIssuerScopedDistinct)} ns)`,
+  kind: 'required',
   pass: lookupNs <= 500,
   headroom: 1 - lookupNs / 500,
 });
@@ -296,6 +338,7 @@ targets.push({
   id: 'revocation-memory',
   target: `heap ≤ 40 bytes per entry at ${CACHE_ENTRIES.toLocaleString('en-US')} entries`,
   measured: `${round(view.memory.cacheBytesPerEntry)} B (Map: ${round(view.memory.mapBytesPerEntry)} B)`,
+  kind: 'required',
   pass: view.memory.cacheBytesPerEntry <= 40,
   headroom: 1 - view.memory.cacheBytesPerEntry / 40,
 });
@@ -306,6 +349,7 @@ if (!('error' in propagationFigures)) {
     id: 'propagation-bound',
     target: `every revocation enforced within the sync interval (${SYNC_INTERVAL_MS} ms) + 500 ms`,
     measured: `max ${round(max)} ms, median ${round(propagationFigures.propagationMs.median)} ms`,
+    kind: 'required',
     pass: max <= bound,
     headroom: 1 - max / bound,
   });
@@ -314,13 +358,46 @@ targets.push({
   id: 'allow-not-logged',
   target: 'no log line per allowed decision at the default level',
   measured: `${allowLinesWritten} allow lines written`,
+  kind: 'required',
   pass: allowLinesWritten === 0,
   headroom: allowLinesWritten === 0 ? 1 : -1,
 });
+// Issue 18's targets for the optimisation round: shown, not failing the run yet.
+ratioTarget(
+  'next-fresh-RS256-vs-crypto-verify',
+  'info',
+  'RS256',
+  'handlerToCryptoVerify',
+  1.15,
+  'RS256 fresh decision median ≤ 1.15× crypto.verify',
+  fmtUs(fresh('RS256').cryptoVerify.perRound.median),
+);
+ratioTarget(
+  'next-fresh-RS256-vs-fast-jwt',
+  'info',
+  'RS256',
+  'handlerToFastJwt',
+  1,
+  'RS256 fresh decision median ≤ fast-jwt',
+  fmtUs(fresh('RS256').fastJwt.perRound.median),
+);
+ratioTarget(
+  'next-fresh-ES256-vs-crypto-verify',
+  'info',
+  'ES256',
+  'handlerToCryptoVerify',
+  1.05,
+  'ES256 fresh decision median ≤ 1.05× crypto.verify',
+  fmtUs(fresh('ES256').cryptoVerify.perRound.median),
+);
+
+const importFigures = Object.fromEntries(
+  (['authorizer', 'ingest'] as const).map((name) => [name, { ...spreadOf(importTimes[name]), runs: importTimes[name] }]),
+) as Record<'authorizer' | 'ingest', RoundSpread & { runs: number[] }>;
 
 const finishedAt = new Date();
 const results = {
-  schema: 1,
+  schema: 2,
   startedAt: startedAt.toISOString(),
   durationSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000),
   quick: QUICK,
@@ -329,25 +406,42 @@ const results = {
   settings: {
     issuer: ISSUER,
     hotPathRevocations: HOT_PATH_REVOCATIONS,
-    freshTokensPerAlgorithm: hotPath.freshTokensPerAlgorithm,
-    warmupTokensPerAlgorithm: hotPath.warmupTokensPerAlgorithm,
-    repeatedCalls: hotPath.repeatedCalls,
+    rounds: hotPath.rounds,
+    tokensPerRound: hotPath.tokensPerRound,
+    warmupTokens: hotPath.warmupTokens,
+    repeatedPerRound: hotPath.repeatedPerRound,
     revocationViewEntries: CACHE_ENTRIES,
+    loadMemoryEntries: LOAD_MEMORY_SIZES,
     syncIntervalMs: SYNC_INTERVAL_MS,
     coldStartRepetitions: coldStartReps,
+    importRepetitions: IMPORT_REPETITIONS,
     seedMs: round(seedMs),
-    units: 'durations in µs unless the name says ms or ns; sizes in bytes',
+    tokenSigningMs: round(issuerProcess.ready.signingMs),
+    versions: hotPath.versions,
+    units:
+      'durations in µs unless the name says ms or ns; sizes in bytes; perRound: the spread of round medians (median, p25, p75, min, max over rounds)',
   },
-  bundles,
-  decision,
+  packages,
+  importMs: importFigures,
+  decision: {
+    tokenCharacters: hotPath.tokenCharacters,
+    eventCharacters: hotPath.eventCharacters,
+    fresh: hotPath.fresh,
+    repeated: hotPath.repeated,
+  },
   allowLinesWritten,
-  bundleInBenchProcess: { importMs: hotPath.importMs, firstDecisionMs: hotPath.firstDecisionMs },
+  bundleInBenchProcess: {
+    importMs: hotPath.importMs,
+    firstDecisionMs: hotPath.firstDecisionMs,
+    firstDecisionAttempts: hotPath.firstDecisionAttempts,
+  },
   revocationView: { ...view, lookupTargetNs: 500, memoryTargetBytesPerEntry: 40 },
+  loadMemory,
   coldStart: coldStartFigures,
   propagation: propagationFigures,
   ingest: ingestFigures,
   targets,
-  allTargetsPass: targets.every((target) => target.pass),
+  allTargetsPass: targets.every((target) => target.kind === 'info' || target.pass),
 };
 // A fresh directory per quick run: a fixed name in the shared temp directory would let two runs
 // (or another user's file, or a symlink planted there) collide.
@@ -359,12 +453,16 @@ await writeFile(resultsPath, `${JSON.stringify(results, roundReplacer, 2)}\n`);
 console.log(report());
 progress(`done; ${resultsPath} written`);
 // A missed target fails the command, so a script or CI step running the bench notices.
-const missed = targets.filter((target) => !target.pass);
+const missed = targets.filter((target) => target.kind === 'required' && !target.pass);
 if (missed.length > 0) progress(`${missed.length} target(s) missed: ${missed.map((target) => target.id).join(', ')}`);
 process.exit(missed.length > 0 ? 1 : 0);
 
 function report(): string {
   const out: string[] = [];
+  const revisionNow = results.revision;
+  out.push(
+    `Commit ${revisionNow.commit.slice(0, 7)}${revisionNow.lambdaModified ? ' (lambda/ modified)' : ''}, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${results.durationSeconds} s${QUICK ? ', BENCH_QUICK (a smoke test, not a result)' : ''}`,
+  );
   out.push(
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB; Node ${machine.node} (V8 ${machine.v8}, OpenSSL ${machine.openssl}); ${machine.platform}`,
   );
@@ -373,67 +471,185 @@ function report(): string {
       .map((value) => value.toFixed(2))
       .join(' ')} (the cores are shared).`,
   );
+  out.push(
+    `Baselines: fast-jwt ${hotPath.versions['fast-jwt']}, aws-jwt-verify ${hotPath.versions['aws-jwt-verify']}, jose ${hotPath.versions.jose}; node:crypto verify is the floor.`,
+  );
   out.push('');
   out.push(
-    `Fresh token, full decision: built handler, HTTP API v2 event, warm instance, ${HOT_PATH_REVOCATIONS.toLocaleString('en-US')} revocations loaded`,
+    `Fresh token, full decision: built handler, HTTP API v2 event, warm instance, ${HOT_PATH_REVOCATIONS.toLocaleString('en-US')} revocations loaded,`,
   );
-  out.push(`(median µs of ${hotPath.freshTokensPerAlgorithm} distinct tokens per algorithm, ×: ratio to crypto.verify of the same tokens)`);
+  out.push(
+    `${hotPath.rounds} rounds × ${hotPath.tokensPerRound} distinct tokens per algorithm (after ${hotPath.warmupTokens} for warm-up), every contender on the same tokens.`,
+  );
+  out.push('µs: median of the round medians (p25–p75 of the round medians)');
+  const us = (figures: ContenderFigures | null) =>
+    figures === null ? 'n/a' : `${fmtUs(figures.perRound.median)} (${round(figures.perRound.p25)}–${round(figures.perRound.p75)})`;
   out.push(
     formatTable(
-      ['alg', 'handler', 'crypto.verify', 'aws-jwt-verify', 'jose jwtVerify', 'handler p99'],
-      ALGORITHMS.map((alg) => {
-        const { fresh, ratios } = decision[alg];
-        return [
-          alg,
-          `${fmtUs(fresh.handler.median)}  ${fmtRatio(ratios.handlerToCryptoVerify!)}`,
-          `${fmtUs(fresh.cryptoVerify.median)}  1.00×`,
-          `${fmtUs(fresh.awsJwtVerify.median)}  ${fmtRatio(ratios.awsJwtVerifyToCryptoVerify!)}`,
-          `${fmtUs(fresh.jose.median)}  ${fmtRatio(ratios.joseToCryptoVerify!)}`,
-          fmtUs(fresh.handler.p99),
-        ];
-      }),
+      ['alg', 'handler', 'handler + runtime JSON', 'crypto.verify', 'fast-jwt', 'aws-jwt-verify', 'handler p99'],
+      ALGORITHMS.map((alg) => [
+        alg,
+        us(fresh(alg).handler),
+        us(fresh(alg).handlerWithRuntime),
+        us(fresh(alg).cryptoVerify),
+        us(fresh(alg).fastJwt),
+        us(fresh(alg).awsJwtVerify),
+        fmtUs(fresh(alg).handler.samples.p99),
+      ]),
     ),
   );
   out.push('');
-  out.push(`Repeated token (the same token again, each call a new event): median µs of ${hotPath.repeatedCalls} calls`);
+  out.push('Ratios, taken round by round between figures measured side by side: median (min–max over rounds)');
+  const ratioCell = (alg: BenchAlgorithm, name: string) => {
+    const ratio = fresh(alg).ratios[name];
+    return ratio === undefined ? 'n/a' : `${fmtRatio(ratio.median)} (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`;
+  };
   out.push(
     formatTable(
-      ['alg', 'median', 'p90', 'p99'],
-      ALGORITHMS.map((alg) => {
-        const repeated = decision[alg].repeated;
-        return [alg, fmtUs(repeated.median), fmtUs(repeated.p90), fmtUs(repeated.p99)];
-      }),
+      [
+        'alg',
+        'handler ÷ crypto.verify',
+        'with runtime ÷ crypto.verify',
+        'fast-jwt ÷ crypto.verify',
+        'aws-jwt-verify ÷ crypto.verify',
+        'handler ÷ fast-jwt',
+        'handler ÷ aws-jwt-verify',
+      ],
+      ALGORITHMS.map((alg) => [
+        alg,
+        ratioCell(alg, 'handlerToCryptoVerify'),
+        ratioCell(alg, 'handlerWithRuntimeToCryptoVerify'),
+        ratioCell(alg, 'fastJwtToCryptoVerify'),
+        ratioCell(alg, 'awsJwtVerifyToCryptoVerify'),
+        ratioCell(alg, 'handlerToFastJwt'),
+        ratioCell(alg, 'handlerToAwsJwtVerify'),
+      ]),
     ),
   );
   out.push('');
-  out.push(`Revocation view at ${CACHE_ENTRIES.toLocaleString('en-US')} live jti entries`);
+  out.push('jose jwtVerify, in its own pass over the same tokens (async: WebCrypto verifies on a libuv thread; see docs/performance.md)');
   out.push(
     formatTable(
-      ['', 'lookup (median)', 'heap per entry'],
+      [
+        'alg',
+        'jose',
+        'WebCrypto verify alone',
+        'crypto.verify (same pass)',
+        'jose ÷ crypto.verify',
+        'jose ÷ WebCrypto',
+        'WebCrypto ÷ crypto.verify',
+      ],
+      ALGORITHMS.map((alg) => [
+        alg,
+        us(fresh(alg).jose),
+        us(fresh(alg).subtleVerify),
+        us(fresh(alg).cryptoVerifyBesideJose),
+        ratioCell(alg, 'joseToCryptoVerify'),
+        ratioCell(alg, 'joseToSubtleVerify'),
+        ratioCell(alg, 'subtleVerifyToCryptoVerify'),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    `Repeated token (the same token again, each call a new event): ${hotPath.rounds} rounds × ${hotPath.repeatedPerRound} calls; µs: median of round medians (p25–p75)`,
+  );
+  const rep = (alg: BenchAlgorithm, name: keyof RepeatedFigures) => hotPath.repeated[alg][name];
+  out.push(
+    formatTable(
+      ['alg', 'in handler', 'p99', 'with runtime JSON', 'p99'],
+      ALGORITHMS.map((alg) => [
+        alg,
+        us(rep(alg, 'handler')),
+        fmtUs(rep(alg, 'handler').samples.p99),
+        us(rep(alg, 'handlerWithRuntime')),
+        fmtUs(rep(alg, 'handlerWithRuntime').samples.p99),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    `The runtime's JSON work around each call, as Lambda's Node runtime does per invocation (JSON.parse of the ${hotPath.eventCharacters.RS256}-character RS256 event, JSON.stringify of the answer); µs, median of round medians`,
+  );
+  out.push(
+    formatTable(
+      ['alg', 'fresh: parse', 'fresh: stringify', 'repeated: parse', 'repeated: stringify'],
+      ALGORITHMS.map((alg) => [
+        alg,
+        us(fresh(alg).runtimeJsonParse),
+        us(fresh(alg).runtimeJsonStringify),
+        us(rep(alg, 'runtimeJsonParse')),
+        us(rep(alg, 'runtimeJsonStringify')),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(`Revocation view at ${CACHE_ENTRIES.toLocaleString('en-US')} live jti entries: median ns per lookup`);
+  out.push(
+    formatTable(
+      ['', 'new jti each lookup (production)', '10,000 jtis cycled (hash cached)', 'heap per entry'],
       [
         [
           'RevocationCache',
+          `${round(view.lookups.medianNsDistinctJti)} ns`,
           `${round(view.lookups.medianNsUnrevokedJti)} ns (revoked: ${round(view.lookups.medianNsRevokedJti)} ns)`,
           `${round(view.memory.cacheBytesPerEntry)} B`,
         ],
         [
           'Map<string, number>, key `${iss} ${jti}`',
+          `${round(view.mapLookups.medianNsIssuerScopedDistinct)} ns`,
           `${round(view.mapLookups.medianNsIssuerScoped)} ns`,
           `${round(view.memory.mapBytesPerEntry)} B`,
         ],
         [
-          'Map<string, number>, key jti only, hash cached',
+          'Map<string, number>, key jti only',
+          `${round(view.mapLookups.medianNsJtiOnlyDistinct)} ns`,
           `${round(view.mapLookups.medianNsJtiOnlyHashCached)} ns`,
           `${round(view.memory.mapJtiOnlyBytesPerEntry)} B`,
         ],
-        ['full check (jti, subject, client)', `${round(view.lookups.medianNsFindRevocation)} ns`, ''],
+        ['full check (jti, subject, client)', '', `${round(view.lookups.medianNsFindRevocation)} ns`, ''],
       ],
     ),
   );
   out.push('');
   out.push(
-    `Cold start (fresh process, median of ${coldStartReps}): bundles ${kib(bundles.authorizer.bytes)} KiB authorizer (${kib(bundles.authorizer.gzipBytes)} KiB gzip), ${kib(bundles.ingest.bytes)} KiB ingest (${kib(bundles.ingest.gzipBytes)} KiB gzip)`,
+    `Process memory while loading (fresh node per size, built bundle, real SDK, 4-segment Scan): growth less an empty table's, per entry; structure: ${round(view.memory.cacheTypedArrayBytesPerEntry)} B/entry at ${CACHE_ENTRIES.toLocaleString('en-US')}`,
   );
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  out.push(
+    formatTable(
+      ['revocations', 'load', 'peak RSS', 'peak RSS / entry', 'peak JS heap / entry', 'after GC: RSS / entry', 'JS heap / entry'],
+      loadMemory.map((figures) => [
+        figures.entries.toLocaleString('en-US'),
+        `${round(figures.loadMs)} ms`,
+        mib(figures.runs.loaded.peak.rss),
+        `${round(figures.peakRssBytesPerEntry)} B`,
+        `${round(figures.peakJsBytesPerEntry)} B`,
+        `${round(figures.retainedRssBytesPerEntry)} B`,
+        `${round(figures.retainedJsBytesPerEntry)} B`,
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    `Bundles, deployed zips (the asset CDK stages for each function, zipped) and import time (fresh node, median of ${IMPORT_REPETITIONS} (min–max))`,
+  );
+  out.push(
+    formatTable(
+      ['bundle', 'size', 'gzip', 'source map', 'zip deployed', 'zip with includeSourceMaps', 'import'],
+      (['authorizer', 'ingest'] as const).map((name) => [
+        `${name}.mjs`,
+        `${kib(packages.bundles[name].bytes)} KiB`,
+        `${kib(packages.bundles[name].gzipBytes)} KiB`,
+        `${kib(packages.bundles[name].sourceMapBytes)} KiB`,
+        `${kib(packages.zips[name].zipBytes)} KiB (${packages.zips[name].files.join(', ')})`,
+        `${kib(packages.zipsWithSourceMaps[name].zipBytes)} KiB`,
+        `${round(importFigures[name].median)} ms (${round(importFigures[name].min)}–${round(importFigures[name].max)})`,
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(`Cold start (fresh process, median of ${coldStartReps})`);
   out.push(
     formatTable(
       ['revocations', 'import', 'first decision', 'from process start', 'load (4-segment projected Scan)', 'naive sequential Scan'],
@@ -493,11 +709,16 @@ function report(): string {
     ),
   );
   out.push('');
-  out.push('Targets');
+  out.push('Targets (INFO: a target for the optimisation round, reported, not yet required)');
   out.push(
     formatTable(
       ['', 'target', 'measured', 'headroom'],
-      targets.map((target) => [target.pass ? 'PASS' : 'FAIL', target.target, target.measured, `${Math.round(target.headroom * 100)}%`]),
+      targets.map((target) => [
+        target.kind === 'info' ? (target.pass ? 'INFO met' : 'INFO not met') : target.pass ? 'PASS' : 'FAIL',
+        target.target,
+        target.measured,
+        `${Math.round(target.headroom * 100)}%`,
+      ]),
     ),
   );
   return out.join('\n');

@@ -293,6 +293,15 @@ export interface RevocationAuthorizerProps {
    * @default - `dist/` at the root of this repository
    */
   readonly bundleDirectory?: string;
+
+  /**
+   * Package each bundle's source map (`authorizer.mjs.map`, `ingest.mjs.map`, about 1 MB each)
+   * beside it in the function's zip. Node reads it only when the function's NODE_OPTIONS holds
+   * `--enable-source-maps` (set it through `authorizerEnvironment` / `ingestEnvironment`), and
+   * then stack traces name the TypeScript sources; otherwise the map is dead weight in every zip.
+   * @default false - the zips hold only the bundles
+   */
+  readonly includeSourceMaps?: boolean;
 }
 
 /** Options of an additional HTTP API authorizer from `createHttpAuthorizer`. */

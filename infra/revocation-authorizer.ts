@@ -156,7 +156,7 @@ export class RevocationAuthorizer extends Construct {
     this.ingestFunction = new lambda.Function(this, 'IngestFunction', {
       ...common,
       description: 'Applies revocation messages from the topic to the revocation table',
-      code: bundleCode(bundleDirectory, 'ingest'),
+      code: bundleCode(bundleDirectory, 'ingest', props.includeSourceMaps ?? false),
       handler: 'ingest.handler',
       role: this.functionRole('IngestRole', ingestLogGroup),
       logGroup: ingestLogGroup,
@@ -196,7 +196,7 @@ export class RevocationAuthorizer extends Construct {
     this.authorizerFunction = new lambda.Function(this, 'AuthorizerFunction', {
       ...common,
       description: 'Verifies JWTs for API Gateway and refuses revoked ones',
-      code: bundleCode(bundleDirectory, 'authorizer'),
+      code: bundleCode(bundleDirectory, 'authorizer', props.includeSourceMaps ?? false),
       handler: 'authorizer.handler',
       role: this.functionRole('AuthorizerRole', authorizerLogGroup),
       logGroup: authorizerLogGroup,
@@ -457,8 +457,12 @@ function attribute(key: { readonly name: string; readonly type: 'S' | 'N' }): dy
   return { name: key.name, type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER };
 }
 
-/** Just one function's bundle and its source map, so each function's zip holds only its own code. */
-function bundleCode(directory: string, name: 'authorizer' | 'ingest'): lambda.Code {
+/**
+ * Just one function's bundle (and its source map when asked for), so each function's zip holds
+ * only its own code: the map is about 1 MB, more than the bundle, and of use only with
+ * `--enable-source-maps`.
+ */
+function bundleCode(directory: string, name: 'authorizer' | 'ingest', includeSourceMap: boolean): lambda.Code {
   const file = join(directory, `${name}.mjs`);
   if (!existsSync(file)) {
     throw new RevocationAuthorizerPropsError([
@@ -468,5 +472,6 @@ function bundleCode(directory: string, name: 'authorizer' | 'ingest'): lambda.Co
       },
     ]);
   }
-  return lambda.Code.fromAsset(directory, { exclude: ['*', `!${name}.mjs`, `!${name}.mjs.map`] });
+  const keep = includeSourceMap ? [`!${name}.mjs`, `!${name}.mjs.map`] : [`!${name}.mjs`];
+  return lambda.Code.fromAsset(directory, { exclude: ['*', ...keep] });
 }

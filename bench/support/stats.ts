@@ -27,3 +27,25 @@ export function round(value: number): number {
   const factor = 10 ** Math.min(digits, 6);
   return Math.round(value * factor) / factor;
 }
+
+/** The spread of per-round figures (each a round's median): their median, quartiles and range. */
+export interface RoundSpread {
+  readonly rounds: number;
+  readonly median: number;
+  readonly p25: number;
+  readonly p75: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export function spreadOf(perRound: ArrayLike<number>): RoundSpread {
+  const sorted = Float64Array.from(perRound).sort();
+  // Quartiles by linear interpolation between order statistics, so 20 rounds give stable values.
+  const at = (q: number) => {
+    const position = q * (sorted.length - 1);
+    const low = Math.floor(position);
+    const high = Math.min(sorted.length - 1, low + 1);
+    return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+  };
+  return { rounds: sorted.length, median: median(sorted), p25: at(0.25), p75: at(0.75), min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}

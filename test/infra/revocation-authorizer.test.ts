@@ -25,6 +25,14 @@ beforeAll(() => {
 });
 afterAll(() => bundles.remove());
 
+/** The files of a function's staged asset directory, as `cdk deploy` would zip them. */
+function assetFiles(of: Stack, assembly: string, fn: IConstruct): string[] {
+  const resource = Template.fromStack(of).toJSON().Resources[of.getLogicalId(fn.node.defaultChild as CfnElement)];
+  const directory = join(assembly, (resource.Metadata as Record<string, string>)['aws:asset:path']!);
+  expect(existsSync(directory)).toBe(true);
+  return readdirSync(directory).sort();
+}
+
 /** `{ Ref }` / `{ Fn::GetAtt }` of a construct's CloudFormation resource, as the template holds it. */
 const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
@@ -366,15 +374,19 @@ describe('RevocationAuthorizer with default props', () => {
       ]);
     });
 
-    it('packages only its own bundle, and the ingest function only its own', () => {
-      const assetFiles = (fn: IConstruct) => {
-        const metadata = template.toJSON().Resources[logicalId(fn)].Metadata as Record<string, string>;
-        const directory = join(assemblyDirectory, metadata['aws:asset:path']!);
-        expect(existsSync(directory)).toBe(true);
-        return readdirSync(directory).sort();
-      };
-      expect(assetFiles(authorizer.authorizerFunction)).toEqual(['authorizer.mjs', 'authorizer.mjs.map']);
-      expect(assetFiles(authorizer.ingestFunction)).toEqual(['ingest.mjs', 'ingest.mjs.map']);
+    it('packages only its own bundle, without its source map, and the ingest function only its own', () => {
+      expect(assetFiles(stack, assemblyDirectory, authorizer.authorizerFunction)).toEqual(['authorizer.mjs']);
+      expect(assetFiles(stack, assemblyDirectory, authorizer.ingestFunction)).toEqual(['ingest.mjs']);
+    });
+
+    it('packages each bundle with its source map when includeSourceMaps is set', () => {
+      const withMaps = authorizerStack(bundles.directory, { includeSourceMaps: true });
+      const directory = withMaps.app.synth().directory;
+      expect(assetFiles(withMaps.stack, directory, withMaps.authorizer.authorizerFunction)).toEqual([
+        'authorizer.mjs',
+        'authorizer.mjs.map',
+      ]);
+      expect(assetFiles(withMaps.stack, directory, withMaps.authorizer.ingestFunction)).toEqual(['ingest.mjs', 'ingest.mjs.map']);
     });
   });
 
