@@ -1,5 +1,6 @@
 import {
   bearerToken,
+  NOT_A_STRING,
   readAuthorizerEvent,
   ResponseBuilder,
   type AuthorizerEvent,
@@ -12,6 +13,7 @@ import {
   describeError,
   errorCode,
   isPromise,
+  loggableString,
   TokenRejectedError,
   type Log,
   type MaybePromise,
@@ -72,6 +74,9 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     const nowMs = now();
     let token: VerifiedToken | undefined;
     try {
+      if (request.authorization === NOT_A_STRING) {
+        throw new TokenRejectedError('malformed_token', 'the Authorization value is not a string');
+      }
       const authorization = request.authorization?.trim();
       if (!authorization) throw new TokenRejectedError('missing_token', 'no Authorization header');
       const bearer = bearerToken(authorization);
@@ -95,10 +100,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     if (deps.log.debugEnabled !== false) {
       deps.log.debug('allow', {
         decision: 'allow',
-        sub: token.subject,
-        client_id: token.clientId,
-        jti: token.tokenId,
-        iss: token.issuer,
+        ...claimsForLog(token),
         latencyMs: round(performance.now() - startedMs),
         requestId: request.requestId,
       });
@@ -113,23 +115,41 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     startedMs: number,
     nowMs: number,
   ): AuthorizerResponse {
-    deps.decisions?.record(error.reason, nowMs);
-    // Claims are logged only once the signature verified (token is set), never the token itself.
-    deps.log.info('deny', {
-      decision: 'deny',
-      reason: error.reason,
-      code: error.code,
-      detail: error.message,
-      failedAssertion: error.failedAssertion,
-      sub: token?.subject,
-      client_id: token?.clientId,
-      jti: token?.tokenId,
-      iss: token?.issuer,
-      latencyMs: round(performance.now() - startedMs),
-      requestId: request.requestId,
-    });
+    // A refusal is an answer, whatever happens to its bookkeeping: a metric or a log line that
+    // fails must not turn a deny into a 500 (nor trip the errors alarm).
+    try {
+      deps.decisions?.record(error.reason, nowMs);
+      // Claims are logged only once the signature verified (token is set), never the token itself;
+      // the failed assertion holds a summary of what was found, never the value (TokenRejectedError).
+      deps.log.info('deny', {
+        decision: 'deny',
+        reason: error.reason,
+        code: error.code,
+        detail: error.message,
+        failedAssertion: error.failedAssertion,
+        ...(token === undefined ? {} : claimsForLog(token)),
+        latencyMs: round(performance.now() - startedMs),
+        requestId: request.requestId,
+      });
+    } catch {
+      // Nothing to do: the log itself is what failed.
+    }
     return responses.deny(request, error.reason, token?.subject);
   }
+}
+
+/**
+ * The ids of a verified token as a log line shows them: each as it is when short and printable,
+ * else a summary with the id the revocation table keys it by (ids may be long or hold anything).
+ */
+function claimsForLog(token: VerifiedToken): Record<string, unknown> {
+  const ids = token.revocationIds;
+  return {
+    sub: loggableString(token.subject, ids.subject),
+    client_id: loggableString(token.clientId, ids.client),
+    jti: loggableString(token.tokenId, ids.jti),
+    iss: token.issuer,
+  };
 }
 
 function round(ms: number): number {

@@ -6,6 +6,7 @@ import {
   ANY_ISSUER,
   createRevocationChecker,
   createRevocationClient,
+  revocationIdsOf,
   RevocationStore,
   type Revocation,
   type ViewRevocationChecker,
@@ -94,8 +95,8 @@ async function harness(
   return h;
 }
 
-function token(fields: Partial<VerifiedToken> = {}): VerifiedToken {
-  return {
+function token(fields: Partial<Omit<VerifiedToken, 'revocationIds'>> = {}): VerifiedToken {
+  const token = {
     issuer: ISS,
     subject: 'alice',
     tokenId: `token-${Math.random()}`,
@@ -106,6 +107,7 @@ function token(fields: Partial<VerifiedToken> = {}): VerifiedToken {
     claims: {},
     ...fields,
   };
+  return { ...token, revocationIds: revocationIdsOf(token.tokenId, token.subject, token.clientId) };
 }
 
 const revokeJti = (jti: string, issuer = ISS): Revocation => ({ kind: 'jti', issuer, jti, expiresAtEpochSeconds: T0 / 1000 + 600 });

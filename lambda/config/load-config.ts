@@ -10,7 +10,7 @@ import {
   type Algorithm,
   type ResponseMode,
 } from '../contract/index.js';
-import { ANY_ISSUER, type RevocationSettings } from '../revocation/index.js';
+import { ANY_ISSUER, issuerProblem, type RevocationSettings } from '../revocation/index.js';
 import { ConfigurationError } from '../shared/index.js';
 import { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules } from '../token/index.js';
 import { EnvReader, type Environment } from './env-reader.js';
@@ -147,6 +147,9 @@ function readIssuers(read: EnvReader): IssuerConfig[] {
   if (splitList(single).includes(ANY_ISSUER)) {
     read.problems.push(`JWT_ISSUER "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
   }
+  splitList(single).forEach((issuer, index) =>
+    checkIssuerRule(read, splitList(single).length === 1 ? 'JWT_ISSUER' : `JWT_ISSUER entry ${index + 1}`, issuer),
+  );
   return splitList(single).map((issuer) => ({
     issuer,
     jwksUri: jwksUri ?? '',
@@ -200,12 +203,24 @@ function readIssuersJson(
     if (typeof clientClaim !== 'string' || clientClaim === '') read.problems.push(`${where}.clientClaim must be a claim name`);
     if (issuer === ANY_ISSUER)
       read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
+    else if (typeof issuer === 'string' && issuer !== '') checkIssuerRule(read, `${where}.issuer`, issuer);
     if (typeof issuer === 'string' && typeof jwksUri === 'string' && isNonEmptyStringArray(audiences) && typeof clientClaim === 'string') {
       if (issuers.some((known) => known.issuer === issuer)) read.problems.push(`${where}.issuer "${issuer}" is listed twice`);
       issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim });
     }
   });
   return issuers;
+}
+
+/**
+ * Every trusted issuer must be one a revocation can name (issuerProblem: the table key holds it
+ * beside any stored id), or its tokens would be allowed and never revocable.
+ */
+function checkIssuerRule(read: EnvReader, name: string, issuer: string): void {
+  const problem = issuerProblem(issuer);
+  if (problem !== undefined) {
+    read.problems.push(`${name} ${problem}: revocations could not name it, so its tokens could never be revoked`);
+  }
 }
 
 function readAlgorithms(read: EnvReader, name: string, value: string | undefined): readonly Algorithm[] {

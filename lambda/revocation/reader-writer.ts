@@ -1,4 +1,4 @@
-import type { Revocation, RevocationKind } from './revocation.js';
+import type { Revocation, RevocationIds, RevocationKind } from './revocation.js';
 
 /**
  * The two sides of the revocation table as the functions see it: the authorizer reads, the ingest
@@ -44,9 +44,11 @@ export interface ReadSummary {
 /** The fields of a verified token that revocations are keyed by. */
 export interface TokenKeys {
   readonly issuer: string;
-  readonly tokenId: string;
-  readonly subject: string | undefined;
-  readonly clientId: string | undefined;
+  /**
+   * The stored ids (storedId, revocation.ts) of the token's jti (or whole-token hash), subject and
+   * client: computed once when the token is verified, never per request.
+   */
+  readonly revocationIds: RevocationIds;
 }
 
 /** What the revocation check reads of a verified token: its keys and, for cut-offs, when it was issued. */

@@ -145,11 +145,13 @@ export class RevocationView {
   lookup(token: RevocableToken, nowMs: number): RevocationReason | undefined {
     const cache = this.cache;
     const nowEpochSeconds = Math.floor(nowMs / 1000);
-    if (cache.isJtiRevoked(token.issuer, token.tokenId, nowEpochSeconds)) return 'revoked_jti';
+    // The stored ids, computed when the token was verified: memory holds what the table holds.
+    const ids = token.revocationIds;
+    if (cache.isJtiRevoked(token.issuer, ids.jti, nowEpochSeconds)) return 'revoked_jti';
     // docs/design.md, "Revocation semantics": refused when iat * 1000 <= T; without iat, issue after T cannot be shown.
     const iat = token.issuedAtEpochSeconds;
-    if (token.subject !== undefined && cache.isSubjectRevoked(token.issuer, token.subject, iat, nowEpochSeconds)) return 'revoked_subject';
-    if (token.clientId !== undefined && cache.isClientRevoked(token.issuer, token.clientId, iat, nowEpochSeconds)) return 'revoked_client';
+    if (ids.subject !== undefined && cache.isSubjectRevoked(token.issuer, ids.subject, iat, nowEpochSeconds)) return 'revoked_subject';
+    if (ids.client !== undefined && cache.isClientRevoked(token.issuer, ids.client, iat, nowEpochSeconds)) return 'revoked_client';
     return undefined;
   }
 

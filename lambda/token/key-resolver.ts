@@ -82,9 +82,8 @@ export class KeyResolver {
     // jose rate-limits refetches only after a successful fetch. While the issuer is down, a stream
     // of tokens naming unknown kids would each start a fetch; fail those fast instead.
     if (nowMs - this.lastFetchFailureMs < this.retryAfterFailureMs && !this.holdsKid(kid)) {
-      throw new JwksUnavailableError(
-        `the key set of ${this.issuer.issuer} could not be fetched recently and holds no key ${kid ?? ''}`.trimEnd(),
-      );
+      // The kid is the token's, unverified: it stays out of the message, which is logged.
+      throw new JwksUnavailableError(`the key set of ${this.issuer.issuer} could not be fetched recently and holds no key the token names`);
     }
     const fetchedAtStart = this.fetched.uat;
     let cryptoKey;
@@ -98,7 +97,7 @@ export class KeyResolver {
     const key = KeyObject.from(cryptoKey);
     const mismatch = keyMismatch(alg, key);
     if (mismatch !== undefined) {
-      throw new TokenRejectedError('unknown_key', `key ${kid ?? '(no kid)'} cannot verify ${alg}: ${mismatch}`);
+      throw new TokenRejectedError('unknown_key', `the key the token names cannot verify ${alg}: ${mismatch}`, { actual: kid });
     }
     // Only a key resolved from the set the memo belongs to, with no fetch landing meanwhile: a
     // key from a set replaced during the await could be one the new set no longer holds.
@@ -122,9 +121,7 @@ export class KeyResolver {
 
   private translate(error: unknown, alg: Algorithm, kid: string | undefined): Error {
     if (error instanceof errors.JWKSNoMatchingKey) {
-      return new TokenRejectedError('unknown_key', `no key in the issuer's key set matches kid ${kid ?? '(none)'} and ${alg}`, {
-        actual: kid,
-      });
+      return new TokenRejectedError('unknown_key', `no key in the issuer's key set matches the token's kid and ${alg}`, { actual: kid });
     }
     if (error instanceof errors.JWKSMultipleMatchingKeys) {
       return new TokenRejectedError('unknown_key', `several keys match ${alg} and the token names none with kid`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthorizerConfig } from '../../lambda/config/index.js';
 import { parseRevocationMessage } from '../../lambda/messages/index.js';
-import { createRevocationChecker, RevocationStore } from '../../lambda/revocation/index.js';
+import { createRevocationChecker, revocationIdsOf, RevocationStore } from '../../lambda/revocation/index.js';
 import { silentLog } from '../../lambda/shared/index.js';
 import { KeyResolver, TokenVerifier, type VerifiedToken } from '../../lambda/token/index.js';
 import { httpApiV2Event } from '../support/api-gateway-events.js';
@@ -124,6 +124,7 @@ describe('the delta sync', () => {
       tokenId: 'same-ms',
       subject: 's',
       clientId: 'c',
+      revocationIds: revocationIdsOf('same-ms', 's', 'c'),
       issuedAtEpochSeconds: clock / 1000 - 10,
       expiresAtEpochSeconds: clock / 1000 + 600,
       scope: undefined,

@@ -8,6 +8,7 @@ import {
   cutoffRevocation,
   jtiRevocation,
   revocationId,
+  revocationIdsOf,
   type ReadSummary,
   type Revocation,
   type RevocationReader,
@@ -247,7 +248,8 @@ describe('the revocation checker against the reference model', () => {
           });
           const issuerOf = (index: number) => (index === 2 ? ANY_ISSUER : ISSUERS[index]!);
 
-          const check = async (token: VerifiedToken): Promise<void> => {
+          const check = async (fields: Omit<VerifiedToken, 'revocationIds'>): Promise<void> => {
+            const token: VerifiedToken = { ...fields, revocationIds: revocationIdsOf(fields.tokenId, fields.subject, fields.clientId) };
             checks++;
             const nowSeconds = clock / 1000;
             const got = await answer(checker, token, clock);
@@ -347,7 +349,7 @@ describe('the revocation checker against the reference model', () => {
                 const iat = useJti ? jti.iat : (clock - step.ageMs) / 1000;
                 const exp = useJti ? jti.exp : iat + step.lifetimeMs / 1000;
                 if (!(exp > nowSeconds - TOLERANCE_SECONDS) || iat > nowSeconds + TOLERANCE_SECONDS) break;
-                const token: VerifiedToken = {
+                const token: Omit<VerifiedToken, 'revocationIds'> = {
                   issuer: ISSUERS[step.issuer]!,
                   tokenId: useJti ? `jti-${step.jti}` : `fresh-${checks}`,
                   subject: `subject-${step.subject}`,

@@ -15,6 +15,7 @@ const token: VerifiedToken = {
   subject: 'alice',
   tokenId: 'token-1',
   clientId: 'app-7',
+  revocationIds: { jti: 'token-1', subject: 'alice', client: 'app-7' },
   issuedAtEpochSeconds: 1,
   expiresAtEpochSeconds: 2,
   scope: 'read',

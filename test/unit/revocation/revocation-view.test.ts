@@ -6,6 +6,7 @@ import {
   type Revocation,
   type RevocationReader,
   type RevocationSettings,
+  type TokenKeys,
 } from '../../../lambda/revocation/index.js';
 import { RevocationStateUnavailableError } from '../../../lambda/shared/index.js';
 import { LogRecorder } from '../../support/log-recorder.js';
@@ -24,9 +25,7 @@ const settings: RevocationSettings = {
 const rules = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
 const token = (tokenId: string): RevocableToken => ({
   issuer: ISS,
-  tokenId,
-  subject: 'alice',
-  clientId: 'app',
+  revocationIds: { jti: tokenId, subject: 'alice', client: 'app' },
   issuedAtEpochSeconds: T0 / 1000 - 10,
 });
 const revoked = (jti: string): Revocation => ({ kind: 'jti', issuer: ISS, jti, expiresAtEpochSeconds: T0 / 1000 + 600 });
@@ -48,10 +47,10 @@ class MemoryReader implements RevocationReader {
   queryChanges(_since: number, _now: number, visit: (revocation: Revocation) => void) {
     return this.read(visit);
   }
-  async getForToken(keys: { tokenId: string }): Promise<Revocation[]> {
+  async getForToken(keys: TokenKeys): Promise<Revocation[]> {
     this.reads++;
     if (this.failing) throw new Error('ECONNREFUSED');
-    return this.items.filter((item) => item.kind === 'jti' && item.jti === keys.tokenId);
+    return this.items.filter((item) => item.kind === 'jti' && item.jti === keys.revocationIds.jti);
   }
 }
 

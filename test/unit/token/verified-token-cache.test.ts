@@ -8,6 +8,7 @@ const verified = (tokenId: string): VerifiedToken => ({
   subject: 'alice',
   tokenId,
   clientId: undefined,
+  revocationIds: { jti: tokenId, subject: 'alice', client: undefined },
   issuedAtEpochSeconds: NOW - 10,
   expiresAtEpochSeconds: NOW + 600,
   scope: undefined,
