@@ -28,8 +28,8 @@ export interface Verifier {
 
 /** Counts decisions for metrics; called once per decision, so it must be cheap. */
 export interface DecisionRecorder {
-  /** `allowed` for an allow, the reason for a deny. */
-  record(reason: RejectionReason | 'allowed', nowMs: number): void;
+  /** `allowed` for an allow, the reason for a deny; `monotonicMs` is the request's start on performance.now(). */
+  record(reason: RejectionReason | 'allowed', monotonicMs: number): void;
   /** An invocation that threw for a reason other than the token (API Gateway answers 500). */
   recordFailure(): void;
 }
@@ -87,7 +87,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       const revoked = isPromise(checked) ? await checked : checked;
       if (revoked !== undefined) throw new TokenRejectedError(revoked, 'token revoked');
     } catch (error) {
-      if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs, nowMs);
+      if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs);
       deps.decisions?.recordFailure();
       deps.log.error('authorizer failed; answering 500', {
         code: errorCode(error),
@@ -96,7 +96,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       });
       throw error;
     }
-    deps.decisions?.record('allowed', nowMs);
+    deps.decisions?.record('allowed', startedMs);
     if (deps.log.debugEnabled !== false) {
       deps.log.debug('allow', {
         decision: 'allow',
@@ -113,12 +113,11 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     error: TokenRejectedError,
     token: VerifiedToken | undefined,
     startedMs: number,
-    nowMs: number,
   ): AuthorizerResponse {
     // A refusal is an answer, whatever happens to its bookkeeping: a metric or a log line that
     // fails must not turn a deny into a 500 (nor trip the errors alarm).
     try {
-      deps.decisions?.record(error.reason, nowMs);
+      deps.decisions?.record(error.reason, startedMs);
       // Claims are logged only once the signature verified (token is set), never the token itself;
       // the failed assertion holds a summary of what was found, never the value (TokenRejectedError).
       deps.log.info('deny', {

@@ -90,6 +90,7 @@ async function harness(
     rules: config.rules,
     log,
     now: () => h.clock,
+    monotonicNow: () => h.clock,
     sweepIntervalMs: options.sweepIntervalMs,
   });
   return h;

@@ -5,14 +5,23 @@ import type { Revocation, RevocationIds, RevocationKind } from './revocation.js'
  * writes. RevocationStore implements both against DynamoDB; tests and benchmarks pass models.
  */
 
-/** The reads the authorizer's view needs. Each rejects with RevocationStateUnavailableError, the cause kept. */
+/**
+ * The reads the authorizer's view needs. Each rejects with RevocationStateUnavailableError, the
+ * cause kept. `signal` is the read's overall deadline: every request of the read is sent with it,
+ * and a read whose signal fired stops (its requests aborted, body and all).
+ */
 export interface RevocationReader {
   /** Every live revocation (cold start), `segments` reads in parallel. */
-  scanLive(segments: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary>;
+  scanLive(segments: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void, signal?: AbortSignal): Promise<ReadSummary>;
   /** The live revocations written after `sinceEpochMs` (delta sync); callers overlap reads and apply with max-wins. */
-  queryChanges(sinceEpochMs: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary>;
+  queryChanges(
+    sinceEpochMs: number,
+    nowEpochSeconds: number,
+    visit: (revocation: Revocation) => void,
+    signal?: AbortSignal,
+  ): Promise<ReadSummary>;
   /** Consistent reads of every key a token can be revoked under (strong consistency). */
-  getForToken(token: TokenKeys, nowEpochSeconds: number): Promise<Revocation[]>;
+  getForToken(token: TokenKeys, nowEpochSeconds: number, signal?: AbortSignal): Promise<Revocation[]>;
 }
 
 /** The write the ingest needs. Rejects with RevocationWriteError; retrying the whole batch is safe. */

@@ -114,7 +114,13 @@ describe('the delta sync', () => {
     await createRevocationTable(dynamo.client, table);
     const config = loadAuthorizerConfig({ ...issuer.env, REVOCATION_SYNC_OVERLAP_MS: '0', REVOCATION_SYNC_INTERVAL_MS: '1000' });
     let clock = 1_800_000_000_000;
-    const checker = createRevocationChecker({ reader: store, settings: config.revocation, rules: config.rules, now: () => clock });
+    const checker = createRevocationChecker({
+      reader: store,
+      settings: config.revocation,
+      rules: config.rules,
+      now: () => clock,
+      monotonicNow: () => clock,
+    });
     await checker.load();
     await store.applyRevocations([{ kind: 'jti', issuer: issuer.issuer, jti: 'same-ms', expiresAtEpochSeconds: clock / 1000 + 600 }], {
       nowMs: clock,

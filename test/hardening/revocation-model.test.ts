@@ -238,7 +238,14 @@ describe('the revocation checker against the reference model', () => {
           /** Every revocation written, in order, with the table's write count after it. */
           const written: { revocation: Revocation; sequence: number }[] = [];
           const newChecker = () =>
-            createRevocationChecker({ reader: table, settings: config.revocation, rules: config.rules, now: () => clock, sweepIntervalMs });
+            createRevocationChecker({
+              reader: table,
+              settings: config.revocation,
+              rules: config.rules,
+              now: () => clock,
+              monotonicNow: () => clock,
+              sweepIntervalMs,
+            });
           let checker = newChecker();
           await checker.load();
           const rules = (): MessageRules => ({

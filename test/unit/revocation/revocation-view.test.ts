@@ -58,7 +58,14 @@ function setup(overrides: Partial<RevocationSettings> = {}) {
   const reader = new MemoryReader();
   const clock = { ms: T0 };
   const log = new LogRecorder();
-  const checker = createRevocationChecker({ reader, settings: { ...settings, ...overrides }, rules, log, now: () => clock.ms });
+  const checker = createRevocationChecker({
+    reader,
+    settings: { ...settings, ...overrides },
+    rules,
+    log,
+    now: () => clock.ms,
+    monotonicNow: () => clock.ms,
+  });
   return { reader, clock, log, checker, view: checker.view };
 }
 
