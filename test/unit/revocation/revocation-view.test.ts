@@ -35,6 +35,7 @@ class MemoryReader implements RevocationReader {
   readonly items: Revocation[] = [];
   failing = false;
   reads = 0;
+  readonly sinces: number[] = [];
   private read(visit: (revocation: Revocation) => void): Promise<ReadSummary> {
     this.reads++;
     if (this.failing) return Promise.reject(new Error('ECONNREFUSED'));
@@ -44,7 +45,8 @@ class MemoryReader implements RevocationReader {
   scanLive(_segments: number, _now: number, visit: (revocation: Revocation) => void) {
     return this.read(visit);
   }
-  queryChanges(_since: number, _now: number, visit: (revocation: Revocation) => void) {
+  queryChanges(since: number, _now: number, visit: (revocation: Revocation) => void, _signal?: AbortSignal): Promise<ReadSummary> {
+    this.sinces.push(since);
     return this.read(visit);
   }
   async getForToken(keys: TokenKeys): Promise<Revocation[]> {
@@ -89,6 +91,78 @@ describe('RevocationView freshness', () => {
     expect(view.isSyncDue(T0 + 1000)).toBe(true);
     expect(view.isCurrent(T0 + 999)).toBe(true);
     expect(view.isCurrent(T0 + 1000)).toBe(false);
+  });
+});
+
+describe('RevocationView clocks', () => {
+  it('runs intervals and ages on the monotonic clock: a wall clock stepped back neither stops syncs nor keeps a view fresh', async () => {
+    const reader = new MemoryReader();
+    const clock = { wallMs: T0, monoMs: 0 };
+    const checker = createRevocationChecker({ reader, settings, rules, now: () => clock.wallMs, monotonicNow: () => clock.monoMs });
+    await checker.load();
+
+    clock.wallMs -= 300_000;
+    clock.monoMs += 1000;
+    const dueAfterStep = checker.view.isSyncDue();
+    clock.monoMs += 5001;
+    const freshAfterStep = checker.view.isFresh();
+
+    expect(dueAfterStep).toBe(true);
+    expect(freshAfterStep).toBe(false);
+  });
+
+  it('starts a delta read no later than the last one, even when the wall clock jumped ahead for it and came back', async () => {
+    // Prepare: loaded at T0; a sync while the wall clock is 10 minutes ahead; then the clock is back.
+    const reader = new MemoryReader();
+    const clock = { wallMs: T0, monoMs: 0 };
+    const checker = createRevocationChecker({ reader, settings, rules, now: () => clock.wallMs, monotonicNow: () => clock.monoMs });
+    await checker.load();
+    clock.wallMs = T0 + 600_000 + 1000;
+    clock.monoMs = 1000;
+    await checker.view.sync();
+
+    // Act
+    clock.wallMs = T0 + 2000;
+    clock.monoMs = 2000;
+    await checker.view.sync();
+
+    // Assess: the second read reaches back to the real start of the first (T0 + 1000), not 10 minutes ahead of it.
+    expect(reader.sinces).toEqual([T0 - 1, T0 + 1000 - 1]);
+  });
+
+  it('gives a sync of a fresh view until it turns stale, at most the cap, and a stale one the staleness bound', async () => {
+    const { view, checker, clock } = setup({ maxStalenessMs: 3000 });
+    await checker.load();
+
+    expect(view.readDeadlineMs('load')).toBe(3000);
+    expect(view.readDeadlineMs('sync', clock.ms + 1000)).toBe(2000);
+    expect(view.readDeadlineMs('sync', clock.ms + 3001)).toBe(3000);
+    expect(setup({ maxStalenessMs: 60_000 }).view.readDeadlineMs('sync')).toBe(5000);
+  });
+
+  it('abandons a read that passes its deadline, aborting its signal, and fails closed once the view is stale', async () => {
+    // Prepare: the delta read never answers unless aborted.
+    const reader = new MemoryReader();
+    let aborted: unknown;
+    reader.queryChanges = (_since, _now, _visit, signal) =>
+      new Promise<ReadSummary>((_, reject) => signal?.addEventListener('abort', () => reject((aborted = signal.reason))));
+    const startMs = performance.now();
+    const checker = createRevocationChecker({ reader, settings: { ...settings, syncIntervalMs: 10, maxStalenessMs: 150 }, rules });
+    await checker.load();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Act: the read waited on is abandoned when the view turns stale: that request is still answered
+    // from memory (the view is fresh to its last millisecond); the next one is refused.
+    const first = await Promise.resolve(checker.findRevocation(token('any'), Date.now())).catch((caught: unknown) => caught);
+    const firstAfterMs = performance.now() - startMs;
+    const error = await Promise.resolve(checker.findRevocation(token('any'), Date.now())).catch((caught: unknown) => caught);
+
+    // Assess
+    expect(first === undefined || first instanceof RevocationStateUnavailableError).toBe(true);
+    expect(firstAfterMs).toBeLessThan(150 + 500);
+    expect(error).toBeInstanceOf(RevocationStateUnavailableError);
+    expect(aborted).toBeInstanceOf(RevocationStateUnavailableError);
+    expect(String((aborted as Error).message)).toMatch(/deadline of \d+ ms/);
   });
 });
 
