@@ -54,6 +54,7 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
     timeoutMs: read.integer('JWKS_TIMEOUT_MS', DEFAULTS.jwksTimeoutMs, 'milliseconds', LIMITS.jwksTimeoutMs.min),
     cooldownMs: read.integer('JWKS_COOLDOWN_MS', DEFAULTS.jwksCooldownMs, 'milliseconds'),
     cacheMaxAgeMs: read.integer('JWKS_CACHE_MAX_AGE_MS', DEFAULTS.jwksCacheMaxAgeMs, 'milliseconds', LIMITS.jwksCacheMaxAgeMs.min),
+    maxBytes: read.integer('JWKS_MAX_BYTES', DEFAULTS.jwksMaxBytes, 'bytes', LIMITS.jwksMaxBytes.min, LIMITS.jwksMaxBytes.max),
   };
   const revocation: RevocationSettings = {
     tableName: read.string('REVOCATION_TABLE_NAME', DEFAULTS.tableName),

@@ -10,6 +10,7 @@ export const LIMITS = {
   maxTokenBytes: { min: 256, max: 1_048_576 },
   jwksTimeoutMs: { min: 1 },
   jwksCacheMaxAgeMs: { min: 1000 },
+  jwksMaxBytes: { min: 1024, max: 67_108_864 },
   maxStalenessMs: { min: 1 },
   scanSegments: { min: 1, max: 1_000_000 },
   writeConcurrency: { min: 1, max: 1000 },

@@ -91,6 +91,11 @@ export class JwksUnavailableError extends AuthorizerError {
   readonly code = 'ERR_JWKS_UNAVAILABLE';
 }
 
+/** The issuer's key set answer is larger than JWKS_MAX_BYTES: refused, the keys already held kept. */
+export class JwksTooLargeError extends AuthorizerError {
+  readonly code = 'ERR_JWKS_TOO_LARGE';
+}
+
 /** The revocation state could not be loaded, or is older than the allowed staleness. */
 export class RevocationStateUnavailableError extends AuthorizerError {
   readonly code = 'ERR_REVOCATION_STATE_UNAVAILABLE';
