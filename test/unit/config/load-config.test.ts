@@ -49,7 +49,7 @@ describe('loadAuthorizerConfig', () => {
       scanSegments: 4,
       syncOverlapMs: 5000,
     });
-    expect(config.jwks).toEqual({ timeoutMs: 5000, cooldownMs: 30_000, cacheMaxAgeMs: 600_000 });
+    expect(config.jwks).toEqual({ timeoutMs: 5000, cooldownMs: 30_000, cacheMaxAgeMs: 600_000, maxBytes: 1_048_576 });
     expect(config.tokenCacheMaxEntries).toBe(10_000);
   });
 
