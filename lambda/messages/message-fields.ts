@@ -9,6 +9,7 @@ import {
   type RetentionRules,
   type Revocation,
 } from '../revocation/index.js';
+import { LIMITS } from '../contract/index.js';
 import { InvalidMessageError, TokenRejectedError } from '../shared/index.js';
 import { parseToken, tokenHash } from '../token/index.js';
 
@@ -57,8 +58,11 @@ function clampedToTolerance(ms: number, rules: MessageRules): number {
  */
 export const MAX_ID_BYTES = MAX_CLEAR_ID_BYTES;
 export { MAX_ISSUER_BYTES };
-/** Whole tokens longer than this are refused unread; no authorizer accepts one that large. */
-export const MAX_TOKEN_BYTES = 16_384;
+/**
+ * Whole tokens longer than this are refused unread: the most JWT_MAX_TOKEN_BYTES allows, so every
+ * token an authorizer accepts can be revoked whole (and a message that large still fits SNS).
+ */
+export const MAX_TOKEN_BYTES = LIMITS.maxTokenBytes.max;
 
 const EPOCH_2000_MS = 946_684_800_000;
 const EPOCH_2000_SECONDS = EPOCH_2000_MS / 1000;

@@ -132,7 +132,7 @@ describe('loadAuthorizerConfig', () => {
         'REVOCATION_SYNC_INTERVAL_MS must be a whole number of milliseconds (at least 0), got "1s"',
         'REVOCATION_FAIL_MODE must be one of closed, open, got "sometimes"',
         'JWT_TYP_REQUIRED must be true or false, got "yes"',
-        'JWT_MAX_TOKEN_BYTES must be a whole number of bytes (256 to 1048576), got "10"',
+        'JWT_MAX_TOKEN_BYTES must be a whole number of bytes (256 to 261120), got "10"',
       ]),
     );
     expect(problems).toHaveLength(7);
