@@ -28,6 +28,9 @@ export interface RevocationViewOptions {
   readonly sweepIntervalMs?: number;
 }
 
+/** The longest delay setTimeout honours (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Cumulative since the instance started: the handler publishes differences. */
 export interface RevocationCounters {
   loads: number;
@@ -348,11 +351,13 @@ export class RevocationView {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
+      // setTimeout fires at once for a delay past 2^31 - 1 ms: a staleness bound of weeks means no deadline.
+      const delayMs = Math.min(deadlineMs, MAX_TIMER_MS);
       timer = setTimeout(() => {
         const error = new RevocationStateUnavailableError(`the read did not finish within its deadline of ${Math.round(deadlineMs)} ms`);
         controller.abort(error);
         reject(error);
-      }, deadlineMs);
+      }, delayMs);
     });
     const reading = read(controller.signal);
     // Once abandoned, how the read ends no longer matters.
