@@ -15,3 +15,9 @@ export const FUNCTION_TIMEOUT_SECONDS = {
  * staleness bound says so (docs/design.md, "Read deadlines").
  */
 export const READ_DEADLINE_CAP_MS = (FUNCTION_TIMEOUT_SECONDS.authorizer * 1000) / 2;
+
+/**
+ * The longest deadline of a read that keeps being abandoned (each one abandoned in a row doubles
+ * the next): a read that is slow, not stuck, finishes within it.
+ */
+export const READ_DEADLINE_MAX_MS = 120_000;

@@ -1,5 +1,5 @@
 // Over 300 lines: the reads, their scheduling and deadlines, and the freshness rule share one state (two clocks, last success, last attempt).
-import { READ_DEADLINE_CAP_MS } from '../contract/index.js';
+import { READ_DEADLINE_CAP_MS, READ_DEADLINE_MAX_MS } from '../contract/index.js';
 import { describeError, RevocationStateUnavailableError, silentLog, type Log, type RevocationReason } from '../shared/index.js';
 import type { RevocableToken, RevocationReader, TokenKeys } from './reader-writer.js';
 import { RevocationCache } from './revocation-cache.js';
@@ -82,6 +82,8 @@ export class RevocationView {
   private lastSweepMonoMs = -Infinity;
   private failing = false;
   private error: unknown;
+  /** Reads of each kind abandoned at their deadline in a row: each doubles the next one's (see readDeadlineMs). */
+  private readonly abandoned = { load: 0, sync: 0 };
 
   constructor(options: RevocationViewOptions) {
     this.reader = options.reader;
@@ -206,7 +208,7 @@ export class RevocationView {
     const startMonoMs = this.monotonicNow();
     try {
       const deadlineMs = this.readDeadlineMs('consistent', startMonoMs);
-      const found = await this.withDeadline(deadlineMs, (signal) => this.reader.getForToken(token, nowEpochSeconds, signal));
+      const found = await this.withDeadline(deadlineMs, undefined, (signal) => this.reader.getForToken(token, nowEpochSeconds, signal));
       this.counters.strongReads++;
       // The decision rests on a read that started now: that is the age the lag metric reports.
       if (startMonoMs > this.lastSuccessStartMonoMs) {
@@ -227,20 +229,24 @@ export class RevocationView {
    * How long a read may take before it is abandoned (docs/design.md, "Read deadlines"): the SDK's
    * request timeout stops counting once response headers arrive, so a body trickled byte by byte
    * would otherwise hold the requests waiting on it, whatever the staleness bound says.
-   * - A load: REVOCATION_MAX_STALENESS_MS. The view it makes is that old when it lands, so a load
-   *   that takes longer could only make a view already too old to answer from.
    * - A delta sync of a fresh view: until the view turns stale (max staleness minus its age, so
    *   the requests waiting on it are answered from memory while the view may still answer, and
    *   refused by the fail mode the moment it may not), at most READ_DEADLINE_CAP_MS.
-   * - A delta sync of a view already stale (or a consistent read in strong mode): the staleness
-   *   bound, at most READ_DEADLINE_CAP_MS, so it can still recover.
-   * So no request waits on a read longer than the staleness bound (nor the cap, but for a load).
+   * - A delta sync of a view already stale, and a consistent read in strong mode: the staleness
+   *   bound, at most READ_DEADLINE_CAP_MS.
+   * - A load: the staleness bound, at least READ_DEADLINE_CAP_MS (nothing is answered from a view
+   *   not loaded, and a large table takes a while).
+   * A load or a stale sync abandoned at its deadline doubles the next one's, up to
+   * READ_DEADLINE_MAX_MS: a read that is slow rather than stuck (a large table, the changes of a
+   * long outage, throttling) still finishes, where a fixed deadline would abandon it forever.
    */
   readDeadlineMs(kind: 'load' | 'sync' | 'consistent', monoMs = this.monotonicNow()): number {
     const maxStalenessMs = this.settings.maxStalenessMs;
-    if (kind === 'load') return maxStalenessMs;
-    if (kind === 'consistent' || !this.isFresh(monoMs)) return Math.min(READ_DEADLINE_CAP_MS, maxStalenessMs);
-    return Math.min(READ_DEADLINE_CAP_MS, Math.max(0, maxStalenessMs - this.viewAgeMs(monoMs)));
+    if (kind === 'consistent') return Math.min(READ_DEADLINE_CAP_MS, maxStalenessMs);
+    if (kind === 'sync' && this.isFresh(monoMs))
+      return Math.min(READ_DEADLINE_CAP_MS, Math.max(0, maxStalenessMs - this.viewAgeMs(monoMs)));
+    const baseMs = kind === 'load' ? Math.max(maxStalenessMs, READ_DEADLINE_CAP_MS) : Math.min(READ_DEADLINE_CAP_MS, maxStalenessMs);
+    return Math.min(READ_DEADLINE_MAX_MS, Math.max(baseMs, baseMs * 2 ** this.abandoned[kind]));
   }
 
   private async runLoad(): Promise<boolean> {
@@ -252,7 +258,7 @@ export class RevocationView {
     // A fresh cache, swapped in only when complete: a half-read table must not look loaded.
     const cache = this.newCache();
     try {
-      const summary = await this.withDeadline(deadlineMs, (signal) =>
+      const summary = await this.withDeadline(deadlineMs, 'load', (signal) =>
         this.reader.scanLive(
           this.settings.scanSegments,
           nowEpochSeconds,
@@ -306,7 +312,7 @@ export class RevocationView {
     const sinceMs = lastStartWallMs - this.settings.syncOverlapMs - 1;
     let changed = 0;
     try {
-      const summary = await this.withDeadline(deadlineMs, (signal) =>
+      const summary = await this.withDeadline(deadlineMs, 'sync', (signal) =>
         this.reader.queryChanges(
           sinceMs,
           nowEpochSeconds,
@@ -345,9 +351,13 @@ export class RevocationView {
    * Runs a read with an overall deadline: the signal goes to every request of the read (the SDK
    * aborts a request whose signal fires, its body included), and the read is abandoned when the
    * deadline passes whether or not the request noticed. Rejects with
-   * RevocationStateUnavailableError then.
+   * RevocationStateUnavailableError then. `kind` counts abandoned reads in a row (readDeadlineMs).
    */
-  private async withDeadline<T>(deadlineMs: number, read: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async withDeadline<T>(
+    deadlineMs: number,
+    kind: 'load' | 'sync' | undefined,
+    read: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -355,6 +365,7 @@ export class RevocationView {
       const delayMs = Math.min(deadlineMs, MAX_TIMER_MS);
       timer = setTimeout(() => {
         const error = new RevocationStateUnavailableError(`the read did not finish within its deadline of ${Math.round(deadlineMs)} ms`);
+        if (kind !== undefined) this.abandoned[kind]++;
         controller.abort(error);
         reject(error);
       }, delayMs);
@@ -363,7 +374,9 @@ export class RevocationView {
     // Once abandoned, how the read ends no longer matters.
     reading.catch(() => {});
     try {
-      return await Promise.race([reading, expired]);
+      const result = await Promise.race([reading, expired]);
+      if (kind !== undefined) this.abandoned[kind] = 0;
+      return result;
     } finally {
       clearTimeout(timer);
     }

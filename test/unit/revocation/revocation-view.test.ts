@@ -134,10 +134,46 @@ describe('RevocationView clocks', () => {
     const { view, checker, clock } = setup({ maxStalenessMs: 3000 });
     await checker.load();
 
-    expect(view.readDeadlineMs('load')).toBe(3000);
+    expect(view.readDeadlineMs('load')).toBe(5000);
     expect(view.readDeadlineMs('sync', clock.ms + 1000)).toBe(2000);
     expect(view.readDeadlineMs('sync', clock.ms + 3001)).toBe(3000);
     expect(setup({ maxStalenessMs: 60_000 }).view.readDeadlineMs('sync')).toBe(5000);
+    expect(setup({ maxStalenessMs: 60_000 }).view.readDeadlineMs('load')).toBe(60_000);
+  });
+
+  it('doubles the deadline of a stale view’s sync after each one abandoned in a row, so a slow read still finishes, and resets it on success', async () => {
+    // Prepare: delta reads hang until aborted, unless answering.
+    const reader = new MemoryReader();
+    let hang = true;
+    const original = reader.queryChanges.bind(reader);
+    reader.queryChanges = (since, now, visit, signal) =>
+      hang
+        ? new Promise<ReadSummary>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)))
+        : original(since, now, visit);
+    const clock = { ms: 0 };
+    const checker = createRevocationChecker({
+      reader,
+      settings: { ...settings, syncIntervalMs: 1, maxStalenessMs: 40 },
+      rules,
+      monotonicNow: () => clock.ms,
+    });
+    await checker.load();
+    clock.ms = 100;
+
+    // Act
+    const deadlines = [checker.view.readDeadlineMs('sync')];
+    await checker.view.sync();
+    deadlines.push(checker.view.readDeadlineMs('sync'));
+    await checker.view.sync();
+    deadlines.push(checker.view.readDeadlineMs('sync'));
+    hang = false;
+    await checker.view.sync();
+    clock.ms = 200;
+    deadlines.push(checker.view.readDeadlineMs('sync'));
+
+    // Assess
+    expect(deadlines).toEqual([40, 80, 160, 40]);
+    expect(checker.view.counters).toMatchObject({ syncFailures: 2, syncs: 1 });
   });
 
   it('abandons a read that passes its deadline, aborting its signal, and fails closed once the view is stale', async () => {
