@@ -83,7 +83,8 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       if (bearer === undefined) throw new TokenRejectedError('malformed_token', 'Authorization must use the Bearer scheme');
       const verified = deps.verifier.verify(bearer, nowMs);
       token = isPromise(verified) ? await verified : verified;
-      const checked = deps.revocations.findRevocation(token, nowMs);
+      // startedMs is performance.now(), the view's monotonic clock: one clock read less per request.
+      const checked = deps.revocations.findRevocation(token, nowMs, startedMs);
       const revoked = isPromise(checked) ? await checked : checked;
       if (revoked !== undefined) throw new TokenRejectedError(revoked, 'token revoked');
     } catch (error) {

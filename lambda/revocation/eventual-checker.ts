@@ -25,9 +25,9 @@ export class EventualChecker implements ViewRevocationChecker {
     return this.failMode.load();
   }
 
-  findRevocation(token: RevocableToken, nowMs: number): MaybePromise<RevocationReason | undefined> {
-    // isCurrent reads the view's monotonic clock: a wall clock stepped back stops no sync.
-    if (this.view.isCurrent()) return this.view.lookup(token, nowMs);
+  findRevocation(token: RevocableToken, nowMs: number, monotonicMs?: number): MaybePromise<RevocationReason | undefined> {
+    // Intervals and ages on the monotonic clock: a wall clock stepped back stops no sync.
+    if (this.view.isCurrent(monotonicMs)) return this.view.lookup(token, nowMs);
     return this.refreshThenCheck(token, nowMs);
   }
 
