@@ -232,8 +232,9 @@ export class RevocationView {
    * - A delta sync of a fresh view: until the view turns stale (max staleness minus its age, so
    *   the requests waiting on it are answered from memory while the view may still answer, and
    *   refused by the fail mode the moment it may not), at most READ_DEADLINE_CAP_MS.
-   * - A delta sync of a view already stale, and a consistent read in strong mode: the staleness
-   *   bound, at most READ_DEADLINE_CAP_MS.
+   * - A delta sync of a view already stale, and a consistent read in strong mode:
+   *   READ_DEADLINE_CAP_MS. Such a view answers nothing until a read succeeds, so the read gets the
+   *   time a request can give it (a staleness bound of a second must not fail a sync that takes two).
    * - A load: the staleness bound, at least READ_DEADLINE_CAP_MS (nothing is answered from a view
    *   not loaded, and a large table takes a while).
    * A load or a stale sync abandoned at its deadline doubles the next one's, up to
@@ -242,10 +243,10 @@ export class RevocationView {
    */
   readDeadlineMs(kind: 'load' | 'sync' | 'consistent', monoMs = this.monotonicNow()): number {
     const maxStalenessMs = this.settings.maxStalenessMs;
-    if (kind === 'consistent') return Math.min(READ_DEADLINE_CAP_MS, maxStalenessMs);
+    if (kind === 'consistent') return READ_DEADLINE_CAP_MS;
     if (kind === 'sync' && this.isFresh(monoMs))
       return Math.min(READ_DEADLINE_CAP_MS, Math.max(0, maxStalenessMs - this.viewAgeMs(monoMs)));
-    const baseMs = kind === 'load' ? Math.max(maxStalenessMs, READ_DEADLINE_CAP_MS) : Math.min(READ_DEADLINE_CAP_MS, maxStalenessMs);
+    const baseMs = kind === 'load' ? Math.max(maxStalenessMs, READ_DEADLINE_CAP_MS) : READ_DEADLINE_CAP_MS;
     return Math.min(READ_DEADLINE_MAX_MS, Math.max(baseMs, baseMs * 2 ** this.abandoned[kind]));
   }
 

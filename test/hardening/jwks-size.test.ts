@@ -100,6 +100,12 @@ function authorizer(env: Record<string, string> = {}): BundleProcess {
 
 const tooLargeLines = (child: BundleProcess) => child.logLines().filter((line) => line.code === 'ERR_JWKS_TOO_LARGE');
 
+/** Error lines go to stderr, which may arrive after the invocation's answer on stdout: wait for them. */
+async function waitFor(check: () => boolean, limitMs = 5000): Promise<boolean> {
+  for (const startedMs = performance.now(); performance.now() - startedMs < limitMs; await sleep(20)) if (check()) return true;
+  return check();
+}
+
 describe('a key set larger than JWKS_MAX_BYTES', () => {
   it('is refused on refresh after reading at most a little over the limit, logged, and the keys already held keep working', async () => {
     // Prepare: a warm instance holding the issuer's key; then the endpoint serves 60 MB.
@@ -135,6 +141,7 @@ describe('a key set larger than JWKS_MAX_BYTES', () => {
 
     // Act
     const outcome = await decide(child, await issuer.token());
+    await waitFor(() => tooLargeLines(child).length > 0);
 
     // Assess
     expect(outcome).toBe('error:ERR_JWKS_UNAVAILABLE');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createRevocationChecker,
   type ReadSummary,
@@ -95,6 +95,10 @@ describe('RevocationView freshness', () => {
 });
 
 describe('RevocationView clocks', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('runs intervals and ages on the monotonic clock: a wall clock stepped back neither stops syncs nor keeps a view fresh', async () => {
     const reader = new MemoryReader();
     const clock = { wallMs: T0, monoMs: 0 };
@@ -130,19 +134,20 @@ describe('RevocationView clocks', () => {
     expect(reader.sinces).toEqual([T0 - 1, T0 + 1000 - 1]);
   });
 
-  it('gives a sync of a fresh view until it turns stale, at most the cap, and a stale one the staleness bound', async () => {
+  it('gives a sync of a fresh view until it turns stale, at most the cap, a stale one the cap, and a load at least the staleness bound', async () => {
     const { view, checker, clock } = setup({ maxStalenessMs: 3000 });
     await checker.load();
 
     expect(view.readDeadlineMs('load')).toBe(5000);
     expect(view.readDeadlineMs('sync', clock.ms + 1000)).toBe(2000);
-    expect(view.readDeadlineMs('sync', clock.ms + 3001)).toBe(3000);
+    expect(view.readDeadlineMs('sync', clock.ms + 3001)).toBe(5000);
     expect(setup({ maxStalenessMs: 60_000 }).view.readDeadlineMs('sync')).toBe(5000);
     expect(setup({ maxStalenessMs: 60_000 }).view.readDeadlineMs('load')).toBe(60_000);
   });
 
   it('doubles the deadline of a stale view’s sync after each one abandoned in a row, so a slow read still finishes, and resets it on success', async () => {
     // Prepare: delta reads hang until aborted, unless answering.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const reader = new MemoryReader();
     let hang = true;
     const original = reader.queryChanges.bind(reader);
@@ -159,12 +164,17 @@ describe('RevocationView clocks', () => {
     });
     await checker.load();
     clock.ms = 100;
+    const abandonedSync = async () => {
+      const syncing = checker.view.sync();
+      await vi.advanceTimersByTimeAsync(checker.view.readDeadlineMs('sync'));
+      await syncing;
+    };
 
     // Act
     const deadlines = [checker.view.readDeadlineMs('sync')];
-    await checker.view.sync();
+    await abandonedSync();
     deadlines.push(checker.view.readDeadlineMs('sync'));
-    await checker.view.sync();
+    await abandonedSync();
     deadlines.push(checker.view.readDeadlineMs('sync'));
     hang = false;
     await checker.view.sync();
@@ -172,33 +182,46 @@ describe('RevocationView clocks', () => {
     deadlines.push(checker.view.readDeadlineMs('sync'));
 
     // Assess
-    expect(deadlines).toEqual([40, 80, 160, 40]);
+    expect(deadlines).toEqual([5000, 10_000, 20_000, 5000]);
     expect(checker.view.counters).toMatchObject({ syncFailures: 2, syncs: 1 });
   });
 
-  it('abandons a read that passes its deadline, aborting its signal, and fails closed once the view is stale', async () => {
-    // Prepare: the delta read never answers unless aborted.
+  it('abandons a read that passes its deadline, aborting its signal: answers from memory while fresh, then fails closed', async () => {
+    // Prepare: the delta read never answers unless aborted; timers and the monotonic clock are the test's.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const reader = new MemoryReader();
     let aborted: unknown;
     reader.queryChanges = (_since, _now, _visit, signal) =>
       new Promise<ReadSummary>((_, reject) => signal?.addEventListener('abort', () => reject((aborted = signal.reason))));
-    const startMs = performance.now();
-    const checker = createRevocationChecker({ reader, settings: { ...settings, syncIntervalMs: 10, maxStalenessMs: 150 }, rules });
+    const clock = { ms: 0 };
+    const checker = createRevocationChecker({
+      reader,
+      settings: { ...settings, syncIntervalMs: 10, maxStalenessMs: 150 },
+      rules,
+      monotonicNow: () => clock.ms,
+    });
     await checker.load();
-    await new Promise((resolve) => setTimeout(resolve, 20));
 
-    // Act: the read waited on is abandoned when the view turns stale: that request is still answered
-    // from memory (the view is fresh to its last millisecond); the next one is refused.
-    const first = await Promise.resolve(checker.findRevocation(token('any'), Date.now())).catch((caught: unknown) => caught);
-    const firstAfterMs = performance.now() - startMs;
-    const error = await Promise.resolve(checker.findRevocation(token('any'), Date.now())).catch((caught: unknown) => caught);
+    // Act: at 20 ms the sync due gets the 130 ms left before the view turns stale; the request
+    // waiting on it is answered from memory at 150 ms (fresh to its last millisecond). At 200 ms
+    // the view is stale: its sync gets the cap, doubled since the last one was abandoned.
+    clock.ms = 20;
+    const first = Promise.resolve(checker.findRevocation(token('any'), T0)).catch((caught: unknown) => caught);
+    clock.ms = 150;
+    await vi.advanceTimersByTimeAsync(130);
+    const firstAnswer = await first;
+    clock.ms = 200;
+    const deadlineWhenStale = checker.view.readDeadlineMs('sync');
+    const second = Promise.resolve(checker.findRevocation(token('any'), T0)).catch((caught: unknown) => caught);
+    await vi.advanceTimersByTimeAsync(deadlineWhenStale);
+    const secondAnswer = await second;
 
     // Assess
-    expect(first === undefined || first instanceof RevocationStateUnavailableError).toBe(true);
-    expect(firstAfterMs).toBeLessThan(150 + 500);
-    expect(error).toBeInstanceOf(RevocationStateUnavailableError);
+    expect(firstAnswer).toBeUndefined();
+    expect(deadlineWhenStale).toBe(10_000);
+    expect(secondAnswer).toBeInstanceOf(RevocationStateUnavailableError);
     expect(aborted).toBeInstanceOf(RevocationStateUnavailableError);
-    expect(String((aborted as Error).message)).toMatch(/deadline of \d+ ms/);
+    expect(String((aborted as Error).message)).toMatch(/deadline of 10000 ms/);
   });
 });
 
