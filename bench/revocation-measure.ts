@@ -7,6 +7,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import {
   createRevocationChecker,
   RevocationCache,
+  revocationIdsOf,
   type Revocation,
   type RevocationSettings,
   type RevocationStore,
@@ -143,6 +144,7 @@ export async function measureLookups(entries: number, batches = 2000): Promise<L
     tokenId: jti,
     signatureIds: [],
     clientId: `app-${i % 50}`,
+    revocationIds: revocationIdsOf(jti, `someone-${i}`, `app-${i % 50}`),
     issuedAtEpochSeconds: Math.floor(nowSeconds) - 10,
     expiresAtEpochSeconds: Math.floor(nowSeconds) + 600,
     scope: undefined,

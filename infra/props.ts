@@ -185,7 +185,7 @@ export interface RevocationAuthorizerProps {
   /**
    * Further authorizer environment variables, for the tuning variables without a prop of their own
    * (JWT_REQUIRED_CLAIMS, JWT_TYP, JWT_TYP_REQUIRED, JWT_MAX_TOKEN_BYTES, JWT_MAX_TOKEN_AGE_SECONDS,
-   * JWKS_TIMEOUT_MS, JWKS_COOLDOWN_MS, JWKS_CACHE_MAX_AGE_MS, REVOCATION_SCAN_SEGMENTS,
+   * JWKS_TIMEOUT_MS, JWKS_COOLDOWN_MS, JWKS_CACHE_MAX_AGE_MS, JWKS_MAX_BYTES, REVOCATION_SCAN_SEGMENTS,
    * REVOCATION_SYNC_OVERLAP_MS, TOKEN_CACHE_MAX_ENTRIES, NODE_OPTIONS). Variables the construct
    * sets from its props are refused here.
    * @default - none

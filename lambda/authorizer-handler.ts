@@ -1,5 +1,6 @@
 import {
   bearerToken,
+  NOT_A_STRING,
   readAuthorizerEvent,
   ResponseBuilder,
   type AuthorizerEvent,
@@ -12,6 +13,7 @@ import {
   describeError,
   errorCode,
   isPromise,
+  loggableString,
   TokenRejectedError,
   type Log,
   type MaybePromise,
@@ -26,8 +28,8 @@ export interface Verifier {
 
 /** Counts decisions for metrics; called once per decision, so it must be cheap. */
 export interface DecisionRecorder {
-  /** `allowed` for an allow, the reason for a deny. */
-  record(reason: RejectionReason | 'allowed', nowMs: number): void;
+  /** `allowed` for an allow, the reason for a deny; `monotonicMs` is the request's start on performance.now(). */
+  record(reason: RejectionReason | 'allowed', monotonicMs: number): void;
   /** An invocation that threw for a reason other than the token (API Gateway answers 500). */
   recordFailure(): void;
 }
@@ -72,17 +74,21 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     const nowMs = now();
     let token: VerifiedToken | undefined;
     try {
+      if (request.authorization === NOT_A_STRING) {
+        throw new TokenRejectedError('malformed_token', 'the Authorization value is not a string');
+      }
       const authorization = request.authorization?.trim();
       if (!authorization) throw new TokenRejectedError('missing_token', 'no Authorization header');
       const bearer = bearerToken(authorization);
       if (bearer === undefined) throw new TokenRejectedError('malformed_token', 'Authorization must use the Bearer scheme');
       const verified = deps.verifier.verify(bearer, nowMs);
       token = isPromise(verified) ? await verified : verified;
-      const checked = deps.revocations.findRevocation(token, nowMs);
+      // startedMs is performance.now(), the view's monotonic clock: one clock read less per request.
+      const checked = deps.revocations.findRevocation(token, nowMs, startedMs);
       const revoked = isPromise(checked) ? await checked : checked;
       if (revoked !== undefined) throw new TokenRejectedError(revoked, 'token revoked');
     } catch (error) {
-      if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs, nowMs);
+      if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs);
       deps.decisions?.recordFailure();
       deps.log.error('authorizer failed; answering 500', {
         code: errorCode(error),
@@ -91,14 +97,11 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
       });
       throw error;
     }
-    deps.decisions?.record('allowed', nowMs);
+    deps.decisions?.record('allowed', startedMs);
     if (deps.log.debugEnabled !== false) {
       deps.log.debug('allow', {
         decision: 'allow',
-        sub: token.sub,
-        client_id: token.clientId,
-        jti: token.tokenId,
-        iss: token.issuer,
+        ...claimsForLog(token),
         latencyMs: round(performance.now() - startedMs),
         requestId: request.requestId,
       });
@@ -111,27 +114,45 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     error: TokenRejectedError,
     token: VerifiedToken | undefined,
     startedMs: number,
-    nowMs: number,
   ): AuthorizerResponse {
-    deps.decisions?.record(error.reason, nowMs);
-    // Claims are logged only once the signature verified (token is set), never the token itself.
-    deps.log.info('deny', {
-      decision: 'deny',
-      reason: error.reason,
-      code: error.code,
-      detail: error.message,
-      failedAssertion: error.failedAssertion,
-      sub: token?.sub,
-      // The claim a subject cut-off matched, when it is not sub (WSO2's entity_id).
-      subject: token !== undefined && token.subjectClaim !== 'sub' ? token.subject : undefined,
-      client_id: token?.clientId,
-      jti: token?.tokenId,
-      iss: token?.issuer,
-      latencyMs: round(performance.now() - startedMs),
-      requestId: request.requestId,
-    });
+    // A refusal is an answer, whatever happens to its bookkeeping: a metric or a log line that
+    // fails must not turn a deny into a 500 (nor trip the errors alarm).
+    try {
+      deps.decisions?.record(error.reason, startedMs);
+      // Claims are logged only once the signature verified (token is set), never the token itself;
+      // the failed assertion holds a summary of what was found, never the value (TokenRejectedError).
+      deps.log.info('deny', {
+        decision: 'deny',
+        reason: error.reason,
+        code: error.code,
+        detail: error.message,
+        failedAssertion: error.failedAssertion,
+        ...(token === undefined ? {} : claimsForLog(token)),
+        latencyMs: round(performance.now() - startedMs),
+        requestId: request.requestId,
+      });
+    } catch {
+      // Nothing to do: the log itself is what failed.
+    }
     return responses.deny(request, error.reason, token?.sub);
   }
+}
+
+/**
+ * The ids of a verified token as a log line shows them: each as it is when short and printable,
+ * else a summary with the id the revocation table keys it by (ids may be long or hold anything).
+ */
+function claimsForLog(token: VerifiedToken): Record<string, unknown> {
+  const ids = token.revocationIds;
+  const subjectIsSub = token.subjectClaim === 'sub';
+  return {
+    sub: subjectIsSub ? loggableString(token.sub, ids.subject) : loggableString(token.sub),
+    // The claim a subject cut-off matched, when it is not sub (WSO2's entity_id).
+    subject: subjectIsSub ? undefined : loggableString(token.subject, ids.subject),
+    client_id: loggableString(token.clientId, ids.client),
+    jti: loggableString(token.tokenId, ids.jti),
+    iss: token.issuer,
+  };
 }
 
 function round(ms: number): number {

@@ -37,7 +37,7 @@ const revocations = createRevocationChecker({
 const keyResolvers = config.issuers.map((issuer) => new KeyResolver(issuer, config.jwks, log));
 const decisions = new DecisionMetrics(metrics, () => ({
   revocationEntries: revocations.view.entryCount,
-  revocationSyncLagMs: Math.min(revocations.view.viewAgeMs(Date.now()), Number.MAX_SAFE_INTEGER),
+  revocationSyncLagMs: Math.min(revocations.view.viewAgeMs(), Number.MAX_SAFE_INTEGER),
   failOpenAllows: revocations.view.counters.failOpenAllows,
 }));
 

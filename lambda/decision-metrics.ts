@@ -25,15 +25,16 @@ export class DecisionMetrics implements DecisionRecorder {
     private readonly metrics: Metrics,
     private readonly gauges: () => Gauges,
     private readonly flushIntervalMs = 60_000,
-    nowMs = Date.now(),
+    monotonicMs = performance.now(),
   ) {
-    this.lastFlushMs = nowMs;
+    this.lastFlushMs = monotonicMs;
   }
 
-  record(reason: RejectionReason | 'allowed', nowMs: number): void {
+  /** `monotonicMs`: the request's time on the monotonic clock (performance.now), so a wall clock step never holds a flush back. */
+  record(reason: RejectionReason | 'allowed', monotonicMs: number): void {
     if (reason === 'allowed') this.allowed++;
     else this.denied.set(reason, (this.denied.get(reason) ?? 0) + 1);
-    if (nowMs - this.lastFlushMs >= this.flushIntervalMs) this.flush(nowMs);
+    if (monotonicMs - this.lastFlushMs >= this.flushIntervalMs) this.flush(monotonicMs);
   }
 
   /**
@@ -45,8 +46,8 @@ export class DecisionMetrics implements DecisionRecorder {
   }
 
   /** Publishes and resets the counts. */
-  flush(nowMs: number): void {
-    this.lastFlushMs = nowMs;
+  flush(monotonicMs: number): void {
+    this.lastFlushMs = monotonicMs;
     if (this.allowed > 0) this.publishDecisions(DECISIONS.allow, 'allowed', this.allowed);
     for (const [reason, count] of this.denied) this.publishDecisions(DECISIONS.deny, reason, count);
     this.allowed = 0;

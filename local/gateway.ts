@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { authorizerEvent, identitySource, readHttpApiRequest, type HttpApiIdentity, type HttpApiRequest } from './http-api-event.js';
+import { loggableString } from '../lambda/shared/index.js';
 import type { InvocationResult } from './lambda-runtime.js';
 
 /** What an integration answers; the gateway writes it out as is. */
@@ -93,7 +94,9 @@ async function handle(options: GatewayOptions, incoming: IncomingMessage, respon
   const answer = await options.backend(request, decision.context);
   response.writeHead(answer.statusCode, answer.headers);
   response.end(answer.body);
-  log(answer.statusCode, `(allowed${typeof decision.context.sub === 'string' ? `: sub ${decision.context.sub}` : ''})`);
+  // A sub may be long or hold control characters (a line break would forge an access log line).
+  const sub = typeof decision.context.sub === 'string' ? loggableString(decision.context.sub) : undefined;
+  log(answer.statusCode, `(allowed${sub === undefined ? '' : `: sub ${typeof sub === 'string' ? sub : JSON.stringify(sub)}`})`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isPlainObject, looksLikeJwt, revocationFromToken, type MessageRules } from '../lambda/messages/index.js';
+import { isPlainObject, looksLikeJwt, readTokenRevocation, type MessageRules } from '../lambda/messages/index.js';
 import { MESSAGE_VERSION, parseRevocationMessage } from '../lambda/messages/index.js';
 import { ANY_ISSUER } from '../lambda/revocation/index.js';
 
@@ -30,14 +30,15 @@ export const MAX_PACKED_MESSAGE_BYTES = 24 * 1024;
  * a live credential if its revocation failed. Throws InvalidMessageError for what is not a JWT.
  */
 export function entryFromToken(token: string, path: string, rules: MessageRules): RevocationEntry {
-  // The ingest's own reading, for the same entry, refusals and messages.
-  const revocation = revocationFromToken(token, path, ANY_ISSUER, rules);
+  // The ingest's own reading, for the same entry, refusals and messages. The jti as the token
+  // carries it (not the id it is stored under): the ingest maps what it receives.
+  const fields = readTokenRevocation(token, path, ANY_ISSUER, rules);
   return {
     type: 'jti',
-    jti: revocation.jti,
-    // ANY_ISSUER only for a token without iss (revocationFromToken refuses it as a claim).
-    ...(revocation.issuer === ANY_ISSUER ? {} : { iss: revocation.issuer }),
-    exp: revocation.expiresAtEpochSeconds - rules.clockToleranceSeconds,
+    jti: fields.jti,
+    // ANY_ISSUER only for a token without iss (readTokenRevocation refuses it as a claim).
+    ...(fields.issuer === ANY_ISSUER ? {} : { iss: fields.issuer }),
+    exp: fields.expSeconds,
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizerHandler, type AuthorizerHandler, type DecisionRecorder } from '../lambda/authorizer-handler.js';
 import { loadAuthorizerConfig } from '../lambda/config/index.js';
-import type { RevocationChecker } from '../lambda/revocation/index.js';
+import { storedId, type RevocationChecker } from '../lambda/revocation/index.js';
 import { type RevocationReason, RevocationStateUnavailableError } from '../lambda/shared/index.js';
 import { KeyResolver, TokenVerifier, type VerifiedToken } from '../lambda/token/index.js';
 import { httpApiV1Event, httpApiV2Event, restRequestEvent, restTokenEvent } from './support/api-gateway-events.js';
@@ -36,9 +36,9 @@ class RecordedDecisions implements DecisionRecorder {
   }
 }
 
-function setup(options: { initialize?: () => Promise<void>; env?: Record<string, string> } = {}) {
+function setup(options: { initialize?: () => Promise<void>; env?: Record<string, string>; log?: LogRecorder } = {}) {
   const config = loadAuthorizerConfig({ ...issuer.env, ...options.env });
-  const log = new LogRecorder();
+  const log = options.log ?? new LogRecorder();
   const keys = config.issuers.map((entry) => new KeyResolver(entry, config.jwks, log));
   const revocations = new RevokedJtis();
   const decisions = new RecordedDecisions();
@@ -268,6 +268,62 @@ describe('authorizer handler', () => {
     it('throws a TypeError for an event that is not from API Gateway', async () => {
       const { handler } = setup();
       await expect(handler({ Records: [] } as never)).rejects.toBeInstanceOf(TypeError);
+    });
+  });
+
+  describe('the deny path', () => {
+    it('still refuses when the log line itself throws: a deny for HTTP APIs, Unauthorized for REST, never the log error', async () => {
+      // Prepare: a logger that fails on every info line, as a stack overflow in a JSON replacer did.
+      class ThrowingLog extends LogRecorder {
+        override info(): void {
+          throw new RangeError('Maximum call stack size exceeded');
+        }
+      }
+      const { handler, decisions } = setup({ log: new ThrowingLog() });
+
+      // Act
+      const http = await handler(httpApiV2Event('Bearer not-a-token'));
+      const rest = handler(restTokenEvent('Bearer not-a-token'));
+
+      // Assess
+      expect(http).toMatchObject({ isAuthorized: false, context: { reason: 'malformed_token' } });
+      await expect(rest).rejects.toThrow(/^Unauthorized$/);
+      expect(decisions.failures).toBe(0);
+    });
+
+    it.each([
+      ['a REST TOKEN authorizationToken that is a number', { ...restTokenEvent('x'), authorizationToken: 7 }],
+      ['an HTTP API header that is an array', { ...httpApiV2Event(undefined), headers: { authorization: ['Bearer x'] } }],
+      ['an HTTP API identitySource that is a string, not an array', { ...httpApiV2Event(undefined), identitySource: 'Bearer x' }],
+      ['an HTTP API 1.0 identitySource that is an array', { ...httpApiV1Event(undefined), identitySource: ['Bearer x'] }],
+    ])('refuses %s as malformed_token, not a TypeError', async (_name, event) => {
+      const { handler, log } = setup();
+
+      const answer = await handler(event as never).catch((error: unknown) => error);
+
+      if (answer instanceof Error) expect(answer.message).toBe('Unauthorized');
+      else expect(answer).toMatchObject({ context: { reason: 'malformed_token' } });
+      expect(log.lines.at(-1)).toMatchObject({ message: 'deny', extra: { reason: 'malformed_token' } });
+    });
+
+    it('logs a verified id that is long or unprintable as a summary naming its stored id, never as it is', async () => {
+      // Prepare: a revoked token whose subject holds a C1 control character and whose jti is 3,000 bytes.
+      const { handler, revocations, log } = setup({ env: { JWT_MAX_TOKEN_BYTES: '16384' } });
+      const sub = 'bob\u0085';
+      const jti = 'j'.repeat(3000);
+      revocations.jtis.add(jti);
+
+      // Act
+      await handler(httpApiV2Event(`Bearer ${await issuer.token({ sub, jti })}`));
+
+      // Assess
+      expect(log.lines.at(-1)?.extra).toMatchObject({
+        reason: 'revoked_jti',
+        sub: { type: 'string', length: 4, prefix: 'bob?', storedId: storedId(sub) },
+        jti: { type: 'string', length: 3000, prefix: 'j'.repeat(24), storedId: storedId(jti) },
+      });
+      expect(log.text).not.toContain(sub);
+      expect(log.text).not.toContain('j'.repeat(100));
     });
   });
 });

@@ -90,21 +90,39 @@ describe('revocation end to end: SNS → dist/ingest.mjs → DynamoDB → dist/a
     expect(stillAllowed?.isAuthorized).toBe(true);
   });
 
-  it('clamps a cut-off dated an hour ahead to now: tokens issued before are denied, one issued after passes', async () => {
-    // Prepare
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    const before = await issuer.token({ sub: 'e2e-future', iat: nowSeconds - 1 });
-    const after = await issuer.token({ sub: 'e2e-future', iat: nowSeconds + 10 }); // within the clock tolerance
+  it('denies a token that an issuer whose clock runs 35 s fast minted 5 s before the revocation it dated itself', async () => {
+    // Prepare: the issuer's clock is 35 s ahead (within JWT_CLOCK_TOLERANCE_SECONDS, 60): its token
+    // is dated now + 30 s, and its revocation, published 5 s later, now + 35 s. A cut-off clamped
+    // to the ingest's now would leave the token valid for its whole life (issue 11, item 3).
+    const issuerNowSeconds = Math.floor(Date.now() / 1000) + 35;
+    const token = await issuer.token({ sub: 'e2e-fast-clock', iat: issuerNowSeconds - 5, exp: issuerNowSeconds + 3600 });
+    expect(isAuthorized(await authorizer.invoke(httpApiV2Event(`Bearer ${token}`)))?.isAuthorized).toBe(true);
 
     // Act
-    const message = { version: 1, type: 'subject', sub: 'e2e-future', iss: issuer.issuer, revokedAt: Date.now() + 3_600_000 };
+    const message = { version: 1, type: 'subject', sub: 'e2e-fast-clock', iss: issuer.issuer, revokedAt: issuerNowSeconds * 1000 };
     const published = await ingest.invoke(snsEvent(JSON.stringify(message)));
-    const denied = await deniedWithin(before, 5000);
-    const stillAllowed = isAuthorized(await authorizer.invoke(httpApiV2Event(`Bearer ${after}`)));
+    const denied = await deniedWithin(token, 5000);
 
     // Assess
     expect(published).toMatchObject({ ok: true, result: { applied: { subject: 1 } } });
     expect(denied).toMatchObject({ reason: 'revoked_subject' });
-    expect(stillAllowed?.isAuthorized).toBe(true);
+  });
+
+  it('clamps a cut-off dated an hour ahead to now plus the clock tolerance', async () => {
+    // Act
+    const beforeMs = Date.now();
+    const message = { version: 1, type: 'subject', sub: 'e2e-future', iss: issuer.issuer, revokedAt: beforeMs + 3_600_000 };
+    const published = await ingest.invoke(snsEvent(JSON.stringify(message)));
+    const afterMs = Date.now();
+
+    // Assess: T is the ingest's now + 60 s, not an hour ahead (tokens issued in the hour after would be refused).
+    expect(published).toMatchObject({ ok: true, result: { applied: { subject: 1 } } });
+    const stored: { id: string; revokedAtEpochMs: number }[] = [];
+    await new RevocationStore(dynamo.client, TABLE).scanLive(1, Date.now() / 1000, (revocation) => {
+      if (revocation.kind === 'subject') stored.push(revocation);
+    });
+    const cutoff = stored.find((revocation) => revocation.id === 'e2e-future')!.revokedAtEpochMs;
+    expect(cutoff).toBeGreaterThanOrEqual(beforeMs + 60_000);
+    expect(cutoff).toBeLessThanOrEqual(afterMs + 60_000);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import { loadIngestConfig } from '../lambda/config/index.js';
-import { type ApplyResult, parseRevocationKey, type Revocation, RevocationStore } from '../lambda/revocation/index.js';
+import { type ApplyResult, parseRevocationKey, type Revocation, RevocationStore, storedId } from '../lambda/revocation/index.js';
 import { InvalidMessageError, type InvalidMessageReason, RevocationWriteError } from '../lambda/shared/index.js';
 import { createIngestHandler, type IngestHandler, type IngestRecorder } from '../lambda/ingest-handler.js';
 import { messageCorpus as corpus } from './fixtures/messages/corpus.js';
@@ -359,7 +359,7 @@ describe('ingest handler', () => {
       expect(await stored(f.table)).toEqual([expect.objectContaining({ revokedAtEpochMs: f.nowMs - 1000 })]);
     });
 
-    it('clamps a revocation time in the future to now', async () => {
+    it('clamps a revocation time in the future to now plus the clock tolerance', async () => {
       // Prepare
       const f = await fixture();
 
@@ -367,7 +367,7 @@ describe('ingest handler', () => {
       await f.handler(publish({ type: 'subject', sub: 'alice', revokedAt: f.nowMs + 3_600_000 }));
 
       // Assess
-      expect(await stored(f.table)).toEqual([expect.objectContaining({ revokedAtEpochMs: f.nowMs })]);
+      expect(await stored(f.table)).toEqual([expect.objectContaining({ revokedAtEpochMs: f.nowMs + config.clockToleranceSeconds * 1000 })]);
     });
 
     it('writes the latest of several revocations of one subject in a batch once', async () => {
@@ -475,11 +475,10 @@ describe('ingest handler', () => {
       expect(await items(f.table)).toEqual([]);
     });
 
-    it('names the entry and the record of a revocation whose table key would be too long, and writes nothing', async () => {
+    it('names the entry and the record of a revocation whose issuer the table key cannot hold, and writes nothing', async () => {
       // Prepare: A, then [A, A, X] in a second record. X's issuer is 500 slashes long: within the
-      // 512-byte limit, but %-encoded it makes a 2,120-byte key, more than DynamoDB's 2,048. Once
-      // the records are merged X is the second revocation of the first record's batch: the store
-      // used to report it so (revocations[1].jti, record-1).
+      // 512-byte limit, but %-encoded it is 1,515 bytes, more than the 1,015 the 2,048-byte key
+      // leaves an issuer. Once the records are merged X would be the second revocation.
       const f = await fixture();
       const good = { type: 'jti', jti: 'a1' };
       const tooLong = { type: 'jti', jti: 'x'.repeat(600), iss: 'https://i' + '/'.repeat(500) };
@@ -492,12 +491,27 @@ describe('ingest handler', () => {
       const error = await refusal(f.handler, event);
 
       // Assess
-      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path: 'revocations[2].jti' });
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_field', path: 'revocations[2].iss' });
       expect(f.log.lines).toEqual([
-        expect.objectContaining({ level: 'error', extra: expect.objectContaining({ path: 'revocations[2].jti', messageId: 'record-2' }) }),
+        expect.objectContaining({ level: 'error', extra: expect.objectContaining({ path: 'revocations[2].iss', messageId: 'record-2' }) }),
       ]);
-      expect(f.metrics.rejections).toEqual(['invalid_id']);
+      expect(f.metrics.rejections).toEqual(['invalid_field']);
       expect(await items(f.table)).toEqual([]);
+    });
+
+    it('writes a revocation of an id too long or too strange to store as it is under its hash, and logs no id', async () => {
+      // Prepare
+      const f = await fixture();
+      const ids = ['u'.repeat(3000), 'bob\u0085', 'x\ud800'];
+
+      // Act
+      const summary = await f.handler(publish({ revocations: ids.map((sub) => ({ type: 'subject', sub, revokedAt: f.nowMs })) }));
+
+      // Assess
+      expect(summary).toMatchObject({ revocations: 3, applied: { subject: 3 } });
+      expect((await stored(f.table)).map((revocation) => (revocation as { id: string }).id).sort()).toEqual(ids.map(storedId).sort());
+      expect(f.log.text).not.toContain('uuuuuuuu');
+      expect(f.log.text).not.toContain('bob');
     });
 
     it('refuses an issuer attribute that is not a String attribute', async () => {

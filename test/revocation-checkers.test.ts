@@ -6,6 +6,7 @@ import {
   ANY_ISSUER,
   createRevocationChecker,
   createRevocationClient,
+  revocationIdsOf,
   RevocationStore,
   type Revocation,
   type ViewRevocationChecker,
@@ -89,13 +90,14 @@ async function harness(
     rules: config.rules,
     log,
     now: () => h.clock,
+    monotonicNow: () => h.clock,
     sweepIntervalMs: options.sweepIntervalMs,
   });
   return h;
 }
 
-function token(fields: Partial<VerifiedToken> = {}): VerifiedToken {
-  return {
+function token(fields: Partial<Omit<VerifiedToken, 'revocationIds'>> = {}): VerifiedToken {
+  const token = {
     issuer: ISS,
     sub: 'alice',
     subject: 'alice',
@@ -109,6 +111,7 @@ function token(fields: Partial<VerifiedToken> = {}): VerifiedToken {
     claims: {},
     ...fields,
   };
+  return { ...token, revocationIds: revocationIdsOf(token.tokenId, token.subject, token.clientId, token.signatureIds) };
 }
 
 const revokeJti = (jti: string, issuer = ISS): Revocation => ({ kind: 'jti', issuer, jti, expiresAtEpochSeconds: T0 / 1000 + 600 });

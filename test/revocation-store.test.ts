@@ -274,7 +274,10 @@ describe('RevocationStore reads', () => {
     const others = [jti('token-2'), cutoff('subject', 'bob'), cutoff('subject', 'alice', NOW_MS, 'https://other.example.com')];
     await store.applyRevocations([...mine, ...others], { nowMs: NOW_MS });
 
-    const found = await store.getForToken({ issuer: ISS, tokenId: 'token-1', subject: 'alice', clientId: 'app' }, NOW);
+    const found = await store.getForToken(
+      { issuer: ISS, revocationIds: { jti: 'token-1', subject: 'alice', client: 'app', signatures: [] } },
+      NOW,
+    );
 
     expect(found).toHaveLength(mine.length);
     expect(found).toEqual(expect.arrayContaining(mine));

@@ -23,7 +23,8 @@ import { TestIssuer } from './support/issuer.js';
  * fixture's tokens then put to the built dist/authorizer.mjs configured with the WSO2 recipe
  * (JWT_SUBJECT_CLAIM=entity_id, JWT_CLIENT_CLAIM=azp). Each token must get WSO2's own gateway
  * decision (JWTValidator@d2c5200a), or `projectExpect` where the project decides otherwise on
- * purpose. Both bundles run on a frozen clock at the fixtures' time, moved by hand: no waiting.
+ * purpose. Both bundles run on a frozen wall clock at the fixtures' time, moved by hand; only the authorizer's
+ * sync interval (monotonic) is waited for, once.
  *
  * Each fixture's tokens come from an issuer of their own, and its body is published with that
  * issuer as the SNS `issuer` attribute (the body stays WSO2's): the fixtures' ids overlap (the
@@ -161,8 +162,10 @@ describe('WSO2 bodies through dist/ingest.mjs and dist/authorizer.mjs (the WSO2 
   });
 
   it('then decides every token as WSO2’s gateway does, a token issued after T still allowed', async () => {
-    // Act
+    // Act: sync intervals run on the monotonic clock, which the frozen wall clock does not move, so
+    // one real interval passes before the first decision (which then waits for its delta sync).
     await authorizer.setClock(AFTER_SYNC_MS);
+    await new Promise((resolve) => setTimeout(resolve, SYNC_INTERVAL_MS + 100));
     const after = await decisions();
 
     // Assess

@@ -14,8 +14,13 @@ export type ApiFlavour = 'http-v2' | 'http-v1' | 'rest-token' | 'rest-request';
 /** What the decision path needs from an authorizer event. */
 export interface AuthorizerRequest {
   readonly flavour: ApiFlavour;
-  /** The Authorization header (or TOKEN identity source) as sent, undefined when absent. */
-  readonly authorization: string | undefined;
+  /**
+   * The Authorization header (or TOKEN identity source) as sent, undefined when absent, or
+   * {@link NOT_A_STRING} when the event holds something else there (a number, an array): API
+   * Gateway always sends strings, so only a direct invoke does that, and it is refused as a
+   * malformed credential, not a crash.
+   */
+  readonly authorization: string | undefined | typeof NOT_A_STRING;
   /**
    * The invoked route or method ARN. API Gateway always sends it; only a hand-built payload 2.0
    * event may lack it, and then gets a simple response alone (no policy to scope).
@@ -23,6 +28,9 @@ export interface AuthorizerRequest {
   readonly resourceArn: string | undefined;
   readonly requestId: string | undefined;
 }
+
+/** The value of {@link AuthorizerRequest.authorization} for a credential that is not a string. */
+export const NOT_A_STRING: unique symbol = Symbol('not a string');
 
 /** Reads an authorizer event of any flavour. Throws TypeError for something that is none of them. */
 export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
@@ -32,15 +40,15 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
       flavour: 'http-v2',
       // Payload 2.0 lower-cases header names (a hand-built event may not); identitySource holds
       // the configured source's value.
-      authorization: findHeader(event.headers, 'authorization') ?? event.identitySource?.[0],
+      authorization: credential(findHeader(event.headers, 'authorization') ?? firstIdentitySource(event.identitySource)),
       resourceArn: event.routeArn === undefined ? undefined : requireArn(event.routeArn, 'routeArn'),
-      requestId: event.requestContext?.requestId,
+      requestId: requestIdOf(event.requestContext),
     };
   }
   if (event.type === 'TOKEN') {
     return {
       flavour: 'rest-token',
-      authorization: event.authorizationToken,
+      authorization: credential(event.authorizationToken),
       resourceArn: requireArn(event.methodArn, 'methodArn'),
       requestId: undefined,
     };
@@ -52,22 +60,41 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
     const header = findHeader(request.headers, 'authorization');
     return {
       flavour: request.version === '1.0' ? 'http-v1' : 'rest-request',
-      authorization: header ?? (request.version === '1.0' ? request.identitySource : undefined),
+      authorization: credential(header ?? (request.version === '1.0' ? request.identitySource : undefined)),
       resourceArn: requireArn(request.methodArn, 'methodArn'),
-      requestId: request.requestContext?.requestId,
+      requestId: requestIdOf(request.requestContext),
     };
   }
   throw new TypeError('not an API Gateway authorizer event: expected version 2.0, type TOKEN or type REQUEST');
 }
 
-function findHeader(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
-  if (!headers) return undefined;
+/** A credential as the decision path takes it: a string, absent (undefined or null), or not a string. */
+function credential(value: unknown): string | undefined | typeof NOT_A_STRING {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : NOT_A_STRING;
+}
+
+/** Payload 2.0's identitySource is an array of the configured sources' values. */
+function firstIdentitySource(identitySource: unknown): unknown {
+  if (identitySource === undefined || identitySource === null) return undefined;
+  return Array.isArray(identitySource) ? identitySource[0] : NOT_A_STRING;
+}
+
+// Typed loosely: a direct invoke may put any JSON value in a header.
+function findHeader(headers: Record<string, unknown> | null | undefined, name: string): unknown {
+  if (typeof headers !== 'object' || headers === null) return undefined;
   const exact = headers[name];
   if (exact !== undefined) return exact;
   for (const key of Object.keys(headers)) {
     if (key.toLowerCase() === name) return headers[key];
   }
   return undefined;
+}
+
+/** API Gateway's request id, for log lines: only a string, and only of a sane length. */
+function requestIdOf(context: { requestId?: unknown } | null | undefined): string | undefined {
+  const id = typeof context === 'object' && context !== null ? context.requestId : undefined;
+  return typeof id === 'string' && id.length <= 128 ? id : undefined;
 }
 
 function requireArn(arn: unknown, field: string): string {

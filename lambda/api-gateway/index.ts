@@ -1,5 +1,5 @@
 /** API Gateway's side of the authorizer: every event flavour in, the matching response out. */
-export { bearerToken, readAuthorizerEvent, type ApiFlavour, type AuthorizerEvent, type AuthorizerRequest } from './events.js';
+export { bearerToken, NOT_A_STRING, readAuthorizerEvent, type ApiFlavour, type AuthorizerEvent, type AuthorizerRequest } from './events.js';
 export {
   contextOf,
   ResponseBuilder,

@@ -10,7 +10,7 @@ import {
   type Algorithm,
   type ResponseMode,
 } from '../contract/index.js';
-import { ANY_ISSUER, type RevocationSettings } from '../revocation/index.js';
+import { ANY_ISSUER, issuerProblem, type RevocationSettings } from '../revocation/index.js';
 import { ConfigurationError } from '../shared/index.js';
 import { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules } from '../token/index.js';
 import { EnvReader, type Environment } from './env-reader.js';
@@ -54,6 +54,7 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
     timeoutMs: read.integer('JWKS_TIMEOUT_MS', DEFAULTS.jwksTimeoutMs, 'milliseconds', LIMITS.jwksTimeoutMs.min),
     cooldownMs: read.integer('JWKS_COOLDOWN_MS', DEFAULTS.jwksCooldownMs, 'milliseconds'),
     cacheMaxAgeMs: read.integer('JWKS_CACHE_MAX_AGE_MS', DEFAULTS.jwksCacheMaxAgeMs, 'milliseconds', LIMITS.jwksCacheMaxAgeMs.min),
+    maxBytes: read.integer('JWKS_MAX_BYTES', DEFAULTS.jwksMaxBytes, 'bytes', LIMITS.jwksMaxBytes.min, LIMITS.jwksMaxBytes.max),
   };
   const revocation: RevocationSettings = {
     tableName: read.string('REVOCATION_TABLE_NAME', DEFAULTS.tableName),
@@ -150,6 +151,9 @@ function readIssuers(read: EnvReader): IssuerConfig[] {
   if (splitList(single).includes(ANY_ISSUER)) {
     read.problems.push(`JWT_ISSUER "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
   }
+  splitList(single).forEach((issuer, index) =>
+    checkIssuerRule(read, splitList(single).length === 1 ? 'JWT_ISSUER' : `JWT_ISSUER entry ${index + 1}`, issuer),
+  );
   return splitList(single).map((issuer) => ({
     issuer,
     jwksUri: jwksUri ?? '',
@@ -205,6 +209,7 @@ function readIssuersJson(
     if (typeof subjectClaim !== 'string' || subjectClaim === '') read.problems.push(`${where}.subjectClaim must be a claim name`);
     if (issuer === ANY_ISSUER)
       read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
+    else if (typeof issuer === 'string' && issuer !== '') checkIssuerRule(read, `${where}.issuer`, issuer);
     if (
       typeof issuer === 'string' &&
       typeof jwksUri === 'string' &&
@@ -217,6 +222,17 @@ function readIssuersJson(
     }
   });
   return issuers;
+}
+
+/**
+ * Every trusted issuer must be one a revocation can name (issuerProblem: the table key holds it
+ * beside any stored id), or its tokens would be allowed and never revocable.
+ */
+function checkIssuerRule(read: EnvReader, name: string, issuer: string): void {
+  const problem = issuerProblem(issuer);
+  if (problem !== undefined) {
+    read.problems.push(`${name} ${problem}: revocations could not name it, so its tokens could never be revoked`);
+  }
 }
 
 function readAlgorithms(read: EnvReader, name: string, value: string | undefined): readonly Algorithm[] {

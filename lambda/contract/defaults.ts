@@ -28,6 +28,8 @@ export const DEFAULTS = {
   jwksCooldownMs: 30_000,
   /** JWKS_CACHE_MAX_AGE_MS: 10 minutes. */
   jwksCacheMaxAgeMs: 600_000,
+  /** JWKS_MAX_BYTES: 1 MiB, about two thousand RSA keys; a larger key set is refused. */
+  jwksMaxBytes: 1_048_576,
   /** REVOCATION_SYNC_INTERVAL_MS. */
   syncIntervalMs: 1000,
   /** REVOCATION_MAX_STALENESS_MS. */

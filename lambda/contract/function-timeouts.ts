@@ -8,3 +8,16 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   /** A 256 KB message of a few thousand revocations, with room for the SDK's retries on throttling. */
   ingest: 30,
 } as const;
+
+/**
+ * Longest a request waits on one read of the revocation table (a delta sync, a consistent read):
+ * half the authorizer's timeout, so the request still has time to answer. Shorter when the
+ * staleness bound says so (docs/design.md, "Read deadlines").
+ */
+export const READ_DEADLINE_CAP_MS = (FUNCTION_TIMEOUT_SECONDS.authorizer * 1000) / 2;
+
+/**
+ * The longest deadline of a read that keeps being abandoned (each one abandoned in a row doubles
+ * the next): a read that is slow, not stuck, finishes within it.
+ */
+export const READ_DEADLINE_MAX_MS = 120_000;

@@ -7,9 +7,11 @@ export const LIMITS = {
   clockToleranceSeconds: { min: 0, max: 3600 },
   maxTokenLifetimeSeconds: { min: 1 },
   maxTokenAgeSeconds: { min: 1 },
-  maxTokenBytes: { min: 256, max: 1_048_576 },
+  // At most 255 KiB: a whole-token revocation of any token the authorizer accepts must fit one SNS message (256 KiB).
+  maxTokenBytes: { min: 256, max: 261_120 },
   jwksTimeoutMs: { min: 1 },
   jwksCacheMaxAgeMs: { min: 1000 },
+  jwksMaxBytes: { min: 1024, max: 67_108_864 },
   maxStalenessMs: { min: 1 },
   scanSegments: { min: 1, max: 1_000_000 },
   writeConcurrency: { min: 1, max: 1000 },

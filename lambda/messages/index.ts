@@ -10,8 +10,10 @@ export {
   MAX_ID_BYTES,
   MAX_ISSUER_BYTES,
   MAX_TOKEN_BYTES,
+  readTokenRevocation,
   revocationFromToken,
   type MessageRules,
+  type TokenRevocationFields,
 } from './message-fields.js';
 export { MAX_BATCH_ENTRIES, MESSAGE_TYPES, MESSAGE_VERSION, type MessageType } from './own-format.js';
 export {

@@ -1,11 +1,15 @@
 import {
   ANY_ISSUER,
+  issuerProblem,
   jtiRevocation,
+  MAX_CLEAR_ID_BYTES,
+  MAX_ISSUER_BYTES,
   storageProblem,
   type JtiRevocation,
   type RetentionRules,
   type Revocation,
 } from '../revocation/index.js';
+import { LIMITS } from '../contract/index.js';
 import { InvalidMessageError, TokenRejectedError } from '../shared/index.js';
 import { parseToken, tokenHash } from '../token/index.js';
 
@@ -27,28 +31,38 @@ export interface MessageRules extends RetentionRules {
   readonly publishedAtMs?: number;
 }
 
-/** The cut-off for a message that names no revocation time: when it was published, never later than now. */
+/**
+ * The cut-off for a message that names no revocation time: when it was published, never later
+ * than now. Not later, so a user's login just after a logout (a fresh token, issued after the
+ * publish) is not refused.
+ */
 export function defaultRevokedAtMs(rules: MessageRules): number {
-  return clampedToNow(Math.floor(rules.publishedAtMs ?? rules.nowMs), rules);
+  return Math.min(Math.floor(rules.publishedAtMs ?? rules.nowMs), rules.nowMs);
 }
 
 /**
- * docs/design.md, "Revocation semantics": a time in the future is clamped to now. A cut-off ahead of the ingest's clock
- * would refuse tokens issued after the revocation was published; clamped, only tokens issued up
- * to the moment it is read are refused.
+ * docs/design.md, "Revocation semantics": an explicit revocation time ahead of the ingest's clock
+ * is clamped to now + the clock tolerance. The verifier accepts `iat` up to that far ahead, so an
+ * issuer whose clock runs fast mints tokens dated after the ingest's now; clamped to now, a token
+ * minted just before the revocation by such an issuer would escape it for its whole life. Later
+ * than that would refuse tokens not issued yet.
  */
-function clampedToNow(ms: number, rules: MessageRules): number {
-  return Math.min(ms, rules.nowMs);
+function clampedToTolerance(ms: number, rules: MessageRules): number {
+  return Math.min(ms, rules.nowMs + rules.clockToleranceSeconds * 1000);
 }
 
 /**
- * Longest id and issuer a message may name. Together they must also fit the table's key (see
- * storable): 1024 + 512 bytes fit, unless %-encoding the issuer (a `/` takes three bytes) grows it.
+ * Longest id (UTF-8 bytes) stored as it is; a longer one is accepted too and stored as its hash
+ * (storedId, lambda/revocation/revocation.ts). Issuers: at most MAX_ISSUER_BYTES, and short
+ * enough once %-encoded (issuerProblem, lambda/revocation/table-codec.ts).
  */
-export const MAX_ID_BYTES = 1024;
-export const MAX_ISSUER_BYTES = 512;
-/** Whole tokens longer than this are refused unread; no authorizer accepts one that large. */
-export const MAX_TOKEN_BYTES = 16_384;
+export const MAX_ID_BYTES = MAX_CLEAR_ID_BYTES;
+export { MAX_ISSUER_BYTES };
+/**
+ * Whole tokens longer than this are refused unread: the most JWT_MAX_TOKEN_BYTES allows, so every
+ * token an authorizer accepts can be revoked whole (and a message that large still fits SNS).
+ */
+export const MAX_TOKEN_BYTES = LIMITS.maxTokenBytes.max;
 
 const EPOCH_2000_MS = 946_684_800_000;
 const EPOCH_2000_SECONDS = EPOCH_2000_MS / 1000;
@@ -56,8 +70,6 @@ const EPOCH_2000_SECONDS = EPOCH_2000_MS / 1000;
 const SECONDS_NOT_MS_BELOW = 1e11;
 const YEAR_SECONDS = 366 * 86_400;
 const YEAR_MS = YEAR_SECONDS * 1000;
-// C0 and C1 control characters, DEL, and lone UTF-16 surrogates (not representable in UTF-8).
-const CONTROL_OR_LONE_SURROGATE = /[\u0000-\u001f\u007f-\u009f]|\p{Surrogate}/u;
 
 export function invalid(reason: InvalidMessageError['reason'], path: string, message: string): InvalidMessageError {
   return new InvalidMessageError(message, path || undefined, reason);
@@ -86,25 +98,30 @@ function describeType(value: unknown): string {
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
-/** A revoked id (jti, sub, client id): a non-blank string of at most 1024 UTF-8 bytes, no control characters. */
+/**
+ * A revoked id (jti, sub, client id) as the token carries it: any non-empty string, since the
+ * verifier accepts any non-empty string claim and every token it allows must be revocable
+ * (whitespace, control characters, lone surrogates, any length a message can carry). The
+ * revocation constructors store it under storedId: long or unusual ids under their hash. Error
+ * messages never repeat it.
+ */
 export function readId(value: unknown, path: string): string {
-  return readKeyString(value, path, MAX_ID_BYTES, 'invalid_id');
-}
-
-/** An issuer named by a message; it is compared byte for byte with the token's `iss`. */
-export function readIssuer(value: unknown, path: string): string {
-  return readKeyString(value, path, MAX_ISSUER_BYTES, 'invalid_field');
-}
-
-function readKeyString(value: unknown, path: string, maxBytes: number, reason: 'invalid_id' | 'invalid_field'): string {
   if (value === undefined || value === null) throw invalid('missing_field', path, 'is required');
-  if (typeof value !== 'string') throw invalid(reason, path, `must be a string, got ${describeType(value)}`);
-  if (value.trim() === '') throw invalid(reason, path, 'must not be empty');
-  const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes > maxBytes) throw invalid(reason, path, `is ${bytes} bytes, more than the ${maxBytes} allowed`);
-  if (CONTROL_OR_LONE_SURROGATE.test(value)) {
-    throw invalid(reason, path, 'must not contain control characters or unpaired surrogates');
-  }
+  if (typeof value !== 'string') throw invalid('invalid_id', path, `must be a string, got ${describeType(value)}`);
+  if (value === '') throw invalid('invalid_id', path, 'must not be empty');
+  return value;
+}
+
+/**
+ * An issuer named by a message; it is compared byte for byte with the token's `iss`. The table's
+ * issuer rule (issuerProblem): the authorizer refuses to trust an issuer that breaks it, so a
+ * message naming one could only name tokens no authorizer accepts.
+ */
+export function readIssuer(value: unknown, path: string): string {
+  if (value === undefined || value === null) throw invalid('missing_field', path, 'is required');
+  if (typeof value !== 'string') throw invalid('invalid_field', path, `must be a string, got ${describeType(value)}`);
+  const problem = issuerProblem(value);
+  if (problem !== undefined) throw invalid('invalid_field', path, problem);
   return value;
 }
 
@@ -126,12 +143,16 @@ function readWholeNumber(value: unknown, path: string, unit: string, allowString
   throw invalid('invalid_time', path, `must be a whole number of ${unit}, got ${describeType(value)}`);
 }
 
-/** A revocation time T in epoch milliseconds, checked and clamped to now. Undefined when absent. */
+/**
+ * A revocation time T given explicitly (`revokedAt`; WSO2's `revocationTime`, a string of digits
+ * with `allowString`), in epoch milliseconds, checked and clamped to now + the clock tolerance.
+ * Undefined when absent: the caller then takes {@link defaultRevokedAtMs}.
+ */
 export function readRevokedAtMs(value: unknown, path: string, rules: MessageRules, allowString = false): number | undefined {
   const ms = readWholeNumber(value, path, 'epoch milliseconds', allowString);
   if (ms === undefined) return undefined;
   checkEpochMs(ms, path, rules);
-  return clampedToNow(ms, rules);
+  return clampedToTolerance(ms, rules);
 }
 
 function checkEpochMs(ms: number, path: string, rules: MessageRules): void {
@@ -157,6 +178,13 @@ export function readExpSeconds(value: unknown, path: string, rules: MessageRules
   return seconds;
 }
 
+/** What revoking a whole token names: its issuer, its jti (or tokenHash) as the token carries it, its exp. */
+export interface TokenRevocationFields {
+  readonly issuer: string;
+  readonly jti: string;
+  readonly expSeconds: number;
+}
+
 /**
  * A whole token → jti revocation. Its iss, jti and exp are read without checking the signature:
  * revoking is always safe, so an unverified claim can only revoke a token bearing that claim.
@@ -164,6 +192,26 @@ export function readExpSeconds(value: unknown, path: string, rules: MessageRules
  * itself is neither kept nor put in any error message.
  */
 export function revocationFromToken(value: unknown, path: string, fallbackIssuer: string, rules: MessageRules): JtiRevocation {
+  const { issuer, jti, expSeconds, jtiPath } = readToken(value, path, fallbackIssuer, rules);
+  return storable(jtiRevocation(issuer, jti, expSeconds, rules), jtiPath, at(path, 'exp'));
+}
+
+/**
+ * The fields of a whole-token revocation, ids as the token carries them (the revoke CLI publishes
+ * these, so the ingest maps them once); refusals as {@link revocationFromToken}.
+ */
+export function readTokenRevocation(value: unknown, path: string, fallbackIssuer: string, rules: MessageRules): TokenRevocationFields {
+  const { issuer, jti, expSeconds } = readToken(value, path, fallbackIssuer, rules);
+  return { issuer, jti, expSeconds };
+}
+
+/** The token's fields, and where its id is: `path.jti`, or `path` itself for a token hashed for want of one. */
+function readToken(
+  value: unknown,
+  path: string,
+  fallbackIssuer: string,
+  rules: MessageRules,
+): TokenRevocationFields & { readonly jtiPath: string } {
   if (value === undefined || value === null) throw invalid('missing_field', path, 'is required');
   if (typeof value !== 'string') throw invalid('invalid_token', path, `must be a string, got ${describeType(value)}`);
   let payload: Readonly<Record<string, unknown>>;
@@ -184,8 +232,8 @@ export function revocationFromToken(value: unknown, path: string, fallbackIssuer
   if (issuer === ANY_ISSUER && payload.iss !== undefined) {
     throw invalid('invalid_token', at(path, 'iss'), `"${ANY_ISSUER}" is reserved for revocations of every issuer; revoke by jti instead`);
   }
-  const jti = payload.jti === undefined ? tokenHash(value) : readId(payload.jti, at(path, 'jti'));
-  return storable(jtiRevocation(issuer, jti, exp, rules), payload.jti === undefined ? path : at(path, 'jti'), at(path, 'exp'));
+  if (payload.jti === undefined) return { issuer, jti: tokenHash(value), expSeconds: exp!, jtiPath: path };
+  return { issuer, jti: readId(payload.jti, at(path, 'jti')), expSeconds: exp!, jtiPath: at(path, 'jti') };
 }
 
 /**

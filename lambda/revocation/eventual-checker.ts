@@ -25,8 +25,9 @@ export class EventualChecker implements ViewRevocationChecker {
     return this.failMode.load();
   }
 
-  findRevocation(token: RevocableToken, nowMs: number): MaybePromise<RevocationReason | undefined> {
-    if (this.view.isCurrent(nowMs)) return this.view.lookup(token, nowMs);
+  findRevocation(token: RevocableToken, nowMs: number, monotonicMs?: number): MaybePromise<RevocationReason | undefined> {
+    // Intervals and ages on the monotonic clock: a wall clock stepped back stops no sync.
+    if (this.view.isCurrent(monotonicMs)) return this.view.lookup(token, nowMs);
     return this.refreshThenCheck(token, nowMs);
   }
 
@@ -35,11 +36,11 @@ export class EventualChecker implements ViewRevocationChecker {
     if (!view.isLoaded) {
       // Closed: every request tries (each would fail anyway). Open: at most once per interval,
       // since requests keep being answered meanwhile.
-      if (this.failMode.closed || view.isLoading || view.isSyncDue(nowMs)) await view.load();
-    } else if (view.isSyncing || view.isSyncDue(nowMs)) {
+      if (this.failMode.closed || view.isLoading || view.isSyncDue()) await view.load();
+    } else if (view.isSyncing || view.isSyncDue()) {
       await view.sync();
     }
-    if (!view.isFresh(nowMs)) return this.failMode.answer(token, nowMs, view.unusableBecause(nowMs));
+    if (!view.isFresh()) return this.failMode.answer(token, nowMs, view.unusableBecause());
     return view.lookup(token, nowMs);
   }
 }

@@ -39,16 +39,18 @@ export class FailModePolicy {
     this.view.counters.failOpenAllows++;
     this.failOpenAllowsUnlogged++;
     // One line per sync interval, not per request: an outage at thousands of requests per second
-    // must not turn into as many log lines. The count says how many it stands for.
-    if (nowMs - this.lastFailOpenLogMs >= this.settings.syncIntervalMs) {
+    // must not turn into as many log lines. The count says how many it stands for. The interval
+    // runs on the view's monotonic clock, like every other interval.
+    const monoMs = this.view.monotonicNow();
+    if (monoMs - this.lastFailOpenLogMs >= this.settings.syncIntervalMs) {
       this.log.error('ALLOWING TOKENS WITHOUT A USABLE REVOCATION VIEW because REVOCATION_FAIL_MODE=open', {
         code: 'ERR_REVOCATION_STATE_UNAVAILABLE',
         problem,
         failOpenAllows: this.failOpenAllowsUnlogged,
-        viewAgeMs: this.view.viewAgeMs(nowMs),
+        viewAgeMs: this.view.viewAgeMs(monoMs),
         error: this.view.lastError === undefined ? undefined : describeError(this.view.lastError),
       });
-      this.lastFailOpenLogMs = nowMs;
+      this.lastFailOpenLogMs = monoMs;
       this.failOpenAllowsUnlogged = 0;
     }
     return undefined;

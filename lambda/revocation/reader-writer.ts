@@ -1,18 +1,27 @@
-import type { Revocation, RevocationKind } from './revocation.js';
+import type { Revocation, RevocationIds, RevocationKind } from './revocation.js';
 
 /**
  * The two sides of the revocation table as the functions see it: the authorizer reads, the ingest
  * writes. RevocationStore implements both against DynamoDB; tests and benchmarks pass models.
  */
 
-/** The reads the authorizer's view needs. Each rejects with RevocationStateUnavailableError, the cause kept. */
+/**
+ * The reads the authorizer's view needs. Each rejects with RevocationStateUnavailableError, the
+ * cause kept. `signal` is the read's overall deadline: every request of the read is sent with it,
+ * and a read whose signal fired stops (its requests aborted, body and all).
+ */
 export interface RevocationReader {
   /** Every live revocation (cold start), `segments` reads in parallel. */
-  scanLive(segments: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary>;
+  scanLive(segments: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void, signal?: AbortSignal): Promise<ReadSummary>;
   /** The live revocations written after `sinceEpochMs` (delta sync); callers overlap reads and apply with max-wins. */
-  queryChanges(sinceEpochMs: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary>;
+  queryChanges(
+    sinceEpochMs: number,
+    nowEpochSeconds: number,
+    visit: (revocation: Revocation) => void,
+    signal?: AbortSignal,
+  ): Promise<ReadSummary>;
   /** Consistent reads of every key a token can be revoked under (strong consistency). */
-  getForToken(token: TokenKeys, nowEpochSeconds: number): Promise<Revocation[]>;
+  getForToken(token: TokenKeys, nowEpochSeconds: number, signal?: AbortSignal): Promise<Revocation[]>;
 }
 
 /** The write the ingest needs. Rejects with RevocationWriteError; retrying the whole batch is safe. */
@@ -44,12 +53,11 @@ export interface ReadSummary {
 /** The fields of a verified token that revocations are keyed by. */
 export interface TokenKeys {
   readonly issuer: string;
-  readonly tokenId: string;
-  /** More jti-namespace ids of a token without `jti`: its signature spellings (WSO2 revokes such a token by its signature). */
-  readonly signatureIds?: readonly string[];
-  /** The value of the subject claim cut-offs match (`sub` by default). */
-  readonly subject: string | undefined;
-  readonly clientId: string | undefined;
+  /**
+   * The stored ids (storedId, revocation.ts) of the token's jti (or whole-token hash), subject and
+   * client, and the signature spellings of a token without jti: computed once when the token is verified, never per request.
+   */
+  readonly revocationIds: RevocationIds;
 }
 
 /** What the revocation check reads of a verified token: its keys and, for cut-offs, when it was issued. */

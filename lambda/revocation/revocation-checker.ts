@@ -10,7 +10,12 @@ import type { RevocationView } from './revocation-view.js';
  * Throws RevocationStateUnavailableError when it cannot answer and the fail mode is closed.
  */
 export interface RevocationChecker {
-  findRevocation(token: RevocableToken, nowMs: number): MaybePromise<RevocationReason | undefined>;
+  /**
+   * `nowMs` is the wall clock (token and item times); `monotonicMs`, when the caller has already
+   * read it, the request's time on the view's monotonic clock (performance.now() unless a test
+   * injected another), which saves the warm path a clock read (about 80 ns).
+   */
+  findRevocation(token: RevocableToken, nowMs: number, monotonicMs?: number): MaybePromise<RevocationReason | undefined>;
 }
 
 /** A checker answering from an in-process {@link RevocationView}: what the authorizer wires up. */

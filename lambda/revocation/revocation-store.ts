@@ -73,7 +73,12 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
    * the cache needs and filtering expired items in the request and again here, since DynamoDB
    * deletes expired items up to days late.
    */
-  async scanLive(segments: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary> {
+  async scanLive(
+    segments: number,
+    nowEpochSeconds: number,
+    visit: (revocation: Revocation) => void,
+    signal?: AbortSignal,
+  ): Promise<ReadSummary> {
     const summary = { items: 0, expired: 0, skipped: 0 };
     const scanSegment = async (segment: number): Promise<void> => {
       let startKey: Record<string, AttributeValue> | undefined;
@@ -89,8 +94,10 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
                 Limit: this.pageSize,
                 ExclusiveStartKey: startKey,
               }),
+              { abortSignal: signal },
             ),
           true,
+          signal,
         );
         summary.expired += (page.ScannedCount ?? 0) - (page.Count ?? 0);
         visitItems(page.Items, nowEpochSeconds, summary, visit);
@@ -106,20 +113,29 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
    * index. Index reads are eventually consistent: callers pass a `since` that overlaps the
    * previous read and apply with max-wins.
    */
-  async queryChanges(sinceEpochMs: number, nowEpochSeconds: number, visit: (revocation: Revocation) => void): Promise<ReadSummary> {
+  async queryChanges(
+    sinceEpochMs: number,
+    nowEpochSeconds: number,
+    visit: (revocation: Revocation) => void,
+    signal?: AbortSignal,
+  ): Promise<ReadSummary> {
     const summary = { items: 0, expired: 0, skipped: 0 };
     const queryShard = async (shard: number): Promise<void> => {
       let startKey: Record<string, AttributeValue> | undefined;
       do {
-        const page = await this.read(() =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              ...changesQuery(shard, sinceEpochMs, nowEpochSeconds),
-              Limit: this.pageSize,
-              ExclusiveStartKey: startKey,
-            }),
-          ),
+        const page = await this.read(
+          () =>
+            this.client.send(
+              new QueryCommand({
+                TableName: this.tableName,
+                ...changesQuery(shard, sinceEpochMs, nowEpochSeconds),
+                Limit: this.pageSize,
+                ExclusiveStartKey: startKey,
+              }),
+              { abortSignal: signal },
+            ),
+          false,
+          signal,
         );
         summary.expired += (page.ScannedCount ?? 0) - (page.Count ?? 0);
         visitItems(page.Items, nowEpochSeconds, summary, visit);
@@ -134,7 +150,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
    * Strongly consistent reads of every key a token can be revoked under: its jti, subject and
    * client, each for its issuer and for any issuer. Returns the live revocations found.
    */
-  async getForToken(token: TokenKeys, nowEpochSeconds: number): Promise<Revocation[]> {
+  async getForToken(token: TokenKeys, nowEpochSeconds: number, signal?: AbortSignal): Promise<Revocation[]> {
     const request = liveItemsRequest(nowEpochSeconds);
     const found: Revocation[] = [];
     const summary = { items: 0, expired: 0, skipped: 0 };
@@ -146,19 +162,23 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
         }
         await this.retrier.sleep(this.retrier.backoffMs(attempt));
       }
-      const response = await this.read(() =>
-        this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: pending,
-                ConsistentRead: true,
-                ProjectionExpression: request.ProjectionExpression,
-                ExpressionAttributeNames: request.ExpressionAttributeNames,
+      const response = await this.read(
+        () =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: pending,
+                  ConsistentRead: true,
+                  ProjectionExpression: request.ProjectionExpression,
+                  ExpressionAttributeNames: request.ExpressionAttributeNames,
+                },
               },
-            },
-          }),
-        ),
+            }),
+            { abortSignal: signal },
+          ),
+        false,
+        signal,
       );
       visitItems(response.Responses?.[this.tableName], nowEpochSeconds, summary, (revocation) => found.push(revocation));
       pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -181,8 +201,10 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
    * should not restart a load of a million items, while a delta or consistent read on the
    * request path should fail fast and let the caller decide.
    */
-  private async read<T>(operation: () => Promise<T>, retry = false): Promise<T> {
+  private async read<T>(operation: () => Promise<T>, retry = false, signal?: AbortSignal): Promise<T> {
     try {
+      // A read past its deadline stops here rather than start another page or retry.
+      signal?.throwIfAborted();
       return await (retry ? this.retrier.run(operation) : operation());
     } catch (error) {
       throw new RevocationStateUnavailableError(`reading ${this.tableName} failed: ${describeError(error)}`, { cause: error });

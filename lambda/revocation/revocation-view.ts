@@ -1,4 +1,6 @@
-import { describeError, silentLog, type Log, type RevocationReason } from '../shared/index.js';
+// Over 300 lines: the reads, their scheduling and deadlines, and the freshness rule share one state (two clocks, last success, last attempt).
+import { READ_DEADLINE_CAP_MS, READ_DEADLINE_MAX_MS } from '../contract/index.js';
+import { describeError, RevocationStateUnavailableError, silentLog, type Log, type RevocationReason } from '../shared/index.js';
 import type { RevocableToken, RevocationReader, TokenKeys } from './reader-writer.js';
 import { RevocationCache } from './revocation-cache.js';
 import { cutoffRetentionSeconds, type RetentionRules } from './revocation.js';
@@ -11,11 +13,23 @@ export interface RevocationViewOptions {
   readonly rules: RetentionRules;
   /** @default silentLog */
   readonly log?: Log;
-  /** The clock that stamps loads and syncs; the same one callers take `nowMs` from. @default Date.now */
+  /**
+   * The wall clock, epoch ms: what reads compare item times with (TTLs, the change stamps a delta
+   * read starts from); the same one callers take `nowMs` from. @default Date.now
+   */
   readonly now?: () => number;
+  /**
+   * The monotonic clock, ms from any origin: every interval and age (sync due, staleness, sweeps,
+   * read deadlines), so a wall clock stepped back or forward on a warm instance changes none of
+   * them. @default performance.now
+   */
+  readonly monotonicNow?: () => number;
   /** Minimum time between sweeps of expired entries, run from the sync path. @default 30000 */
   readonly sweepIntervalMs?: number;
 }
+
+/** The longest delay setTimeout honours (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Cumulative since the instance started: the handler publishes differences. */
 export interface RevocationCounters {
@@ -53,17 +67,23 @@ export class RevocationView {
   private readonly cutoffRetentionSeconds: number;
   private readonly log: Log;
   private readonly now: () => number;
+  /** The monotonic clock (see RevocationViewOptions.monotonicNow); every `...MonoMs` below is on it. */
+  readonly monotonicNow: () => number;
   private readonly sweepIntervalMs: number;
   private cache: RevocationCache;
   private loaded = false;
   private loading: Promise<boolean> | undefined;
   private syncing: Promise<void> | undefined;
   /** Start of the last successful read: the view holds everything written before it. */
-  private lastSuccessStartMs = -Infinity;
-  private lastAttemptStartMs = -Infinity;
-  private lastSweepMs = -Infinity;
+  private lastSuccessStartMonoMs = -Infinity;
+  /** The same moment on the wall clock: where the next delta read starts from. */
+  private lastSuccessStartWallMs = -Infinity;
+  private lastAttemptStartMonoMs = -Infinity;
+  private lastSweepMonoMs = -Infinity;
   private failing = false;
   private error: unknown;
+  /** Reads of each kind abandoned at their deadline in a row: each doubles the next one's (see readDeadlineMs). */
+  private readonly abandoned = { load: 0, sync: 0 };
 
   constructor(options: RevocationViewOptions) {
     this.reader = options.reader;
@@ -71,26 +91,27 @@ export class RevocationView {
     this.cutoffRetentionSeconds = cutoffRetentionSeconds(options.rules);
     this.log = options.log ?? silentLog;
     this.now = options.now ?? Date.now;
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
     this.cache = this.newCache();
   }
 
   /**
    * Whether the view may answer: loaded, and its last successful read started no more than
-   * REVOCATION_MAX_STALENESS_MS ago. The one statement of the staleness rule.
+   * REVOCATION_MAX_STALENESS_MS ago (on the monotonic clock). The one statement of the staleness rule.
    */
-  isFresh(nowMs: number): boolean {
-    return this.loaded && nowMs - this.lastSuccessStartMs <= this.settings.maxStalenessMs;
+  isFresh(monoMs = this.monotonicNow()): boolean {
+    return this.loaded && monoMs - this.lastSuccessStartMonoMs <= this.settings.maxStalenessMs;
   }
 
   /** Whether a read is due: REVOCATION_SYNC_INTERVAL_MS since the last attempt, successful or not. */
-  isSyncDue(nowMs: number): boolean {
-    return nowMs - this.lastAttemptStartMs >= this.settings.syncIntervalMs;
+  isSyncDue(monoMs = this.monotonicNow()): boolean {
+    return monoMs - this.lastAttemptStartMonoMs >= this.settings.syncIntervalMs;
   }
 
   /** Fresh, no read due and none running: a lookup answers without waiting for anything. */
-  isCurrent(nowMs: number): boolean {
-    return this.syncing === undefined && !this.isSyncDue(nowMs) && this.isFresh(nowMs);
+  isCurrent(monoMs = this.monotonicNow()): boolean {
+    return this.syncing === undefined && !this.isSyncDue(monoMs) && this.isFresh(monoMs);
   }
 
   /** Whether a cold-start load has succeeded. */
@@ -117,8 +138,8 @@ export class RevocationView {
    * Milliseconds since the start of the last successful read (load, delta sync, or in strong
    * mode consistent read): the RevocationSyncLagMs gauge. Infinity before the first load.
    */
-  viewAgeMs(nowMs: number): number {
-    return nowMs - this.lastSuccessStartMs;
+  viewAgeMs(monoMs = this.monotonicNow()): number {
+    return monoMs - this.lastSuccessStartMonoMs;
   }
 
   /** Entries held in memory, all kinds. */
@@ -131,10 +152,10 @@ export class RevocationView {
     return this.cache.sizes;
   }
 
-  /** Why the view may not answer at `nowMs`: never loaded, or too old. */
-  unusableBecause(nowMs: number): string {
+  /** Why the view may not answer now: never loaded, or too old. */
+  unusableBecause(monoMs = this.monotonicNow()): string {
     return this.loaded
-      ? `the revocation view is ${Math.round(this.viewAgeMs(nowMs))} ms old, over REVOCATION_MAX_STALENESS_MS (${this.settings.maxStalenessMs})`
+      ? `the revocation view is ${Math.round(this.viewAgeMs(monoMs))} ms old, over REVOCATION_MAX_STALENESS_MS (${this.settings.maxStalenessMs})`
       : 'the revocations could not be loaded';
   }
 
@@ -145,17 +166,17 @@ export class RevocationView {
   lookup(token: RevocableToken, nowMs: number): RevocationReason | undefined {
     const cache = this.cache;
     const nowEpochSeconds = Math.floor(nowMs / 1000);
-    if (cache.isJtiRevoked(token.issuer, token.tokenId, nowEpochSeconds)) return 'revoked_jti';
-    const signatureIds = token.signatureIds;
-    if (signatureIds !== undefined) {
-      for (let i = 0; i < signatureIds.length; i++) {
-        if (cache.isJtiRevoked(token.issuer, signatureIds[i]!, nowEpochSeconds)) return 'revoked_jti';
-      }
+    // The stored ids, computed when the token was verified: memory holds what the table holds.
+    const ids = token.revocationIds;
+    if (cache.isJtiRevoked(token.issuer, ids.jti, nowEpochSeconds)) return 'revoked_jti';
+    const signatures = ids.signatures;
+    for (let i = 0; i < signatures.length; i++) {
+      if (cache.isJtiRevoked(token.issuer, signatures[i]!, nowEpochSeconds)) return 'revoked_jti';
     }
     // docs/design.md, "Revocation semantics": refused when iat * 1000 <= T; without iat, issue after T cannot be shown.
     const iat = token.issuedAtEpochSeconds;
-    if (token.subject !== undefined && cache.isSubjectRevoked(token.issuer, token.subject, iat, nowEpochSeconds)) return 'revoked_subject';
-    if (token.clientId !== undefined && cache.isClientRevoked(token.issuer, token.clientId, iat, nowEpochSeconds)) return 'revoked_client';
+    if (ids.subject !== undefined && cache.isSubjectRevoked(token.issuer, ids.subject, iat, nowEpochSeconds)) return 'revoked_subject';
+    if (ids.client !== undefined && cache.isClientRevoked(token.issuer, ids.client, iat, nowEpochSeconds)) return 'revoked_client';
     return undefined;
   }
 
@@ -187,12 +208,17 @@ export class RevocationView {
    */
   async readToken(token: TokenKeys, nowMs: number): Promise<void> {
     const nowEpochSeconds = nowMs / 1000;
-    const startMs = this.now();
+    const startWallMs = this.now();
+    const startMonoMs = this.monotonicNow();
     try {
-      const found = await this.reader.getForToken(token, nowEpochSeconds);
+      const deadlineMs = this.readDeadlineMs('consistent', startMonoMs);
+      const found = await this.withDeadline(deadlineMs, undefined, (signal) => this.reader.getForToken(token, nowEpochSeconds, signal));
       this.counters.strongReads++;
       // The decision rests on a read that started now: that is the age the lag metric reports.
-      if (startMs > this.lastSuccessStartMs) this.lastSuccessStartMs = startMs;
+      if (startMonoMs > this.lastSuccessStartMonoMs) {
+        this.lastSuccessStartMonoMs = startMonoMs;
+        this.lastSuccessStartWallMs = startWallMs;
+      }
       for (const revocation of found) this.cache.apply(revocation, nowEpochSeconds);
     } catch (error) {
       this.counters.strongReadFailures++;
@@ -203,26 +229,61 @@ export class RevocationView {
     }
   }
 
+  /**
+   * How long a read may take before it is abandoned (docs/design.md, "Read deadlines"): the SDK's
+   * request timeout stops counting once response headers arrive, so a body trickled byte by byte
+   * would otherwise hold the requests waiting on it, whatever the staleness bound says.
+   * - A delta sync of a fresh view: until the view turns stale (max staleness minus its age, so
+   *   the requests waiting on it are answered from memory while the view may still answer, and
+   *   refused by the fail mode the moment it may not), at most READ_DEADLINE_CAP_MS.
+   * - A delta sync of a view already stale, and a consistent read in strong mode:
+   *   READ_DEADLINE_CAP_MS. Such a view answers nothing until a read succeeds, so the read gets the
+   *   time a request can give it (a staleness bound of a second must not fail a sync that takes two).
+   * - A load: the staleness bound, at least READ_DEADLINE_CAP_MS (nothing is answered from a view
+   *   not loaded, and a large table takes a while).
+   * A load or a stale sync abandoned at its deadline doubles the next one's, up to
+   * READ_DEADLINE_MAX_MS: a read that is slow rather than stuck (a large table, the changes of a
+   * long outage, throttling) still finishes, where a fixed deadline would abandon it forever.
+   */
+  readDeadlineMs(kind: 'load' | 'sync' | 'consistent', monoMs = this.monotonicNow()): number {
+    const maxStalenessMs = this.settings.maxStalenessMs;
+    if (kind === 'consistent') return READ_DEADLINE_CAP_MS;
+    if (kind === 'sync' && this.isFresh(monoMs))
+      return Math.min(READ_DEADLINE_CAP_MS, Math.max(0, maxStalenessMs - this.viewAgeMs(monoMs)));
+    const baseMs = kind === 'load' ? Math.max(maxStalenessMs, READ_DEADLINE_CAP_MS) : READ_DEADLINE_CAP_MS;
+    return Math.min(READ_DEADLINE_MAX_MS, Math.max(baseMs, baseMs * 2 ** this.abandoned[kind]));
+  }
+
   private async runLoad(): Promise<boolean> {
-    const startMs = this.now();
-    this.lastAttemptStartMs = startMs;
-    const nowEpochSeconds = startMs / 1000;
+    const startWallMs = this.now();
+    const startMonoMs = this.monotonicNow();
+    this.lastAttemptStartMonoMs = startMonoMs;
+    const nowEpochSeconds = startWallMs / 1000;
+    const deadlineMs = this.readDeadlineMs('load', startMonoMs);
     // A fresh cache, swapped in only when complete: a half-read table must not look loaded.
     const cache = this.newCache();
     try {
-      const summary = await this.reader.scanLive(this.settings.scanSegments, nowEpochSeconds, (revocation) => {
-        cache.apply(revocation, nowEpochSeconds);
-      });
+      const summary = await this.withDeadline(deadlineMs, 'load', (signal) =>
+        this.reader.scanLive(
+          this.settings.scanSegments,
+          nowEpochSeconds,
+          (revocation) => {
+            if (!signal.aborted) cache.apply(revocation, nowEpochSeconds);
+          },
+          signal,
+        ),
+      );
       this.cache = cache;
       this.loaded = true;
-      this.lastSuccessStartMs = startMs;
-      this.lastSweepMs = startMs;
+      this.lastSuccessStartMonoMs = startMonoMs;
+      this.lastSuccessStartWallMs = startWallMs;
+      this.lastSweepMonoMs = startMonoMs;
       this.counters.loads++;
       this.log.info('revocations loaded', {
         ...summary,
         entries: cache.sizes,
         bytes: cache.byteLength,
-        durationMs: this.now() - startMs,
+        durationMs: Math.round(this.monotonicNow() - startMonoMs),
         segments: this.settings.scanSegments,
       });
       return true;
@@ -232,7 +293,8 @@ export class RevocationView {
       this.log.error('revocation load failed', {
         code: 'ERR_REVOCATION_STATE_UNAVAILABLE',
         failMode: this.settings.failMode,
-        durationMs: this.now() - startMs,
+        durationMs: Math.round(this.monotonicNow() - startMonoMs),
+        deadlineMs,
         error: describeError(error),
       });
       return false;
@@ -240,25 +302,39 @@ export class RevocationView {
   }
 
   private async runSync(): Promise<void> {
-    const startMs = this.now();
-    this.lastAttemptStartMs = startMs;
-    const nowEpochSeconds = startMs / 1000;
+    const startWallMs = this.now();
+    const startMonoMs = this.monotonicNow();
+    this.lastAttemptStartMonoMs = startMonoMs;
+    const nowEpochSeconds = startWallMs / 1000;
+    const deadlineMs = this.readDeadlineMs('sync', startMonoMs);
     // Index reads are eventually consistent and writers' clocks differ a little: reach back. The
     // store reads what was stamped after `since`; an item stamped in the very millisecond the last
-    // read started may have missed that read, so the reach starts a millisecond earlier.
-    const sinceMs = this.lastSuccessStartMs - this.settings.syncOverlapMs - 1;
+    // read started may have missed that read, so the reach starts a millisecond earlier. The last
+    // read's start on the wall clock is taken as recorded or as now minus the (monotonic) time
+    // since, whichever is earlier: a wall clock stepped forward and back again between two reads
+    // then only makes a read reach further back, never skip what was written meanwhile.
+    const lastStartWallMs = Math.min(this.lastSuccessStartWallMs, startWallMs - (startMonoMs - this.lastSuccessStartMonoMs));
+    const sinceMs = lastStartWallMs - this.settings.syncOverlapMs - 1;
     let changed = 0;
     try {
-      const summary = await this.reader.queryChanges(sinceMs, nowEpochSeconds, (revocation) => {
-        if (this.cache.apply(revocation, nowEpochSeconds)) changed++;
-      });
-      this.lastSuccessStartMs = startMs;
+      const summary = await this.withDeadline(deadlineMs, 'sync', (signal) =>
+        this.reader.queryChanges(
+          sinceMs,
+          nowEpochSeconds,
+          (revocation) => {
+            if (!signal.aborted && this.cache.apply(revocation, nowEpochSeconds)) changed++;
+          },
+          signal,
+        ),
+      );
+      this.lastSuccessStartMonoMs = startMonoMs;
+      this.lastSuccessStartWallMs = startWallMs;
       this.counters.syncs++;
       if (this.failing) {
         this.failing = false;
         this.log.info('revocation sync recovered', { changed, items: summary.items });
       } else if (changed > 0) {
-        this.log.debug('revocation sync', { changed, items: summary.items, durationMs: this.now() - startMs });
+        this.log.debug('revocation sync', { changed, items: summary.items, durationMs: Math.round(this.monotonicNow() - startMonoMs) });
       }
     } catch (error) {
       this.counters.syncFailures++;
@@ -266,18 +342,56 @@ export class RevocationView {
       this.failing = true;
       this.log.warn('revocation sync failed; answering from memory while within the staleness limit', {
         code: 'ERR_REVOCATION_STATE_UNAVAILABLE',
-        viewAgeMs: startMs - this.lastSuccessStartMs,
+        viewAgeMs: Math.round(startMonoMs - this.lastSuccessStartMonoMs),
         maxStalenessMs: this.settings.maxStalenessMs,
+        deadlineMs,
         applied: changed,
         error: describeError(error),
       });
     }
-    this.sweepIfDue(startMs);
+    this.sweepIfDue(startWallMs);
   }
 
+  /**
+   * Runs a read with an overall deadline: the signal goes to every request of the read (the SDK
+   * aborts a request whose signal fires, its body included), and the read is abandoned when the
+   * deadline passes whether or not the request noticed. Rejects with
+   * RevocationStateUnavailableError then. `kind` counts abandoned reads in a row (readDeadlineMs).
+   */
+  private async withDeadline<T>(
+    deadlineMs: number,
+    kind: 'load' | 'sync' | undefined,
+    read: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      // setTimeout fires at once for a delay past 2^31 - 1 ms: a staleness bound of weeks means no deadline.
+      const delayMs = Math.min(deadlineMs, MAX_TIMER_MS);
+      timer = setTimeout(() => {
+        const error = new RevocationStateUnavailableError(`the read did not finish within its deadline of ${Math.round(deadlineMs)} ms`);
+        if (kind !== undefined) this.abandoned[kind]++;
+        controller.abort(error);
+        reject(error);
+      }, delayMs);
+    });
+    const reading = read(controller.signal);
+    // Once abandoned, how the read ends no longer matters.
+    reading.catch(() => {});
+    try {
+      const result = await Promise.race([reading, expired]);
+      if (kind !== undefined) this.abandoned[kind] = 0;
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sweeps expired entries (their expiry is wall-clock epoch seconds) at most every sweep interval (monotonic). */
   private sweepIfDue(nowMs: number): void {
-    if (nowMs - this.lastSweepMs < this.sweepIntervalMs) return;
-    this.lastSweepMs = nowMs;
+    const monoMs = this.monotonicNow();
+    if (monoMs - this.lastSweepMonoMs < this.sweepIntervalMs) return;
+    this.lastSweepMonoMs = monoMs;
     this.counters.swept += this.cache.sweep(nowMs / 1000);
   }
 

@@ -1,19 +1,86 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The revocation model shared by the ingest (which writes it) and the authorizer (which reads it):
- * the kinds, and the retention rule that says how long each entry matters (docs/design.md,
- * "Revocation semantics"). Units are in every name: JWT claims are epoch seconds, revocation
- * times epoch milliseconds.
+ * the kinds, the ids revocations are stored under, and the retention rule that says how long each
+ * entry matters (docs/design.md, "Revocation semantics"). Units are in every name: JWT claims are
+ * epoch seconds, revocation times epoch milliseconds.
  */
 
 /** The issuer of a revocation that names none: it applies to tokens of every trusted issuer. */
 export const ANY_ISSUER = '*';
+
+/** Prefix of a stored id that is the hash of the revoked id rather than the id itself (see {@link storedId}). */
+export const HASHED_ID_PREFIX = '~sha256:';
+
+/** Longest id, in UTF-8 bytes, stored as it is; a longer one is stored as its hash. */
+export const MAX_CLEAR_ID_BYTES = 1024;
+
+// C0 and C1 control characters, DEL, and lone UTF-16 surrogates (in u mode a pair is one code
+// point, so only an unpaired surrogate matches): an id holding one is stored as its hash.
+const CONTROL_OR_LONE_SURROGATE = /[\u0000-\u001f\u007f-\u009f]|\p{Surrogate}/u;
+
+/**
+ * The id a revoked id (a jti or whole-token hash, a subject, a client id) is stored under, in the
+ * table key and in the authorizer's memory: the ingest applies it to every id a message names,
+ * the verifier to the ids of every token it verifies, so both sides meet whatever the id holds.
+ *
+ * - An id that is well-formed UTF-16 (no lone surrogate), holds no control character (C0, DEL,
+ *   C1), does not start with {@link HASHED_ID_PREFIX} and is at most {@link MAX_CLEAR_ID_BYTES}
+ *   UTF-8 bytes is stored as it is: every id the table held before this mapping existed, so
+ *   nothing stored needs migrating.
+ * - Any other non-empty string is stored as `~sha256:` + base64url(SHA-256 of its UTF-16LE code
+ *   units): 51 characters, whatever the id. The code units, not UTF-8, so a lone surrogate (which
+ *   UTF-8 cannot carry) still hashes to its own value; the prefix cannot begin a clear id, so a
+ *   hash never meets an id that merely looks like one.
+ *
+ * Only revocations and lookups go through it: the token's own claims (context, logs) stay as sent.
+ */
+export function storedId(id: string): string {
+  if (
+    id.length <= MAX_CLEAR_ID_BYTES &&
+    !id.startsWith(HASHED_ID_PREFIX) &&
+    !CONTROL_OR_LONE_SURROGATE.test(id) &&
+    Buffer.byteLength(id, 'utf8') <= MAX_CLEAR_ID_BYTES
+  ) {
+    return id;
+  }
+  return HASHED_ID_PREFIX + createHash('sha256').update(Buffer.from(id, 'utf16le')).digest('base64url');
+}
+
+/** The stored ids a token is revoked under: its jti (or whole-token hash), its subject and its client. */
+export interface RevocationIds {
+  readonly jti: string;
+  readonly subject: string | undefined;
+  readonly client: string | undefined;
+  /** For a token without jti, its signature spellings (jti namespace: WSO2 revokes such a token by its signature). */
+  readonly signatures: readonly string[];
+}
+
+/** {@link storedId} of each id of a token; the verifier computes them once per token it verifies. */
+export function revocationIdsOf(
+  jti: string,
+  subject: string | undefined,
+  client: string | undefined,
+  signatures: readonly string[] = [],
+): RevocationIds {
+  return {
+    jti: storedId(jti),
+    subject: subject === undefined ? undefined : storedId(subject),
+    client: client === undefined ? undefined : storedId(client),
+    signatures: signatures.map(storedId),
+  };
+}
 
 /** The token with this jti from this issuer is refused until it expires. */
 export interface JtiRevocation {
   readonly kind: 'jti';
   /** The token's `iss`, or {@link ANY_ISSUER}. */
   readonly issuer: string;
-  /** The token's `jti`, or its tokenHash (base64url SHA-256 of its signed part) for a token without one. */
+  /**
+   * {@link storedId} of the token's `jti`, or of its tokenHash (base64url SHA-256 of its signed
+   * part) for a token without one.
+   */
   readonly jti: string;
   /** When the entry may be forgotten: the token's exp plus clock tolerance. */
   readonly expiresAtEpochSeconds: number;
@@ -23,7 +90,7 @@ export interface JtiRevocation {
 export interface CutoffRevocation {
   readonly kind: 'subject' | 'client';
   readonly issuer: string;
-  /** The `sub` value, or the client claim's value. */
+  /** {@link storedId} of the subject claim's value, or of the client claim's. */
   readonly id: string;
   /** T: tokens with `iat * 1000 <= T` are refused. */
   readonly revokedAtEpochMs: number;
@@ -37,7 +104,7 @@ export type RevocationKind = Revocation['kind'];
 /** Every kind, in the order the table and the metrics list them. */
 export const REVOCATION_KINDS: readonly RevocationKind[] = ['jti', 'subject', 'client'];
 
-/** What a revocation names within its kind and issuer: the jti, the subject or the client. */
+/** What a revocation names within its kind and issuer: the stored id of the jti, the subject or the client. */
 export function revocationId(revocation: Revocation): string {
   return revocation.kind === 'jti' ? revocation.jti : revocation.id;
 }
@@ -66,7 +133,10 @@ export function cutoffExpiresAtEpochSeconds(revokedAtEpochMs: number, retentionS
   return Math.ceil(revokedAtEpochMs / 1000) + retentionSeconds;
 }
 
-/** jti revocation kept until exp + tolerance, or, exp unknown, until no token issued now can be alive. */
+/**
+ * jti revocation kept until exp + tolerance, or, exp unknown, until no token issued now can be
+ * alive; `jti` is the id as the token carries it, stored under {@link storedId}.
+ */
 export function jtiRevocation(
   issuer: string,
   jti: string,
@@ -74,10 +144,13 @@ export function jtiRevocation(
   rules: RetentionRules & { readonly nowMs: number },
 ): JtiRevocation {
   const expiresAt = expSeconds ?? Math.ceil(rules.nowMs / 1000) + rules.maxTokenLifetimeSeconds;
-  return { kind: 'jti', issuer, jti, expiresAtEpochSeconds: expiresAt + rules.clockToleranceSeconds };
+  return { kind: 'jti', issuer, jti: storedId(jti), expiresAtEpochSeconds: expiresAt + rules.clockToleranceSeconds };
 }
 
-/** Cut-off T kept until the last token issued at T has expired: T + max lifetime + tolerance. */
+/**
+ * Cut-off T kept until the last token issued at T has expired: T + max lifetime + tolerance; `id`
+ * is the subject or client as tokens carry it, stored under {@link storedId}.
+ */
 export function cutoffRevocation(
   kind: 'subject' | 'client',
   issuer: string,
@@ -88,7 +161,7 @@ export function cutoffRevocation(
   return {
     kind,
     issuer,
-    id,
+    id: storedId(id),
     revokedAtEpochMs,
     expiresAtEpochSeconds: cutoffExpiresAtEpochSeconds(revokedAtEpochMs, cutoffRetentionSeconds(rules)),
   };

@@ -1,7 +1,17 @@
+// Over 300 lines: the one module that knows the item format (keys and their rules, items, request expressions); split, two modules would share the attribute names.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { REVOCATION_TABLE_SCHEMA as SCHEMA } from '../contract/index.js';
 import type { ReadSummary, TokenKeys } from './reader-writer.js';
-import { ANY_ISSUER, REVOCATION_KINDS, revocationId, type Revocation, type RevocationKind } from './revocation.js';
+import {
+  ANY_ISSUER,
+  HASHED_ID_PREFIX,
+  MAX_CLEAR_ID_BYTES,
+  REVOCATION_KINDS,
+  revocationId,
+  storedId,
+  type Revocation,
+  type RevocationKind,
+} from './revocation.js';
 
 /**
  * The revocation table's items, pure: key encoding, shard choice, item ⇄ revocation mapping, the
@@ -23,6 +33,13 @@ export const ATTRIBUTES = { kind: 'kind', issuer: 'iss', id: 'id', revokedAt: 'r
 
 /** DynamoDB's limit on a partition key value, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 2048;
+/** Longest issuer a revocation (or a trusted issuer) may name, in UTF-8 bytes. */
+export const MAX_ISSUER_BYTES = 512;
+/**
+ * Longest %-encoded issuer, in bytes: what the key leaves beside the longest kind and the longest
+ * clear id (`subject#` + issuer + `#` + 1024 bytes), so every stored id fits under every issuer.
+ */
+export const MAX_ENCODED_ISSUER_BYTES = MAX_KEY_BYTES - MAX_CLEAR_ID_BYTES - Math.max(...REVOCATION_KINDS.map((kind) => kind.length)) - 2;
 /** Larger TTLs are milliseconds by mistake (they would mean the year 2286 or later). */
 export const MAX_TTL_EPOCH_SECONDS = 10_000_000_000;
 /** Smaller cut-offs are seconds by mistake (they would mean 1973 or earlier). */
@@ -70,6 +87,37 @@ export function shardOf(pk: string): number {
   return (hash >>> 0) % SCHEMA.indexShards;
 }
 
+// C0 and C1 control characters, DEL, and lone UTF-16 surrogates.
+const CONTROL_OR_LONE_SURROGATE = /[\u0000-\u001f\u007f-\u009f]|\p{Surrogate}/u;
+// base64url of a SHA-256 digest, unpadded.
+const SHA256_BASE64URL = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Why an issuer cannot be named by a revocation, or undefined when it can: not blank, no control
+ * character or lone surrogate, at most {@link MAX_ISSUER_BYTES} UTF-8 bytes and
+ * {@link MAX_ENCODED_ISSUER_BYTES} once %-encoded, so that with any stored id it makes a key the
+ * table can hold. The ingest applies it to every issuer a message names, the authorizer's
+ * configuration to every trusted issuer: every token the authorizer allows has an issuer
+ * revocations can name.
+ */
+export function issuerProblem(issuer: string): string | undefined {
+  if (issuer.trim() === '') return 'must not be empty';
+  if (CONTROL_OR_LONE_SURROGATE.test(issuer)) return 'must not contain control characters or unpaired surrogates';
+  const bytes = Buffer.byteLength(issuer, 'utf8');
+  if (bytes > MAX_ISSUER_BYTES) return `is ${bytes} bytes, more than the ${MAX_ISSUER_BYTES} allowed`;
+  const encoded = encodeURIComponent(issuer).length;
+  if (encoded > MAX_ENCODED_ISSUER_BYTES) {
+    return `is ${encoded} bytes once %-encoded for the table key, more than the ${MAX_ENCODED_ISSUER_BYTES} allowed`;
+  }
+  return undefined;
+}
+
+/** Whether `id` is something {@link storedId} returns: a clear id, or the hash form. */
+export function isStoredId(id: string): boolean {
+  if (id.startsWith(HASHED_ID_PREFIX)) return SHA256_BASE64URL.test(id.slice(HASHED_ID_PREFIX.length));
+  return id !== '' && storedId(id) === id;
+}
+
 /** A field of a revocation the table cannot hold as it is, and why. */
 export interface StorageProblem {
   readonly field: 'kind' | 'issuer' | 'id' | 'expiresAtEpochSeconds' | 'revokedAtEpochMs';
@@ -88,8 +136,11 @@ export function storageProblem(revocation: Revocation): StorageProblem | undefin
   if (typeof revocation.issuer !== 'string' || revocation.issuer === '') {
     return { field: 'issuer', message: 'issuer must be a non-empty string' };
   }
+  const issuerRule = revocation.issuer === ANY_ISSUER ? undefined : issuerProblem(revocation.issuer);
+  if (issuerRule !== undefined) return { field: 'issuer', message: `issuer ${issuerRule}` };
   const id = revocationId(revocation);
   if (typeof id !== 'string' || id === '') return { field: 'id', message: 'id must be a non-empty string' };
+  if (!isStoredId(id)) return { field: 'id', message: 'id must be a stored id (storedId): the revocation constructors map it' };
   const keyBytes = revocationKeyBytes(revocation.kind, revocation.issuer, id);
   if (keyBytes > MAX_KEY_BYTES) {
     return {
@@ -201,14 +252,19 @@ export function conditionalUpdate(revocation: Revocation, nowMs: number) {
   };
 }
 
-/** The keys of every item a token can be revoked under: its jti (and signature ids), subject and client, each for its issuer and for any issuer. */
+/**
+ * The keys of every item a token can be revoked under: its jti (and signature ids), subject and
+ * client (their stored ids), each for its issuer and for any issuer. Every one fits the table (the issuer rule and
+ * storedId see to it), so a consistent read of them is never a validation error.
+ */
 export function keysForToken(token: TokenKeys): Record<string, AttributeValue>[] {
   const keys = new Set<string>();
+  const ids = token.revocationIds;
   for (const issuer of [token.issuer, ANY_ISSUER]) {
-    keys.add(revocationKey('jti', issuer, token.tokenId));
-    for (const id of token.signatureIds ?? []) keys.add(revocationKey('jti', issuer, id));
-    if (token.subject !== undefined) keys.add(revocationKey('subject', issuer, token.subject));
-    if (token.clientId !== undefined) keys.add(revocationKey('client', issuer, token.clientId));
+    keys.add(revocationKey('jti', issuer, ids.jti));
+    for (const id of ids.signatures) keys.add(revocationKey('jti', issuer, id));
+    if (ids.subject !== undefined) keys.add(revocationKey('subject', issuer, ids.subject));
+    if (ids.client !== undefined) keys.add(revocationKey('client', issuer, ids.client));
   }
   return [...keys].map((pk) => ({ [SCHEMA.partitionKey.name]: { S: pk } }));
 }

@@ -1,3 +1,5 @@
+import { summarizeValue, type ValueSummary } from './value-summary.js';
+
 /**
  * Every failure the product knows about, one class per kind, each with a stable `code`.
  *
@@ -39,23 +41,40 @@ export type RejectionReason =
 /** The revocation kinds a token can match; see docs/design.md, "Revocation semantics". */
 export type RevocationReason = 'revoked_jti' | 'revoked_subject' | 'revoked_client';
 
-/** What was checked and what was found, for the log line (never holds the token). */
+/**
+ * What was checked and what was found, for the log line (never holds the token). `actual` is
+ * attacker input until the signature verified, and a claim that failed a check is no better, so
+ * it is only ever kept as a bounded summary (see summarizeValue).
+ */
 export interface FailedAssertion {
   readonly claim?: string;
-  readonly actual?: unknown;
+  readonly actual?: ValueSummary;
   readonly expected?: unknown;
 }
 
-/** A token that is refused. Expected in normal operation: the caller gets a deny. */
+/**
+ * A token that is refused. Expected in normal operation: the caller gets a deny. The message is
+ * a fixed text (never a value from the token); `failedAssertion.actual` is summarized here, from
+ * whatever value the check found, so no caller can put a raw value in a log line.
+ */
 export class TokenRejectedError extends AuthorizerError {
   readonly code: string;
+  readonly failedAssertion?: FailedAssertion;
   constructor(
     readonly reason: RejectionReason,
     message: string,
-    readonly failedAssertion?: FailedAssertion,
+    failedAssertion?: { readonly claim?: string; readonly actual?: unknown; readonly expected?: unknown },
   ) {
     super(message);
     this.code = `ERR_TOKEN_${reason.toUpperCase()}`;
+    if (failedAssertion !== undefined) {
+      const { claim, actual, expected } = failedAssertion;
+      this.failedAssertion = {
+        ...(claim === undefined ? {} : { claim }),
+        ...('actual' in failedAssertion ? { actual: summarizeValue(actual) } : {}),
+        ...(expected === undefined ? {} : { expected }),
+      };
+    }
   }
 }
 
@@ -70,6 +89,11 @@ export class ConfigurationError extends AuthorizerError {
 /** The issuer's JWKS could not be fetched and no usable key is held for the token. */
 export class JwksUnavailableError extends AuthorizerError {
   readonly code = 'ERR_JWKS_UNAVAILABLE';
+}
+
+/** The issuer's key set answer is larger than JWKS_MAX_BYTES: refused, the keys already held kept. */
+export class JwksTooLargeError extends AuthorizerError {
+  readonly code = 'ERR_JWKS_TOO_LARGE';
 }
 
 /** The revocation state could not be loaded, or is older than the allowed staleness. */

@@ -2,3 +2,11 @@
 export * from './errors.js';
 export { silentLog, type Log } from './log.js';
 export { isPromise, type MaybePromise } from './maybe-promise.js';
+export {
+  loggableString,
+  MAX_LOGGED_CHARACTERS,
+  summarizeValue,
+  SUMMARY_PREFIX_CHARACTERS,
+  type StringSummary,
+  type ValueSummary,
+} from './value-summary.js';

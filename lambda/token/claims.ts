@@ -116,7 +116,7 @@ function checkAudience(aud: unknown, accepted: readonly string[]): void {
   }
   throw new TokenRejectedError('wrong_audience', 'no accepted audience in aud', {
     claim: 'aud',
-    actual: Array.isArray(aud) && aud.length > 5 ? `${aud.length} values` : aud,
+    actual: aud,
     expected: accepted,
   });
 }

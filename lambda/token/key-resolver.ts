@@ -1,7 +1,15 @@
 import { KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwksCache, type JWKSCacheInput, type RemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwksCache, type JWKSCacheInput, type RemoteJWKSet } from 'jose';
 import type { Algorithm } from '../contract/index.js';
-import { describeError, JwksUnavailableError, TokenRejectedError, type Log, type MaybePromise } from '../shared/index.js';
+import {
+  describeError,
+  errorCode,
+  JwksTooLargeError,
+  JwksUnavailableError,
+  TokenRejectedError,
+  type Log,
+  type MaybePromise,
+} from '../shared/index.js';
 import type { IssuerConfig, JwksSettings } from './settings.js';
 import { keyMismatch } from './signature.js';
 
@@ -40,7 +48,57 @@ export class KeyResolver {
       // own max age would refetch in the request path and fail the request when the fetch fails.
       cacheMaxAge: Infinity,
       [jwksCache]: this.fetched,
+      [customFetch]: (url, init) => this.fetchCapped(url, init),
     });
+  }
+
+  /**
+   * fetch, with the body read up to JWKS_MAX_BYTES and no further: a key set endpoint that answers
+   * without end (a 60 MB set took 447 MB of memory) is cut off at the limit, refused with
+   * JwksTooLargeError, and jose keeps the key set it holds. A declared Content-Length over the
+   * limit is refused before reading; a compressed body is counted as decoded.
+   */
+  private async fetchCapped(url: string, init: RequestInit): Promise<Response> {
+    const response = await fetch(url, init);
+    // jose refuses anything but 200 by its status alone; its body is not needed.
+    if (response.status !== 200 || response.body === null) {
+      await response.body?.cancel().catch(() => {});
+      return new Response(null, { status: response.status, headers: response.headers });
+    }
+    const maxBytes = this.settings.maxBytes;
+    const declared = Number(response.headers.get('content-length') ?? undefined);
+    if (declared > maxBytes) {
+      await response.body.cancel().catch(() => {});
+      throw this.tooLarge(declared, true);
+    }
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      if (bytes > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw this.tooLarge(bytes, false);
+      }
+      chunks.push(value);
+    }
+    return new Response(Buffer.concat(chunks), { status: 200, headers: response.headers });
+  }
+
+  private tooLarge(bytes: number, declared: boolean): JwksTooLargeError {
+    const error = new JwksTooLargeError(
+      `the key set of ${this.issuer.issuer} is ${declared ? '' : 'more than '}${bytes} bytes, over JWKS_MAX_BYTES (${this.settings.maxBytes}); refused`,
+    );
+    this.log.error('issuer key set refused: larger than JWKS_MAX_BYTES; keeping the keys already held', {
+      code: error.code,
+      issuer: this.issuer.issuer,
+      jwksUri: this.issuer.jwksUri,
+      maxBytes: this.settings.maxBytes,
+      [declared ? 'declaredBytes' : 'bytesRead']: bytes,
+    });
+    return error;
   }
 
   /** Changes whenever a fetch replaced the key set; cached verifications compare against it. */
@@ -54,6 +112,7 @@ export class KeyResolver {
       await this.remote.reload();
     } catch (error) {
       this.log.warn('could not prefetch the issuer key set; the first request will try again', {
+        code: errorCode(error),
         issuer: this.issuer.issuer,
         jwksUri: this.issuer.jwksUri,
         error: describeError(error),
@@ -82,9 +141,8 @@ export class KeyResolver {
     // jose rate-limits refetches only after a successful fetch. While the issuer is down, a stream
     // of tokens naming unknown kids would each start a fetch; fail those fast instead.
     if (nowMs - this.lastFetchFailureMs < this.retryAfterFailureMs && !this.holdsKid(kid)) {
-      throw new JwksUnavailableError(
-        `the key set of ${this.issuer.issuer} could not be fetched recently and holds no key ${kid ?? ''}`.trimEnd(),
-      );
+      // The kid is the token's, unverified: it stays out of the message, which is logged.
+      throw new JwksUnavailableError(`the key set of ${this.issuer.issuer} could not be fetched recently and holds no key the token names`);
     }
     const fetchedAtStart = this.fetched.uat;
     let cryptoKey;
@@ -98,7 +156,7 @@ export class KeyResolver {
     const key = KeyObject.from(cryptoKey);
     const mismatch = keyMismatch(alg, key);
     if (mismatch !== undefined) {
-      throw new TokenRejectedError('unknown_key', `key ${kid ?? '(no kid)'} cannot verify ${alg}: ${mismatch}`);
+      throw new TokenRejectedError('unknown_key', `the key the token names cannot verify ${alg}: ${mismatch}`, { actual: kid });
     }
     // Only a key resolved from the set the memo belongs to, with no fetch landing meanwhile: a
     // key from a set replaced during the await could be one the new set no longer holds.
@@ -122,9 +180,7 @@ export class KeyResolver {
 
   private translate(error: unknown, alg: Algorithm, kid: string | undefined): Error {
     if (error instanceof errors.JWKSNoMatchingKey) {
-      return new TokenRejectedError('unknown_key', `no key in the issuer's key set matches kid ${kid ?? '(none)'} and ${alg}`, {
-        actual: kid,
-      });
+      return new TokenRejectedError('unknown_key', `no key in the issuer's key set matches the token's kid and ${alg}`, { actual: kid });
     }
     if (error instanceof errors.JWKSMultipleMatchingKeys) {
       return new TokenRejectedError('unknown_key', `several keys match ${alg} and the token names none with kid`);
@@ -141,6 +197,7 @@ export class KeyResolver {
       .reload()
       .catch((error: unknown) => {
         this.log.warn('key set refresh failed; keeping the keys already held', {
+          code: errorCode(error),
           issuer: this.issuer.issuer,
           error: describeError(error),
         });

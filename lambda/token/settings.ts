@@ -40,6 +40,8 @@ export interface JwksSettings {
   readonly cooldownMs: number;
   /** Age after which a held key set is refreshed in the background; it is kept if that fails. @default 600000 */
   readonly cacheMaxAgeMs: number;
+  /** A key set body longer than this is refused unread past the limit; the keys held are kept. @default 1048576 */
+  readonly maxBytes: number;
 }
 
 /** RFC 7515 §4.1.9: `typ` compares case-insensitively and may omit the `application/` prefix. */

@@ -1,8 +1,10 @@
+import type { RevocableToken, RevocationIds } from '../revocation/index.js';
+
 /**
  * What the verifier hands on once a token's structure, signature and claims all passed: the
  * values the revocation check and the decision need, already typed.
  */
-export interface VerifiedToken {
+export interface VerifiedToken extends RevocableToken {
   /** The `iss` claim, equal to one configured issuer. */
   readonly issuer: string;
   /** The `sub` claim: the principal and the context's `sub`. */
@@ -20,6 +22,8 @@ export interface VerifiedToken {
   readonly signatureIds: readonly string[];
   /** The value of the issuer's client claim (`client_id` by default). */
   readonly clientId: string | undefined;
+  /** The ids revocations of this token are stored under (storedId of tokenId, subject, clientId), computed once, here. */
+  readonly revocationIds: RevocationIds;
   /** `iat`; undefined only when the operator removed iat from the required claims. */
   readonly issuedAtEpochSeconds: number | undefined;
   readonly expiresAtEpochSeconds: number;

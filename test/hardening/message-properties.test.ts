@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { type MessageAttributes, type MessageRules, readRevocationMessage } from '../../lambda/messages/index.js';
-import { type Revocation, revocationId } from '../../lambda/revocation/index.js';
+import { isStoredId, MAX_ENCODED_ISSUER_BYTES, type Revocation, revocationId } from '../../lambda/revocation/index.js';
 import { InvalidMessageError, type InvalidMessageReason } from '../../lambda/shared/index.js';
 import { TOKEN_HASH_PREFIX } from '../../lambda/token/index.js';
 import { bodyOf, messageCorpus as corpus } from '../fixtures/messages/corpus.js';
@@ -49,9 +49,11 @@ function expectInvariants(revocations: Revocation[], rules: MessageRules): void 
     expect(revocation.issuer.trim()).not.toBe('');
     expect(Buffer.byteLength(revocation.issuer)).toBeLessThanOrEqual(512);
     expect(FORBIDDEN.test(revocation.issuer)).toBe(false);
+    expect(encodeURIComponent(revocation.issuer).length).toBeLessThanOrEqual(MAX_ENCODED_ISSUER_BYTES);
+    // Any id is accepted; what is stored is storedId's output: as it was, or its hash.
     const id = revocationId(revocation);
     expect(typeof id).toBe('string');
-    expect(id.trim()).not.toBe('');
+    expect(isStoredId(id)).toBe(true);
     expect(Buffer.byteLength(id)).toBeLessThanOrEqual(1024);
     expect(FORBIDDEN.test(id)).toBe(false);
     if (id.startsWith(TOKEN_HASH_PREFIX) && revocation.kind === 'jti') expect(id.length).toBeGreaterThan(TOKEN_HASH_PREFIX.length);
@@ -59,17 +61,18 @@ function expectInvariants(revocations: Revocation[], rules: MessageRules): void 
     // The TTL is epoch seconds (never ms), a whole number, after 2000 and within a year or a lifetime.
     const expires = revocation.expiresAtEpochSeconds;
     expect(Number.isSafeInteger(expires)).toBe(true);
-    expect(expires).toBeGreaterThan(EPOCH_2000_MS / 1000);
+    // From 2000 on (a time before 2000 is refused; exactly 2000 with no tolerance is this bound).
+    expect(expires).toBeGreaterThanOrEqual(EPOCH_2000_MS / 1000);
     expect(expires).toBeLessThan(1e10);
     const latest = Math.ceil(rules.nowMs / 1000) + Math.max(YEAR_SECONDS, rules.maxTokenLifetimeSeconds) + tolerance;
     expect(expires).toBeLessThanOrEqual(latest);
 
     if (revocation.kind !== 'jti') {
-      // T is epoch ms, after 2000, and clamped to now.
+      // T is epoch ms, after 2000, and clamped to now + the clock tolerance.
       const t = revocation.revokedAtEpochMs;
       expect(Number.isSafeInteger(t)).toBe(true);
       expect(t).toBeGreaterThanOrEqual(EPOCH_2000_MS);
-      expect(t).toBeLessThanOrEqual(rules.nowMs);
+      expect(t).toBeLessThanOrEqual(rules.nowMs + tolerance * 1000);
       // Kept at least until the last token it refuses (iat * 1000 <= T, lifetime at most the
       // maximum) has expired beyond the tolerance: iat <= T / 1000, exp <= iat + lifetime.
       expect(expires * 1000).toBeGreaterThanOrEqual(t + (rules.maxTokenLifetimeSeconds + tolerance) * 1000);

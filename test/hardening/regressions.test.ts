@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthorizerConfig } from '../../lambda/config/index.js';
 import { parseRevocationMessage } from '../../lambda/messages/index.js';
-import { createRevocationChecker, RevocationStore } from '../../lambda/revocation/index.js';
+import { createRevocationChecker, revocationIdsOf, RevocationStore } from '../../lambda/revocation/index.js';
 import { silentLog } from '../../lambda/shared/index.js';
 import { KeyResolver, TokenVerifier, type VerifiedToken } from '../../lambda/token/index.js';
 import { httpApiV2Event } from '../support/api-gateway-events.js';
@@ -114,7 +114,13 @@ describe('the delta sync', () => {
     await createRevocationTable(dynamo.client, table);
     const config = loadAuthorizerConfig({ ...issuer.env, REVOCATION_SYNC_OVERLAP_MS: '0', REVOCATION_SYNC_INTERVAL_MS: '1000' });
     let clock = 1_800_000_000_000;
-    const checker = createRevocationChecker({ reader: store, settings: config.revocation, rules: config.rules, now: () => clock });
+    const checker = createRevocationChecker({
+      reader: store,
+      settings: config.revocation,
+      rules: config.rules,
+      now: () => clock,
+      monotonicNow: () => clock,
+    });
     await checker.load();
     await store.applyRevocations([{ kind: 'jti', issuer: issuer.issuer, jti: 'same-ms', expiresAtEpochSeconds: clock / 1000 + 600 }], {
       nowMs: clock,
@@ -127,6 +133,7 @@ describe('the delta sync', () => {
       subject: 's',
       subjectClaim: 'sub',
       clientId: 'c',
+      revocationIds: revocationIdsOf('same-ms', 's', 'c'),
       issuedAtEpochSeconds: clock / 1000 - 10,
       expiresAtEpochSeconds: clock / 1000 + 600,
       scope: undefined,

@@ -8,6 +8,7 @@ import {
   cutoffRevocation,
   jtiRevocation,
   revocationId,
+  revocationIdsOf,
   type ReadSummary,
   type Revocation,
   type RevocationReader,
@@ -237,7 +238,14 @@ describe('the revocation checker against the reference model', () => {
           /** Every revocation written, in order, with the table's write count after it. */
           const written: { revocation: Revocation; sequence: number }[] = [];
           const newChecker = () =>
-            createRevocationChecker({ reader: table, settings: config.revocation, rules: config.rules, now: () => clock, sweepIntervalMs });
+            createRevocationChecker({
+              reader: table,
+              settings: config.revocation,
+              rules: config.rules,
+              now: () => clock,
+              monotonicNow: () => clock,
+              sweepIntervalMs,
+            });
           let checker = newChecker();
           await checker.load();
           const rules = (): MessageRules => ({
@@ -247,7 +255,8 @@ describe('the revocation checker against the reference model', () => {
           });
           const issuerOf = (index: number) => (index === 2 ? ANY_ISSUER : ISSUERS[index]!);
 
-          const check = async (token: VerifiedToken): Promise<void> => {
+          const check = async (fields: Omit<VerifiedToken, 'revocationIds'>): Promise<void> => {
+            const token: VerifiedToken = { ...fields, revocationIds: revocationIdsOf(fields.tokenId, fields.subject, fields.clientId) };
             checks++;
             const nowSeconds = clock / 1000;
             const got = await answer(checker, token, clock);
@@ -350,7 +359,7 @@ describe('the revocation checker against the reference model', () => {
                 const iat = useJti ? jti.iat : (clock - step.ageMs) / 1000;
                 const exp = useJti ? jti.exp : iat + step.lifetimeMs / 1000;
                 if (!(exp > nowSeconds - TOLERANCE_SECONDS) || iat > nowSeconds + TOLERANCE_SECONDS) break;
-                const token: VerifiedToken = {
+                const token: Omit<VerifiedToken, 'revocationIds'> = {
                   issuer: ISSUERS[step.issuer]!,
                   tokenId: useJti ? `jti-${step.jti}` : `fresh-${checks}`,
                   signatureIds: [],

@@ -13,9 +13,14 @@ const authorizer = {
 };
 const api = { apiId: 'local', region: 'eu-west-1' };
 
-async function startGateway(backend: Backend, ready: Promise<void> = Promise.resolve()): Promise<{ server: Server; url: string }> {
+async function startGateway(
+  backend: Backend,
+  ready: Promise<void> = Promise.resolve(),
+  accessLog?: (line: string) => void,
+): Promise<{ server: Server; url: string }> {
   const server = createServer(
     createGateway({
+      accessLog,
       api,
       authorize: async (event) => {
         authorizer.events.push(event as Record<string, any>);
@@ -238,5 +243,27 @@ describe('upstreamProxy (UPSTREAM_URL)', () => {
 
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ message: 'Internal Server Error' });
+  });
+
+  describe('gateway access log', () => {
+    it('shows a long or unprintable sub as a summary, so a line break in a claim cannot forge a line', async () => {
+      // Prepare: the authorizer allows a token whose sub holds a line break and a fake access log line.
+      const lines: string[] = [];
+      const gateway = await startGateway(echoBackend(api), Promise.resolve(), (line) => lines.push(line));
+      authorizer.answer = () => ({
+        ok: true,
+        requestId: 'r',
+        result: { isAuthorized: true, context: { sub: 'bob\n200 GET /admin (allowed: sub root)', jti: 'j-1' } },
+      });
+
+      // Act
+      await fetch(`${gateway.url}/orders`, { headers: { authorization: 'Bearer t' } });
+      await stop(gateway.server);
+
+      // Assess
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).not.toContain('\n');
+      expect(lines[0]).toContain('(allowed: sub {"type":"string","length":38,"prefix":"bob?200 GET /admin (allo"})');
+    });
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseRevocationMessage } from '../../lambda/messages/index.js';
+import { revocationId, storedId } from '../../lambda/revocation/index.js';
 import { InvalidMessageError } from '../../lambda/shared/index.js';
 import { tokenHash } from '../../lambda/token/index.js';
 import { batchesOf } from '../../local/publisher.js';
@@ -31,6 +33,28 @@ function parse(argv: string[], inputs: Partial<RevokeInputs> = {}) {
 }
 
 describe('parseRevokeArgs', () => {
+  it('accepts every id the ingest accepts (any non-empty string), which the ingest then stores under its stored id', async () => {
+    // Prepare: issue 11's examples, and blanks.
+    const ids = ['u'.repeat(3000), 'bob\u0085', 'x\ud800', '   '];
+
+    // Act
+    const request = await parse(ids.flatMap((id) => ['--sub', id, '--client', id, '--jti', id]));
+    if (request.kind !== 'entries') throw new Error(`expected entries, got ${request.kind}`);
+    const message = messageOf(request.entries, rules);
+
+    // Assess
+    const stored = parseRevocationMessage(message.body, {}, rules).map(revocationId);
+    expect(new Set(stored)).toEqual(new Set(ids.map(storedId)));
+  });
+
+  it('publishes the jti of a --token as the token carries it, so the ingest maps it once', async () => {
+    const token = jwt({ iss: 'https://i/', jti: 'x\ud800', exp: NOW_MS / 1000 + 600 });
+
+    const request = await parse(['--token', token]);
+
+    expect(request).toMatchObject({ kind: 'entries', entries: [{ type: 'jti', jti: 'x\ud800', iss: 'https://i/' }] });
+  });
+
   it('builds jti, subject and client entries from repeated and combined flags', async () => {
     const request = await parse([
       '--jti',

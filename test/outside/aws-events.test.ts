@@ -325,28 +325,19 @@ function describeWrongTypeCredentials(): void {
       change: (event, bearer) => ((event.headers as Record<string, unknown>).authorization = [bearer]),
     },
   ];
-  // Known failures to fix (issue 11, "no 500 from bad input"): each of these still answers with an
-  // accidental TypeError ("authorization?.trim is not a function"), so API Gateway would answer 500
-  // and log an ERROR. The test checks that each still fails that way: once one is fixed, its
-  // test fails until its id is removed from this set.
-  const KNOWN_FAILURES = new Set([
-    'REST TOKEN authorizationToken 7',
-    'REST REQUEST Authorization header 7',
-    'HTTP API 1.0 identitySource as an array',
-    'HTTP API 2.0 authorization header as an array',
-  ]);
-
   describe('sample events whose credential is not a string (only a direct invoke sends these)', () => {
     for (const { id, sample, change } of cases) {
-      const known = KNOWN_FAILURES.has(id);
-      it(`refuses ${id} (${sample.file}) as a malformed token${known ? ' [known failure, issue 11: still a TypeError]' : ''}`, async () => {
+      it(`refuses ${id} (${sample.file}) as a malformed token (${sample.flavour.startsWith('rest') ? '401 Unauthorized' : 'deny'})`, async () => {
         const event = loadSample(sample.file);
         change(event, `Bearer ${tokens.valid}`);
+        const linesBefore = authorizer.logLines().length;
 
         const invocation = await authorizer.invoke(event);
 
-        if (known) expect(invocation).toMatchObject({ ok: false, error: { name: 'TypeError' } });
-        else expect(invocation).toEqual(refusalFor(sample, 'malformed_token'));
+        expect(invocation).toEqual(refusalFor(sample, 'malformed_token'));
+        expect(authorizer.logLines().slice(linesBefore)).toContainEqual(
+          expect.objectContaining({ message: 'deny', reason: 'malformed_token', code: 'ERR_TOKEN_MALFORMED_TOKEN' }),
+        );
       });
     }
   });

@@ -11,10 +11,13 @@ export type Invocation =
 
 // Runs in the child: import the bundle once (a cold start), then one invocation per stdin line,
 // the way a Lambda instance reuses its module between events.
-// BUNDLE_CLOCK_MS, when set, freezes Date.now (the only clock the bundles read for decisions) at
-// that value, and a '@@CLOCK <ms>' line moves it: claim and cut-off boundaries then hold to the ms.
+// BUNDLE_CLOCK_MS, when set, freezes Date.now (the wall clock the bundles read for token and item
+// times) at that value, and a '@@CLOCK <ms>' line moves it: claim and cut-off boundaries then hold
+// to the ms. A '@@CLOCK_OFFSET <ms>' line instead lets the wall clock run, stepped by that much (a
+// clock stepped back on a warm instance); performance.now, the monotonic clock, is never touched.
 const RUNTIME = `
   import { createInterface } from 'node:readline';
+  const realNow = Date.now;
   let clockMs = process.env.BUNDLE_CLOCK_MS === undefined ? undefined : Number(process.env.BUNDLE_CLOCK_MS);
   if (clockMs !== undefined) Date.now = () => clockMs;
   const { handler } = await import(process.env.BUNDLE_URL);
@@ -22,6 +25,12 @@ const RUNTIME = `
   for await (const line of createInterface({ input: process.stdin })) {
     if (line.startsWith('@@CLOCK ')) {
       clockMs = Number(line.slice(8));
+      process.stdout.write('@@INVOCATION {"ok":true,"result":null}\\n');
+      continue;
+    }
+    if (line.startsWith('@@CLOCK_OFFSET ')) {
+      const offsetMs = Number(line.slice(15));
+      Date.now = () => realNow() + offsetMs;
       process.stdout.write('@@INVOCATION {"ok":true,"result":null}\\n');
       continue;
     }
@@ -81,6 +90,14 @@ export class BundleProcess {
     await new Promise((settle) => {
       this.pending.push(settle);
       this.child.stdin.write(`@@CLOCK ${clockMs}\n`);
+    });
+  }
+
+  /** Lets the child's wall clock (Date.now) run `offsetMs` from the real one; its monotonic clock is untouched. */
+  async setClockOffset(offsetMs: number): Promise<void> {
+    await new Promise((settle) => {
+      this.pending.push(settle);
+      this.child.stdin.write(`@@CLOCK_OFFSET ${offsetMs}\n`);
     });
   }
 

@@ -1,8 +1,12 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-/** What the proxy does with one request. */
-export type Fault = 'pass' | 'throttle' | 'reset';
+/**
+ * What the proxy does with one request: pass it on; answer ProvisionedThroughputExceededException;
+ * drop the connection; or pass it on and trickle the answer back, headers at once and then the
+ * body a byte at a time (what the SDK's request timeout does not see: it stops at the headers).
+ */
+export type Fault = 'pass' | 'throttle' | 'reset' | 'trickle';
 
 /**
  * An HTTP proxy in front of dynalite that injects the faults DynamoDB has and dynalite does not:
@@ -15,6 +19,8 @@ export class DynamoProxy {
   policy: (operation: string) => Fault = () => 'pass';
   /** Requests seen per operation and outcome, e.g. `Query:throttle`. */
   readonly counts = new Map<string, number>();
+  /** Gap between two bytes of a trickled body. @default 1000 */
+  trickleGapMs = 1000;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private port = 0;
@@ -81,11 +87,30 @@ export class DynamoProxy {
     }
     const url = new URL(request.url ?? '/', this.target);
     const upstream = httpRequest(url, { method: request.method, headers: { ...request.headers, host: url.host } }, (answer) => {
+      if (fault === 'trickle') {
+        void this.trickle(answer, response);
+        return;
+      }
       response.writeHead(answer.statusCode ?? 500, answer.headers);
       answer.pipe(response);
     });
     upstream.on('error', () => request.socket.destroy());
     upstream.end(body);
+  }
+
+  /** The whole answer read from dynalite, then handed on: headers now, the body a byte per trickleGapMs. */
+  private async trickle(answer: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    response.writeHead(answer.statusCode ?? 500, answer.headers);
+    let closed = false;
+    response.on('close', () => (closed = true));
+    for (let offset = 0; offset < body.length && !closed; offset++) {
+      response.write(body.subarray(offset, offset + 1));
+      await new Promise((resolve) => setTimeout(resolve, this.trickleGapMs));
+    }
+    if (!closed) response.end();
   }
 
   async stop(): Promise<void> {

@@ -231,20 +231,26 @@ export const EXTRA_MESSAGES: readonly ExtraMessage[] = [
     body: json({ type: 'subject', sub: 'future-1', revokedAt: NOW_MS }),
     expect: { revocations: [cut('subject', '*', 'future-1', NOW_MS)] },
   },
+  // An explicit time is clamped to now + the clock tolerance: the verifier accepts iat that far ahead.
   {
-    name: 'revokedAt now + 1 ms: clamped to now',
+    name: 'revokedAt now + 1 ms: kept, within the clock tolerance',
     body: json({ type: 'subject', sub: 'future-2', revokedAt: NOW_MS + 1 }),
-    expect: { revocations: [cut('subject', '*', 'future-2', NOW_MS)] },
+    expect: { revocations: [cut('subject', '*', 'future-2', NOW_MS + 1)] },
   },
   {
-    name: 'revokedAt within the clock tolerance ahead: clamped to now all the same',
+    name: 'revokedAt exactly the clock tolerance ahead: kept',
     body: json({ type: 'subject', sub: 'future-6', revokedAt: NOW_MS + TOL * 1000 }),
-    expect: { revocations: [cut('subject', '*', 'future-6', NOW_MS)] },
+    expect: { revocations: [cut('subject', '*', 'future-6', NOW_MS + TOL * 1000)] },
   },
   {
-    name: 'revokedAt exactly a year ahead: clamped',
+    name: 'revokedAt the clock tolerance and 1 ms ahead: clamped to now + the tolerance',
+    body: json({ type: 'subject', sub: 'future-7', revokedAt: NOW_MS + TOL * 1000 + 1 }),
+    expect: { revocations: [cut('subject', '*', 'future-7', NOW_MS + TOL * 1000)] },
+  },
+  {
+    name: 'revokedAt exactly a year ahead: clamped to now + the tolerance',
     body: json({ type: 'client', clientId: 'future-3', revokedAt: NOW_MS + YEAR_S * 1000 }),
-    expect: { revocations: [cut('client', '*', 'future-3', NOW_MS)] },
+    expect: { revocations: [cut('client', '*', 'future-3', NOW_MS + TOL * 1000)] },
   },
   {
     name: 'revokedAt a year and 1 ms ahead: refused',
@@ -262,9 +268,9 @@ export const EXTRA_MESSAGES: readonly ExtraMessage[] = [
     expect: refused('invalid_time', 'exp'),
   },
   {
-    name: 'a WSO2 user revocation an hour ahead: clamped',
+    name: 'a WSO2 user revocation an hour ahead: clamped to now + the tolerance',
     body: subjectEvent({ entityId: 'future-5', entityType: 'USER_ID', revocationTime: String(NOW_MS + 3_600_000) }),
-    expect: { revocations: [cut('subject', '*', 'future-5', NOW_MS)] },
+    expect: { revocations: [cut('subject', '*', 'future-5', NOW_MS + TOL * 1000)] },
   },
 
   // ── replays and order: stored state only moves forward ──────────────────────────────────────────

@@ -18,6 +18,7 @@ const token: VerifiedToken = {
   tokenId: 'token-1',
   signatureIds: [],
   clientId: 'app-7',
+  revocationIds: { jti: 'token-1', subject: 'alice', client: 'app-7', signatures: [] },
   issuedAtEpochSeconds: 1,
   expiresAtEpochSeconds: 2,
   scope: 'read',

@@ -50,7 +50,7 @@ describe('loadAuthorizerConfig', () => {
       scanSegments: 4,
       syncOverlapMs: 5000,
     });
-    expect(config.jwks).toEqual({ timeoutMs: 5000, cooldownMs: 30_000, cacheMaxAgeMs: 600_000 });
+    expect(config.jwks).toEqual({ timeoutMs: 5000, cooldownMs: 30_000, cacheMaxAgeMs: 600_000, maxBytes: 1_048_576 });
     expect(config.tokenCacheMaxEntries).toBe(10_000);
   });
 
@@ -122,6 +122,24 @@ describe('loadAuthorizerConfig', () => {
     expect(problemsOf({ ...ISSUER, JWT_ISSUER: '*' })).toEqual([expect.stringContaining('JWT_ISSUER "*" is reserved')]);
   });
 
+  it('throws when a trusted issuer is one no revocation could name (too long for the table key, or with a control character)', () => {
+    // 500 slashes: 509 bytes, but 1,515 once %-encoded for the table key (at most 1,015).
+    const tooLongEncoded = 'https://i' + '/'.repeat(500);
+    const withControl = 'https://issuer.example.com/\u0085';
+
+    expect(problemsOf({ ...ISSUER, JWT_ISSUER: tooLongEncoded })).toEqual([
+      expect.stringMatching(/^JWT_ISSUER is 1515 bytes once %-encoded/),
+    ]);
+    expect(
+      problemsOf({
+        ...ISSUER,
+        JWT_ISSUER: undefined!,
+        JWT_ISSUERS: JSON.stringify([{ issuer: withControl, jwksUri: ISSUER.JWKS_URI, audience: 'a' }]),
+      }),
+    ).toEqual([expect.stringMatching(/^JWT_ISSUERS\[0\]\.issuer must not contain control characters/)]);
+    expect(loadAuthorizerConfig({ ...ISSUER, JWT_ISSUER: 'https://i' + '/'.repeat(330) }).issuers).toHaveLength(1);
+  });
+
   it('throws when both JWT_ISSUERS and JWT_ISSUER are set', () => {
     expect(problemsOf({ ...ISSUER, JWT_ISSUERS: '[]' })).toEqual([expect.stringContaining('either JWT_ISSUERS')]);
   });
@@ -145,7 +163,7 @@ describe('loadAuthorizerConfig', () => {
         'REVOCATION_SYNC_INTERVAL_MS must be a whole number of milliseconds (at least 0), got "1s"',
         'REVOCATION_FAIL_MODE must be one of closed, open, got "sometimes"',
         'JWT_TYP_REQUIRED must be true or false, got "yes"',
-        'JWT_MAX_TOKEN_BYTES must be a whole number of bytes (256 to 1048576), got "10"',
+        'JWT_MAX_TOKEN_BYTES must be a whole number of bytes (256 to 261120), got "10"',
       ]),
     );
     expect(problems).toHaveLength(7);

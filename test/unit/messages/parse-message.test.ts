@@ -9,6 +9,7 @@ import {
   type MessageRules,
   parseRevocationMessage,
 } from '../../../lambda/messages/index.js';
+import { revocationId, storedId } from '../../../lambda/revocation/index.js';
 import { InvalidMessageError } from '../../../lambda/shared/index.js';
 import { bodyOf, messageCorpus as corpus, type CorpusEntry } from '../../fixtures/messages/corpus.js';
 
@@ -135,56 +136,61 @@ describe('parseRevocationMessage', () => {
     expect(error.message).not.toContain('eyJ');
   });
 
-  describe("a revocation the table cannot hold (its key longer than DynamoDB's 2,048 bytes)", () => {
-    // 500 slashes fit the 512-byte issuer limit, but encodeURIComponent triples each: with a
-    // 600-byte jti the key `jti#<issuer>#<jti>` is 2,120 bytes.
+  describe('an issuer too long for the table key once %-encoded', () => {
+    // 500 slashes fit the 512-byte issuer limit, but encodeURIComponent triples each: 1,515 bytes,
+    // more than the 1,015 the 2,048-byte key leaves an issuer beside a 1,024-byte id.
     const longIssuer = 'https://i' + '/'.repeat(500);
-    const tooLong = { type: 'jti', jti: 'x'.repeat(600), iss: longIssuer };
     const fine = { type: 'jti', jti: 'a1' };
 
-    it('is refused at its own position in a batch, not its place after duplicates merge', () => {
+    it('is refused at its own position in a batch, naming the iss field', () => {
       // Prepare: [A, A, X]; merged, X would be the second revocation.
-      const body = JSON.stringify({ revocations: [fine, fine, tooLong] });
+      const body = JSON.stringify({ revocations: [fine, fine, { ...fine, iss: longIssuer }] });
 
       // Act
       const error = refusal(body);
 
       // Assess
-      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path: 'revocations[2].jti' });
-      expect(error.message).toContain('2120 bytes');
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_field', path: 'revocations[2].iss' });
+      expect(error.message).toContain('1515 bytes once %-encoded');
     });
 
-    it.each([
-      ['a single jti message', { ...tooLong }, 'jti'],
-      ['a subject message', { type: 'subject', sub: 'x'.repeat(600), iss: longIssuer }, 'sub'],
-      ['a client message', { type: 'client', clientId: 'x'.repeat(600), iss: longIssuer }, 'clientId'],
-    ])('is refused in %s, naming the id field', (_name, message, path) => {
-      const error = refusal(JSON.stringify(message));
-
-      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path });
-    });
-
-    it('is refused when the issuer comes from the message attribute', () => {
-      const error = refusal(JSON.stringify({ type: 'jti', jti: 'x'.repeat(600) }), { issuer: longIssuer });
-
-      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path: 'jti' });
-    });
-
-    it('is refused in a WSO2 message, naming revokedToken', () => {
+    it('is refused when it comes from the message attribute, naming the attribute', () => {
       const error = refusal(JSON.stringify({ revokedToken: 'x'.repeat(600), ttl: '3600' }), { issuer: longIssuer });
 
-      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_id', path: 'revokedToken' });
-    });
-
-    it('is accepted at exactly the limit', () => {
-      // jti#(15 + 1,500)#id = 2,048 bytes with a 528-byte id.
-      const revocations = parseRevocationMessage(JSON.stringify({ ...tooLong, jti: 'x'.repeat(528) }), {}, rules);
-
-      expect(revocations).toHaveLength(1);
+      expect({ reason: error.reason, path: error.path }).toEqual({ reason: 'invalid_field', path: 'MessageAttributes.issuer' });
     });
   });
 
-  it('reads the clock it is given: a revocation time an hour ahead is clamped to that now', () => {
+  describe('ids of any length or content (every token the authorizer allows can be revoked)', () => {
+    it.each([
+      ['3,000 bytes', 'u'.repeat(3000)],
+      ['a C1 control character', 'bob\u0085'],
+      ['a lone surrogate', 'x\ud800'],
+      ['only spaces', '   '],
+      ['the look of a stored hash', storedId('alice')],
+    ])('are accepted with %s, in every id field, and stored as the mapping says', (_name, id) => {
+      const messages = [
+        { type: 'jti', jti: id },
+        { type: 'subject', sub: id },
+        { type: 'client', clientId: id },
+        { revokedToken: id, ttl: '60' },
+      ];
+
+      const ids = messages.map((message) => revocationId(parseRevocationMessage(JSON.stringify(message), {}, rules)[0]!));
+
+      expect(ids).toEqual([storedId(id), storedId(id), storedId(id), storedId(id)]);
+    });
+
+    it('keep the error messages free of the id', () => {
+      const id = 'secret-looking-id\u0000' + 'x'.repeat(3000);
+      const error = refusal(JSON.stringify({ type: 'subject', sub: id, revokedAt: 'soon' }));
+
+      expect(error.reason).toBe('invalid_time');
+      expect(error.message).not.toContain('secret-looking-id');
+    });
+  });
+
+  it('reads the clock it is given: a revocation time an hour ahead is clamped to that now plus the clock tolerance', () => {
     // Prepare
     const nowMs = 1_800_000_000_000;
     const body = JSON.stringify({ type: 'client', clientId: 'app-7', revokedAt: nowMs + 3_600_000 });
@@ -193,7 +199,18 @@ describe('parseRevocationMessage', () => {
     const [revocation] = parseRevocationMessage(body, {}, { ...rules, nowMs, clockToleranceSeconds: 5 });
 
     // Assess
-    expect(revocation).toMatchObject({ kind: 'client', revokedAtEpochMs: nowMs });
+    expect(revocation).toMatchObject({ kind: 'client', revokedAtEpochMs: nowMs + 5000 });
+  });
+
+  it('keeps the cut-off of a message without a time at its publish time, never later than now', () => {
+    const nowMs = 1_800_000_000_000;
+    const body = JSON.stringify({ type: 'subject', sub: 'alice' });
+
+    const published = parseRevocationMessage(body, {}, { ...rules, nowMs, publishedAtMs: nowMs - 2000 })[0];
+    const publishedAhead = parseRevocationMessage(body, {}, { ...rules, nowMs, publishedAtMs: nowMs + 30_000 })[0];
+
+    expect(published).toMatchObject({ revokedAtEpochMs: nowMs - 2000 });
+    expect(publishedAhead).toMatchObject({ revokedAtEpochMs: nowMs });
   });
 
   it('answers every input with revocations or an InvalidMessageError, never another error', () => {

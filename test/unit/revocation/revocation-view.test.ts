@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createRevocationChecker,
   type ReadSummary,
@@ -6,6 +6,7 @@ import {
   type Revocation,
   type RevocationReader,
   type RevocationSettings,
+  type TokenKeys,
 } from '../../../lambda/revocation/index.js';
 import { RevocationStateUnavailableError } from '../../../lambda/shared/index.js';
 import { LogRecorder } from '../../support/log-recorder.js';
@@ -24,9 +25,7 @@ const settings: RevocationSettings = {
 const rules = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
 const token = (tokenId: string): RevocableToken => ({
   issuer: ISS,
-  tokenId,
-  subject: 'alice',
-  clientId: 'app',
+  revocationIds: { jti: tokenId, subject: 'alice', client: 'app', signatures: [] },
   issuedAtEpochSeconds: T0 / 1000 - 10,
 });
 const revoked = (jti: string): Revocation => ({ kind: 'jti', issuer: ISS, jti, expiresAtEpochSeconds: T0 / 1000 + 600 });
@@ -36,6 +35,7 @@ class MemoryReader implements RevocationReader {
   readonly items: Revocation[] = [];
   failing = false;
   reads = 0;
+  readonly sinces: number[] = [];
   private read(visit: (revocation: Revocation) => void): Promise<ReadSummary> {
     this.reads++;
     if (this.failing) return Promise.reject(new Error('ECONNREFUSED'));
@@ -45,13 +45,14 @@ class MemoryReader implements RevocationReader {
   scanLive(_segments: number, _now: number, visit: (revocation: Revocation) => void) {
     return this.read(visit);
   }
-  queryChanges(_since: number, _now: number, visit: (revocation: Revocation) => void) {
+  queryChanges(since: number, _now: number, visit: (revocation: Revocation) => void, _signal?: AbortSignal): Promise<ReadSummary> {
+    this.sinces.push(since);
     return this.read(visit);
   }
-  async getForToken(keys: { tokenId: string }): Promise<Revocation[]> {
+  async getForToken(keys: TokenKeys): Promise<Revocation[]> {
     this.reads++;
     if (this.failing) throw new Error('ECONNREFUSED');
-    return this.items.filter((item) => item.kind === 'jti' && item.jti === keys.tokenId);
+    return this.items.filter((item) => item.kind === 'jti' && item.jti === keys.revocationIds.jti);
   }
 }
 
@@ -59,7 +60,14 @@ function setup(overrides: Partial<RevocationSettings> = {}) {
   const reader = new MemoryReader();
   const clock = { ms: T0 };
   const log = new LogRecorder();
-  const checker = createRevocationChecker({ reader, settings: { ...settings, ...overrides }, rules, log, now: () => clock.ms });
+  const checker = createRevocationChecker({
+    reader,
+    settings: { ...settings, ...overrides },
+    rules,
+    log,
+    now: () => clock.ms,
+    monotonicNow: () => clock.ms,
+  });
   return { reader, clock, log, checker, view: checker.view };
 }
 
@@ -86,6 +94,137 @@ describe('RevocationView freshness', () => {
   });
 });
 
+describe('RevocationView clocks', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs intervals and ages on the monotonic clock: a wall clock stepped back neither stops syncs nor keeps a view fresh', async () => {
+    const reader = new MemoryReader();
+    const clock = { wallMs: T0, monoMs: 0 };
+    const checker = createRevocationChecker({ reader, settings, rules, now: () => clock.wallMs, monotonicNow: () => clock.monoMs });
+    await checker.load();
+
+    clock.wallMs -= 300_000;
+    clock.monoMs += 1000;
+    const dueAfterStep = checker.view.isSyncDue();
+    clock.monoMs += 5001;
+    const freshAfterStep = checker.view.isFresh();
+
+    expect(dueAfterStep).toBe(true);
+    expect(freshAfterStep).toBe(false);
+  });
+
+  it('starts a delta read no later than the last one, even when the wall clock jumped ahead for it and came back', async () => {
+    // Prepare: loaded at T0; a sync while the wall clock is 10 minutes ahead; then the clock is back.
+    const reader = new MemoryReader();
+    const clock = { wallMs: T0, monoMs: 0 };
+    const checker = createRevocationChecker({ reader, settings, rules, now: () => clock.wallMs, monotonicNow: () => clock.monoMs });
+    await checker.load();
+    clock.wallMs = T0 + 600_000 + 1000;
+    clock.monoMs = 1000;
+    await checker.view.sync();
+
+    // Act
+    clock.wallMs = T0 + 2000;
+    clock.monoMs = 2000;
+    await checker.view.sync();
+
+    // Assess: the second read reaches back to the real start of the first (T0 + 1000), not 10 minutes ahead of it.
+    expect(reader.sinces).toEqual([T0 - 1, T0 + 1000 - 1]);
+  });
+
+  it('gives a sync of a fresh view until it turns stale, at most the cap, a stale one the cap, and a load at least the staleness bound', async () => {
+    const { view, checker, clock } = setup({ maxStalenessMs: 3000 });
+    await checker.load();
+
+    expect(view.readDeadlineMs('load')).toBe(5000);
+    expect(view.readDeadlineMs('sync', clock.ms + 1000)).toBe(2000);
+    expect(view.readDeadlineMs('sync', clock.ms + 3001)).toBe(5000);
+    expect(setup({ maxStalenessMs: 60_000 }).view.readDeadlineMs('sync')).toBe(5000);
+    expect(setup({ maxStalenessMs: 60_000 }).view.readDeadlineMs('load')).toBe(60_000);
+  });
+
+  it('doubles the deadline of a stale view’s sync after each one abandoned in a row, so a slow read still finishes, and resets it on success', async () => {
+    // Prepare: delta reads hang until aborted, unless answering.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const reader = new MemoryReader();
+    let hang = true;
+    const original = reader.queryChanges.bind(reader);
+    reader.queryChanges = (since, now, visit, signal) =>
+      hang
+        ? new Promise<ReadSummary>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)))
+        : original(since, now, visit);
+    const clock = { ms: 0 };
+    const checker = createRevocationChecker({
+      reader,
+      settings: { ...settings, syncIntervalMs: 1, maxStalenessMs: 40 },
+      rules,
+      monotonicNow: () => clock.ms,
+    });
+    await checker.load();
+    clock.ms = 100;
+    const abandonedSync = async () => {
+      const syncing = checker.view.sync();
+      await vi.advanceTimersByTimeAsync(checker.view.readDeadlineMs('sync'));
+      await syncing;
+    };
+
+    // Act
+    const deadlines = [checker.view.readDeadlineMs('sync')];
+    await abandonedSync();
+    deadlines.push(checker.view.readDeadlineMs('sync'));
+    await abandonedSync();
+    deadlines.push(checker.view.readDeadlineMs('sync'));
+    hang = false;
+    await checker.view.sync();
+    clock.ms = 200;
+    deadlines.push(checker.view.readDeadlineMs('sync'));
+
+    // Assess
+    expect(deadlines).toEqual([5000, 10_000, 20_000, 5000]);
+    expect(checker.view.counters).toMatchObject({ syncFailures: 2, syncs: 1 });
+  });
+
+  it('abandons a read that passes its deadline, aborting its signal: answers from memory while fresh, then fails closed', async () => {
+    // Prepare: the delta read never answers unless aborted; timers and the monotonic clock are the test's.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const reader = new MemoryReader();
+    let aborted: unknown;
+    reader.queryChanges = (_since, _now, _visit, signal) =>
+      new Promise<ReadSummary>((_, reject) => signal?.addEventListener('abort', () => reject((aborted = signal.reason))));
+    const clock = { ms: 0 };
+    const checker = createRevocationChecker({
+      reader,
+      settings: { ...settings, syncIntervalMs: 10, maxStalenessMs: 150 },
+      rules,
+      monotonicNow: () => clock.ms,
+    });
+    await checker.load();
+
+    // Act: at 20 ms the sync due gets the 130 ms left before the view turns stale; the request
+    // waiting on it is answered from memory at 150 ms (fresh to its last millisecond). At 200 ms
+    // the view is stale: its sync gets the cap, doubled since the last one was abandoned.
+    clock.ms = 20;
+    const first = Promise.resolve(checker.findRevocation(token('any'), T0)).catch((caught: unknown) => caught);
+    clock.ms = 150;
+    await vi.advanceTimersByTimeAsync(130);
+    const firstAnswer = await first;
+    clock.ms = 200;
+    const deadlineWhenStale = checker.view.readDeadlineMs('sync');
+    const second = Promise.resolve(checker.findRevocation(token('any'), T0)).catch((caught: unknown) => caught);
+    await vi.advanceTimersByTimeAsync(deadlineWhenStale);
+    const secondAnswer = await second;
+
+    // Assess
+    expect(firstAnswer).toBeUndefined();
+    expect(deadlineWhenStale).toBe(10_000);
+    expect(secondAnswer).toBeInstanceOf(RevocationStateUnavailableError);
+    expect(aborted).toBeInstanceOf(RevocationStateUnavailableError);
+    expect(String((aborted as Error).message)).toMatch(/deadline of 10000 ms/);
+  });
+});
+
 describe('EventualChecker', () => {
   it('answers synchronously while the view is current, and with a promise when a sync is due', async () => {
     const { reader, clock, checker } = setup();
@@ -107,7 +246,10 @@ describe('EventualChecker', () => {
     const { reader, checker } = setup();
     reader.items.push(revoked('c2lnbmF0dXJlLXR3aW4'));
     await checker.load();
-    const jtiLess = (signatureIds: string[]): RevocableToken => ({ ...token('sha256:hash-of-signed-part'), signatureIds });
+    const jtiLess = (signatures: string[]): RevocableToken => {
+      const base = token('sha256:hash-of-signed-part');
+      return { ...base, revocationIds: { ...base.revocationIds, signatures } };
+    };
 
     // Act
     const answers = [

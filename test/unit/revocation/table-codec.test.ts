@@ -4,7 +4,11 @@ import { REVOCATION_TABLE_SCHEMA } from '../../../lambda/contract/index.js';
 import {
   ANY_ISSUER,
   assertStorable,
+  issuerProblem,
+  MAX_CLEAR_ID_BYTES,
+  MAX_ENCODED_ISSUER_BYTES,
   MAX_KEY_BYTES,
+  storedId,
   parseRevocationKey,
   revocationKey,
   revocationKeyBytes,
@@ -69,13 +73,28 @@ describe('storageProblem', () => {
     expect(storageProblem(subject)).toBeUndefined();
   });
 
-  it(`refuses a key of more than ${MAX_KEY_BYTES} bytes, and accepts one of exactly that`, () => {
-    const issuer = 'https://i' + '/'.repeat(500); // 1,515 bytes encoded
-    const fits: Revocation = { ...jti, issuer, jti: 'x'.repeat(528) };
+  it(`leaves an issuer room beside the longest kind and clear id in the ${MAX_KEY_BYTES}-byte key, and keeps every such key within it`, () => {
+    // 'subject#' + issuer + '#' + id: the longest kind, the longest id stored as it is.
+    expect(MAX_ENCODED_ISSUER_BYTES).toBe(MAX_KEY_BYTES - 'subject##'.length - MAX_CLEAR_ID_BYTES);
+    // 'https%3A%2F%2Fi.example%2F' (26 bytes) + 329 slashes (3 bytes each) + 'ab': 1,015 bytes encoded, 349 raw.
+    const issuer = 'https://i.example/' + '/'.repeat(329) + 'ab';
+    const longest: Revocation = { ...subject, issuer, id: 'é'.repeat(MAX_CLEAR_ID_BYTES / 2) };
 
-    expect(revocationKeyBytes('jti', issuer, 'x'.repeat(528))).toBe(MAX_KEY_BYTES);
-    expect(storageProblem(fits)).toBeUndefined();
-    expect(storageProblem({ ...fits, jti: 'x'.repeat(529) })).toEqual({ field: 'id', message: expect.stringContaining('2049 bytes') });
+    expect(issuerProblem(issuer)).toBeUndefined();
+    expect(revocationKeyBytes('subject', issuer, longest.id)).toBe(MAX_KEY_BYTES);
+    expect(storageProblem(longest)).toBeUndefined();
+    expect(issuerProblem(issuer + '/')).toMatch(/once %-encoded/);
+    expect(storageProblem({ ...longest, issuer: issuer + '/' })).toEqual({
+      field: 'issuer',
+      message: expect.stringContaining('once %-encoded'),
+    });
+  });
+
+  it('refuses an id the mapping would not give, which is a caller that skipped it', () => {
+    expect(storageProblem({ ...jti, jti: 'x'.repeat(MAX_CLEAR_ID_BYTES + 1) })).toMatchObject({ field: 'id' });
+    expect(storageProblem({ ...jti, jti: 'bob\u0085' })).toMatchObject({ field: 'id' });
+    expect(storageProblem({ ...jti, jti: storedId('bob\u0085') })).toBeUndefined();
+    expect(storageProblem({ ...jti, jti: '~sha256:not-a-digest' })).toMatchObject({ field: 'id' });
   });
 
   it.each<[string, Revocation, string]>([
@@ -135,7 +154,9 @@ describe('conditionalUpdate', () => {
 
 describe('keysForToken', () => {
   it('names the jti, subject and client keys for the token’s issuer and for any issuer, once each', () => {
-    const keys = keysForToken({ issuer: ISS, tokenId: 'token-1', subject: 'alice', clientId: 'app' }).map((key) => key.pk!.S);
+    const keys = keysForToken({ issuer: ISS, revocationIds: { jti: 'token-1', subject: 'alice', client: 'app', signatures: [] } }).map(
+      (key) => key.pk!.S,
+    );
 
     expect(keys.sort()).toEqual(
       [
@@ -147,6 +168,8 @@ describe('keysForToken', () => {
         revocationKey('client', ANY_ISSUER, 'app'),
       ].sort(),
     );
-    expect(keysForToken({ issuer: ANY_ISSUER, tokenId: 't', subject: undefined, clientId: undefined })).toHaveLength(1);
+    expect(
+      keysForToken({ issuer: ANY_ISSUER, revocationIds: { jti: 't', subject: undefined, client: undefined, signatures: [] } }),
+    ).toHaveLength(1);
   });
 });

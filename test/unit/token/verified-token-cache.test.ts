@@ -11,6 +11,7 @@ const verified = (tokenId: string): VerifiedToken => ({
   tokenId,
   signatureIds: [],
   clientId: undefined,
+  revocationIds: { jti: tokenId, subject: 'alice', client: undefined, signatures: [] },
   issuedAtEpochSeconds: NOW - 10,
   expiresAtEpochSeconds: NOW + 600,
   scope: undefined,
