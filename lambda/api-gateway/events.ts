@@ -22,6 +22,8 @@ export interface AuthorizerRequest {
    */
   readonly resourceArn: string | undefined;
   readonly requestId: string | undefined;
+  /** The event itself, for what only some requests need (other token sources, the route). */
+  readonly event: AuthorizerEvent;
 }
 
 /** Reads an authorizer event of any flavour. Throws TypeError for something that is none of them. */
@@ -35,6 +37,7 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
       authorization: findHeader(event.headers, 'authorization') ?? event.identitySource?.[0],
       resourceArn: event.routeArn === undefined ? undefined : requireArn(event.routeArn, 'routeArn'),
       requestId: event.requestContext?.requestId,
+      event,
     };
   }
   if (event.type === 'TOKEN') {
@@ -43,6 +46,7 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
       authorization: event.authorizationToken,
       resourceArn: requireArn(event.methodArn, 'methodArn'),
       requestId: undefined,
+      event,
     };
   }
   if (event.type === 'REQUEST') {
@@ -55,12 +59,14 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
       authorization: header ?? (request.version === '1.0' ? request.identitySource : undefined),
       resourceArn: requireArn(request.methodArn, 'methodArn'),
       requestId: request.requestContext?.requestId,
+      event,
     };
   }
   throw new TypeError('not an API Gateway authorizer event: expected version 2.0, type TOKEN or type REQUEST');
 }
 
-function findHeader(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
+/** A header's value by lower-case name, whatever case the event spells it in. */
+export function findHeader(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
   if (!headers) return undefined;
   const exact = headers[name];
   if (exact !== undefined) return exact;

@@ -8,6 +8,7 @@ const request = (overrides: Partial<AuthorizerRequest> = {}): AuthorizerRequest 
   authorization: 'Bearer x',
   resourceArn: ARN,
   requestId: 'r',
+  event: { version: '2.0' } as AuthorizerRequest['event'],
   ...overrides,
 });
 const token: VerifiedToken = {
