@@ -84,7 +84,7 @@ function queryParameter(event: RequestEvent, name: string): unknown {
 /** Payload 2.0 `cookies`: `["name=value", …]`. */
 function cookieFromList(cookies: unknown, name: string): unknown {
   if (cookies === undefined || cookies === null) return undefined;
-  if (!Array.isArray(cookies)) return cookies;
+  if (!Array.isArray(cookies)) throw new TokenRejectedError('malformed_token', 'cookies is not a list');
   let found: string | undefined;
   for (const cookie of cookies) {
     if (typeof cookie !== 'string') continue;

@@ -15,8 +15,12 @@ export type Preset = (typeof PRESETS)[number];
  * `origin_jti` shared by every token minted from one refresh token, `cognito:groups`, `username`.
  */
 export const COGNITO_PRESET = {
-  /** JWT_REQUIRED_CLAIMS under the preset: `aud` replaced by `client_id` and `token_use`. */
-  requiredClaims: ['iss', 'sub', 'exp', 'iat', 'jti', 'client_id', 'token_use'],
+  /**
+   * JWT_REQUIRED_CLAIMS under the preset: the default without `aud`. `token_use` and, without
+   * `aud`, `client_id` are the preset's own checks (token/issuer-rules.ts), so an ID token is
+   * refused for what it is (`wrong_type`), not for a missing `client_id`.
+   */
+  requiredClaims: ['iss', 'sub', 'exp', 'iat', 'jti'],
   /** JWT_ALGORITHMS under the preset: user pools sign with RS256 ("Verifying a JSON web token"). */
   algorithms: ['RS256'],
   /** The only `token_use` accepted: ID tokens (`id`) are refused. */
