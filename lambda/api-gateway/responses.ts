@@ -34,8 +34,13 @@ export interface SimpleResponse {
 
 export type AuthorizerResponse = PolicyResponse | HttpV2Response | SimpleResponse;
 
-/** Reasons a REST API answers with an explicit Deny (403) rather than a thrown Unauthorized (401). */
-const REST_DENY_REASONS: ReadonlySet<RejectionReason> = new Set(['revoked_jti', 'revoked_subject', 'revoked_client', 'insufficient_scope']);
+/**
+ * Whether a REST API answers the reason with an explicit Deny (403) rather than a thrown
+ * Unauthorized (401): a valid token that is revoked (any `revoked_*` kind) or lacks the route's scope.
+ */
+function isRestDeny(reason: RejectionReason): boolean {
+  return reason.startsWith('revoked_') || reason === 'insufficient_scope';
+}
 
 /**
  * Builds the answers of one authorizer; the handler owns one. Requests to one route repeat its
@@ -75,7 +80,7 @@ export class ResponseBuilder {
    * so they always get a deny. A Deny for a missing scope names only the route.
    */
   deny(request: AuthorizerRequest, reason: RejectionReason, principalId = 'anonymous', route?: RouteRule): AuthorizerResponse {
-    if (isRest(request.flavour) && !REST_DENY_REASONS.has(reason)) throw new Error('Unauthorized');
+    if (isRest(request.flavour) && !isRestDeny(reason)) throw new Error('Unauthorized');
     let context = this.denyContexts.get(reason);
     if (context === undefined) this.denyContexts.set(reason, (context = Object.freeze({ reason })));
     return this.respond(request, 'Deny', principalId, context, route);
