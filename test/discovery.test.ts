@@ -9,6 +9,10 @@ import { createSigningKey, type SigningKey } from './support/issuer.js';
 import { LogRecorder } from './support/log-recorder.js';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
+import { createRevocationTable } from '../local/table-admin.js';
+import { httpApiV2Event } from './support/api-gateway-events.js';
+import { BundleProcess } from './support/bundle-process.js';
+import { startDynalite } from './support/dynalite.js';
 
 /**
  * OIDC discovery (OpenID Connect Discovery 1.0 §4) against a real local HTTP server: a loopback
@@ -214,5 +218,30 @@ describe('OIDC discovery', () => {
     await new Promise((done) => setTimeout(done, 250));
     expect(await verifier.verify(jwt, Date.now())).toMatchObject({ issuer });
     expect(provider.discoveryFetches).toBe(2);
+  });
+});
+
+describe('OIDC discovery in the built bundle', () => {
+  it('trusts an issuer given without JWKS_URI: dist/authorizer.mjs discovers its key set during the cold start', async () => {
+    provider.document = () => ({ status: 200, body: exampleDocument() });
+    const dynamo = await startDynalite();
+    await createRevocationTable(dynamo.client, 'revocations');
+    const bundle = new BundleProcess('authorizer', {
+      ...dynamo.env,
+      REVOCATION_TABLE_NAME: 'revocations',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AUTHORIZER_RESPONSE_MODE: 'simple',
+      JWT_ISSUER: issuer,
+      JWT_AUDIENCE: 'api',
+    });
+    try {
+      const invocation = await bundle.invoke(httpApiV2Event(`Bearer ${await token({ sub: 'alice', jti: 'bundle-1' })}`));
+
+      expect(invocation).toEqual({ ok: true, result: { isAuthorized: true, context: { iss: issuer, jti: 'bundle-1', sub: 'alice' } } });
+      expect(provider.discoveryFetches).toBe(1);
+    } finally {
+      await bundle.stop();
+      await dynamo.stop();
+    }
   });
 });
