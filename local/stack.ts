@@ -128,10 +128,15 @@ async function startRest(
           tableName: config.tableName,
           dynamodbEndpoint: dynamo.endpoint,
           backend: config.upstreamUrl?.href ?? 'echo',
+          api: config.api,
+          routes: config.routes.keys,
         }),
       }),
       ready,
       accessLog: output.log,
+      flavour: config.api,
+      routes: config.routes,
+      tokenSources: config.tokenSources,
     }),
   );
   const port = await listen(server, config.port, config.host, 'PORT');

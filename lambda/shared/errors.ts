@@ -36,6 +36,7 @@ export type RejectionReason =
   | 'lifetime_too_long'
   | 'too_old'
   | 'wrong_audience'
+  | 'insufficient_scope'
   | RevocationReason;
 
 /** The revocation kinds a token can match; see docs/design.md, "Revocation semantics". */

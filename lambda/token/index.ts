@@ -4,6 +4,8 @@
  * tokens with parseToken and names jti-less ones with tokenHash, as the verifier does.
  */
 export { checkClaims, type CheckedClaims } from './claims.js';
+export { DiscoveryError, discoverJwksUri, discoveryUrl, isAllowedKeyUrl, type DiscoveryProblemKind } from './discovery.js';
+export { checkIssuerRules } from './issuer-rules.js';
 export { KeyResolver } from './key-resolver.js';
 export { parseToken, TokenParser, type ParsedToken } from './parse-token.js';
 export { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules, type VerifierSettings } from './settings.js';

@@ -4,7 +4,8 @@ import type { Algorithm } from '../contract/index.js';
 export interface IssuerConfig {
   /** Compared to the `iss` claim exactly, byte for byte. */
   readonly issuer: string;
-  readonly jwksUri: string;
+  /** The key set URL; undefined: found by OIDC discovery from the issuer (token/discovery.ts). */
+  readonly jwksUri?: string | undefined;
   /** A token passes when any of its `aud` values equals any of these. */
   readonly audiences: readonly string[];
   readonly algorithms: readonly Algorithm[];
@@ -12,6 +13,14 @@ export interface IssuerConfig {
   readonly clientClaim: string;
   /** The claim subject cut-offs match (WSO2 Identity Server: `entity_id`). @default sub */
   readonly subjectClaim: string;
+  /** The `token_use` a token must carry (Cognito: `access`); undefined: not checked. @default undefined */
+  readonly tokenUse?: string | undefined;
+  /**
+   * For a token without `aud`, the claim matched against `audiences` instead (Cognito access
+   * tokens: `client_id`, as API Gateway's JWT authorizer does); undefined: such a token passes
+   * the audience check only if `aud` is not required. @default undefined
+   */
+  readonly audienceClaim?: string | undefined;
 }
 
 /** Claim and structure rules shared by every issuer. */

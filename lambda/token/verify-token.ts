@@ -3,6 +3,7 @@ import type { Algorithm } from '../contract/index.js';
 import { revocationIdsOf } from '../revocation/index.js';
 import { isPromise, TokenRejectedError, type MaybePromise } from '../shared/index.js';
 import { checkClaims } from './claims.js';
+import { checkIssuerRules } from './issuer-rules.js';
 import type { KeyResolver } from './key-resolver.js';
 import { TokenParser, type ParsedToken } from './parse-token.js';
 import { normalizeType, type IssuerConfig, type VerifierSettings } from './settings.js';
@@ -88,6 +89,7 @@ export class TokenVerifier {
       throw new TokenRejectedError('bad_signature', 'signature does not verify with the issuer key');
     }
     const claims = checkClaims(parsed.payload, issuer.config, this.config.rules, nowMs / 1000);
+    if (issuer.config.tokenUse !== undefined || issuer.config.audienceClaim !== undefined) checkIssuerRules(parsed.payload, issuer.config);
     const tokenId = claims.jti ?? tokenHash(token);
     // WSO2 revokes a token without jti by its signature: computed once here, a remembered token
     // carries them to every later request.
