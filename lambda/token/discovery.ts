@@ -1,4 +1,5 @@
 import { DISCOVERY_MAX_BYTES } from '../contract/index.js';
+import { BodyTooLargeError, readBoundedBody } from './bounded-body.js';
 import { parseJsonObject } from './strict-json.js';
 
 /** Why a discovery failed: the `problem` of its log line. */
@@ -84,33 +85,16 @@ export async function discoverJwksUri(issuer: string, timeoutMs: number): Promis
 }
 
 async function readBounded(response: Response, url: string): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > DISCOVERY_MAX_BYTES) {
-    await response.body?.cancel();
-    throw new DiscoveryError('too_large', `${url} is ${declared} bytes, over ${DISCOVERY_MAX_BYTES}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (response.body !== null) {
-    const reader = response.body.getReader();
-    for (;;) {
-      let read;
-      try {
-        read = await reader.read();
-      } catch (error) {
-        throw new DiscoveryError('unreachable', `reading ${url} failed`, { cause: error });
-      }
-      if (read.done) break;
-      size += read.value.byteLength;
-      if (size > DISCOVERY_MAX_BYTES) {
-        await reader.cancel();
-        throw new DiscoveryError('too_large', `${url} is over ${DISCOVERY_MAX_BYTES} bytes`);
-      }
-      chunks.push(read.value);
-    }
+  let body: Buffer;
+  try {
+    body = await readBoundedBody(response, DISCOVERY_MAX_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError)
+      throw new DiscoveryError('too_large', `${url} is ${error.message}, over ${DISCOVERY_MAX_BYTES}`);
+    throw new DiscoveryError('unreachable', `reading ${url} failed`, { cause: error });
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
     throw new DiscoveryError('not_json', `${url} is not UTF-8`);
   }

@@ -10,6 +10,7 @@ import {
   type Log,
   type MaybePromise,
 } from '../shared/index.js';
+import { BodyTooLargeError, readBoundedBody } from './bounded-body.js';
 import { DiscoveryError, discoverJwksUri, discoveryUrl } from './discovery.js';
 import type { IssuerConfig, JwksSettings } from './settings.js';
 import { keyMismatch } from './signature.js';
@@ -89,26 +90,12 @@ export class KeyResolver {
       await response.body?.cancel().catch(() => {});
       return new Response(null, { status: response.status, headers: response.headers });
     }
-    const maxBytes = this.settings.maxBytes;
-    const declared = Number(response.headers.get('content-length') ?? undefined);
-    if (declared > maxBytes) {
-      await response.body.cancel().catch(() => {});
-      throw this.tooLarge(declared, true);
+    try {
+      return new Response(await readBoundedBody(response, this.settings.maxBytes), { status: 200, headers: response.headers });
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw this.tooLarge(error.bytes, error.declared);
+      throw error;
     }
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let bytes = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      bytes += value.byteLength;
-      if (bytes > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw this.tooLarge(bytes, false);
-      }
-      chunks.push(value);
-    }
-    return new Response(Buffer.concat(chunks), { status: 200, headers: response.headers });
   }
 
   private tooLarge(bytes: number, declared: boolean): JwksTooLargeError {
