@@ -15,6 +15,7 @@ export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
   JWT_ALGORITHMS: 'algorithms',
   JWT_CLIENT_CLAIM: 'clientClaim',
   JWT_SUBJECT_CLAIM: 'subjectClaim',
+  JWT_SESSION_CLAIM: 'sessionClaim',
   JWT_CLOCK_TOLERANCE_SECONDS: 'clockTolerance',
   JWT_MAX_TOKEN_LIFETIME_SECONDS: 'maxTokenLifetime',
   REVOCATION_TABLE_NAME: 'tableName',
@@ -47,6 +48,7 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     ...(entry.algorithms === undefined ? {} : { algorithms: [...entry.algorithms] }),
     ...(entry.clientClaim === undefined ? {} : { clientClaim: entry.clientClaim }),
     ...(entry.subjectClaim === undefined ? {} : { subjectClaim: entry.subjectClaim }),
+    ...(entry.sessionClaim === undefined ? {} : { sessionClaim: entry.sessionClaim }),
   }));
   return {
     ...settings.authorizerEnvironment,
@@ -55,6 +57,7 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     ...(settings.algorithms === undefined ? {} : { JWT_ALGORITHMS: settings.algorithms.join(',') }),
     JWT_CLIENT_CLAIM: settings.clientClaim,
     JWT_SUBJECT_CLAIM: settings.subjectClaim,
+    JWT_SESSION_CLAIM: settings.sessionClaim,
     ...sharedVariables(settings, tableName),
     REVOCATION_SYNC_INTERVAL_MS: String(settings.syncInterval.toMilliseconds()),
     REVOCATION_MAX_STALENESS_MS: String(settings.maxStaleness.toMilliseconds()),

@@ -31,6 +31,11 @@ export interface TrustedIssuer {
    * @default - the construct's `subjectClaim`
    */
   readonly subjectClaim?: string;
+  /**
+   * The claim session revocations match.
+   * @default - the construct's `sessionClaim`
+   */
+  readonly sessionClaim?: string;
 }
 
 /** What the authorizer does when its revocation view cannot be loaded or is too old. */
@@ -90,6 +95,15 @@ export interface RevocationAuthorizerProps {
    * @default 'sub'
    */
   readonly subjectClaim?: string;
+
+  /**
+   * The claim session revocations match (`JWT_SESSION_CLAIM`): a session revocation refuses every
+   * token whose claim holds the revoked id. `sid` is the OpenID Connect session id; Cognito's access
+   * tokens carry `origin_jti`, shared by every token minted from one refresh token. A token without
+   * the claim cannot be revoked by session.
+   * @default 'sid'
+   */
+  readonly sessionClaim?: string;
 
   /**
    * Clock skew allowed on `exp`, `nbf` and `iat`; also added to every revocation's TTL.
@@ -361,6 +375,7 @@ export interface ResolvedSettings {
   readonly algorithms: readonly Algorithm[] | undefined;
   readonly clientClaim: string;
   readonly subjectClaim: string;
+  readonly sessionClaim: string;
   readonly clockTolerance: Duration;
   readonly maxTokenLifetime: Duration;
   readonly syncInterval: Duration;
@@ -393,6 +408,7 @@ export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings
     // The functions' own defaults (lambda/contract/defaults.ts), so an unset prop means what an unset variable means.
     clientClaim: props.clientClaim ?? DEFAULTS.clientClaim,
     subjectClaim: props.subjectClaim ?? DEFAULTS.subjectClaim,
+    sessionClaim: props.sessionClaim ?? DEFAULTS.sessionClaim,
     clockTolerance: props.clockTolerance ?? Duration.seconds(DEFAULTS.clockToleranceSeconds),
     maxTokenLifetime: props.maxTokenLifetime ?? Duration.seconds(DEFAULTS.maxTokenLifetimeSeconds),
     syncInterval: props.syncInterval ?? Duration.millis(DEFAULTS.syncIntervalMs),

@@ -105,13 +105,17 @@ function token(fields: Partial<Omit<VerifiedToken, 'revocationIds'>> = {}): Veri
     tokenId: `token-${Math.random()}`,
     signatureIds: [],
     clientId: 'app-7',
+    sessionId: undefined,
     issuedAtEpochSeconds: T0 / 1000 - 60,
     expiresAtEpochSeconds: T0 / 1000 + 600,
     scope: undefined,
     claims: {},
     ...fields,
   };
-  return { ...token, revocationIds: revocationIdsOf(token.tokenId, token.subject, token.clientId, token.signatureIds) };
+  return {
+    ...token,
+    revocationIds: revocationIdsOf(token.tokenId, token.subject, token.clientId, token.signatureIds, token.sessionId),
+  };
 }
 
 const revokeJti = (jti: string, issuer = ISS): Revocation => ({ kind: 'jti', issuer, jti, expiresAtEpochSeconds: T0 / 1000 + 600 });

@@ -275,7 +275,7 @@ describe('RevocationStore reads', () => {
     await store.applyRevocations([...mine, ...others], { nowMs: NOW_MS });
 
     const found = await store.getForToken(
-      { issuer: ISS, revocationIds: { jti: 'token-1', subject: 'alice', client: 'app', signatures: [] } },
+      { issuer: ISS, revocationIds: { jti: 'token-1', subject: 'alice', client: 'app', signatures: [], session: undefined } },
       NOW,
     );
 

@@ -133,6 +133,7 @@ function readIssuers(read: EnvReader): IssuerConfig[] {
   const defaultClaims = {
     clientClaim: read.string('JWT_CLIENT_CLAIM', DEFAULTS.clientClaim),
     subjectClaim: read.string('JWT_SUBJECT_CLAIM', DEFAULTS.subjectClaim),
+    sessionClaim: read.string('JWT_SESSION_CLAIM', DEFAULTS.sessionClaim),
   };
   if (json !== undefined && single !== undefined) {
     read.problems.push('set either JWT_ISSUERS (JSON, several issuers) or JWT_ISSUER with JWKS_URI, not both');
@@ -167,9 +168,9 @@ function readIssuersJson(
   read: EnvReader,
   json: string,
   defaultAlgorithms: readonly Algorithm[],
-  defaultClaims: { readonly clientClaim: string; readonly subjectClaim: string },
+  defaultClaims: { readonly clientClaim: string; readonly subjectClaim: string; readonly sessionClaim: string },
 ): IssuerConfig[] {
-  const shape = 'a JSON array of {"issuer","jwksUri","audience"[,"algorithms","clientClaim","subjectClaim"]}';
+  const shape = 'a JSON array of {"issuer","jwksUri","audience"[,"algorithms","clientClaim","subjectClaim","sessionClaim"]}';
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -207,6 +208,8 @@ function readIssuersJson(
     if (typeof clientClaim !== 'string' || clientClaim === '') read.problems.push(`${where}.clientClaim must be a claim name`);
     const subjectClaim = record.subjectClaim ?? defaultClaims.subjectClaim;
     if (typeof subjectClaim !== 'string' || subjectClaim === '') read.problems.push(`${where}.subjectClaim must be a claim name`);
+    const sessionClaim = record.sessionClaim ?? defaultClaims.sessionClaim;
+    if (typeof sessionClaim !== 'string' || sessionClaim === '') read.problems.push(`${where}.sessionClaim must be a claim name`);
     if (issuer === ANY_ISSUER)
       read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
     else if (typeof issuer === 'string' && issuer !== '') checkIssuerRule(read, `${where}.issuer`, issuer);
@@ -215,10 +218,11 @@ function readIssuersJson(
       typeof jwksUri === 'string' &&
       isNonEmptyStringArray(audiences) &&
       typeof clientClaim === 'string' &&
-      typeof subjectClaim === 'string'
+      typeof subjectClaim === 'string' &&
+      typeof sessionClaim === 'string'
     ) {
       if (issuers.some((known) => known.issuer === issuer)) read.problems.push(`${where}.issuer "${issuer}" is listed twice`);
-      issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim, subjectClaim });
+      issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim, subjectClaim, sessionClaim });
     }
   });
   return issuers;

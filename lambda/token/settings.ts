@@ -12,6 +12,8 @@ export interface IssuerConfig {
   readonly clientClaim: string;
   /** The claim subject cut-offs match (WSO2 Identity Server: `entity_id`). @default sub */
   readonly subjectClaim: string;
+  /** The claim session revocations match: the OpenID Connect session id (Cognito: `origin_jti`). @default sid */
+  readonly sessionClaim: string;
 }
 
 /** Claim and structure rules shared by every issuer. */
