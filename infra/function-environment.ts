@@ -19,6 +19,7 @@ export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
   JWT_ROUTE_SCOPES: 'routeScopes (or requireScopes)',
   JWT_CONTEXT_CLAIMS: 'contextClaims',
   JWT_TOKEN_SOURCES: 'tokenSources',
+  JWT_SESSION_CLAIM: 'sessionClaim',
   JWT_CLOCK_TOLERANCE_SECONDS: 'clockTolerance',
   JWT_MAX_TOKEN_LIFETIME_SECONDS: 'maxTokenLifetime',
   REVOCATION_TABLE_NAME: 'tableName',
@@ -52,6 +53,7 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     ...(entry.algorithms === undefined ? {} : { algorithms: [...entry.algorithms] }),
     ...(entry.clientClaim === undefined ? {} : { clientClaim: entry.clientClaim }),
     ...(entry.subjectClaim === undefined ? {} : { subjectClaim: entry.subjectClaim }),
+    ...(entry.sessionClaim === undefined ? {} : { sessionClaim: entry.sessionClaim }),
   }));
   return {
     ...settings.authorizerEnvironment,
@@ -63,6 +65,7 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     ...(settings.cognito === undefined ? {} : { JWT_PRESET: 'cognito' }),
     ...(settings.contextClaims === undefined ? {} : { JWT_CONTEXT_CLAIMS: settings.contextClaims.join(',') }),
     ...(isDefaultTokenSources(settings.tokenSources) ? {} : { JWT_TOKEN_SOURCES: formatTokenSources(settings.tokenSources) }),
+    JWT_SESSION_CLAIM: settings.sessionClaim,
     ...sharedVariables(settings, tableName),
     REVOCATION_SYNC_INTERVAL_MS: String(settings.syncInterval.toMilliseconds()),
     REVOCATION_MAX_STALENESS_MS: String(settings.maxStaleness.toMilliseconds()),

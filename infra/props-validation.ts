@@ -162,6 +162,9 @@ function validateIssuers(settings: ResolvedSettings, add: (prop: string, message
   if (typeof settings.subjectClaim !== 'string' || settings.subjectClaim.trim() === '') {
     add('subjectClaim', `must name a claim, e.g. sub or entity_id; got ${describe(settings.subjectClaim)}`);
   }
+  if (typeof settings.sessionClaim !== 'string' || settings.sessionClaim.trim() === '') {
+    add('sessionClaim', `must name a claim, e.g. sid or origin_jti; got ${describe(settings.sessionClaim)}`);
+  }
 
   const seen = new Set<string>();
   settings.issuers.forEach((entry: unknown, index) => {
@@ -170,7 +173,7 @@ function validateIssuers(settings: ResolvedSettings, add: (prop: string, message
       add(where, `must be an object { issuer, jwksUri, audience }, got ${describe(entry)}`);
       return;
     }
-    const { issuer, jwksUri, audience, algorithms, clientClaim, subjectClaim } = entry as Record<string, unknown>;
+    const { issuer, jwksUri, audience, algorithms, clientClaim, subjectClaim, sessionClaim } = entry as Record<string, unknown>;
     checkHttpsUrl(`${where}.issuer`, issuer, add);
     // Without a key set URL the function finds it by OIDC discovery from the (https) issuer.
     if (jwksUri !== undefined) checkHttpsUrl(`${where}.jwksUri`, jwksUri, add);
@@ -188,6 +191,9 @@ function validateIssuers(settings: ResolvedSettings, add: (prop: string, message
     }
     if (subjectClaim !== undefined && (typeof subjectClaim !== 'string' || subjectClaim.trim() === '')) {
       add(`${where}.subjectClaim`, 'must name a claim, or be left out to use the construct-wide subjectClaim');
+    }
+    if (sessionClaim !== undefined && (typeof sessionClaim !== 'string' || sessionClaim.trim() === '')) {
+      add(`${where}.sessionClaim`, 'must name a claim, or be left out to use the construct-wide sessionClaim');
     }
     if (typeof issuer === 'string' && !Token.isUnresolved(issuer)) {
       if (seen.has(issuer)) add(`${where}.issuer`, `"${issuer}" is listed twice; list each issuer once`);

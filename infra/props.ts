@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import {
+  COGNITO_PRESET,
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_TOKEN_SOURCES,
   DEFAULTS,
@@ -43,6 +44,11 @@ export interface TrustedIssuer {
    * @default - the construct's `subjectClaim`
    */
   readonly subjectClaim?: string;
+  /**
+   * The claim session revocations match.
+   * @default - the construct's `sessionClaim`
+   */
+  readonly sessionClaim?: string;
 }
 
 /** An Amazon Cognito user pool whose access tokens are accepted (JWT_PRESET=cognito). */
@@ -151,6 +157,15 @@ export interface RevocationAuthorizerProps {
    * @default 'sub'
    */
   readonly subjectClaim?: string;
+
+  /**
+   * The claim session revocations match (`JWT_SESSION_CLAIM`): a session revocation refuses every
+   * token whose claim holds the revoked id. `sid` is the OpenID Connect session id; Cognito's access
+   * tokens carry `origin_jti`, shared by every token minted from one refresh token. A token without
+   * the claim cannot be revoked by session.
+   * @default 'origin_jti' with `cognito`, otherwise 'sid'
+   */
+  readonly sessionClaim?: string;
 
   /**
    * Clock skew allowed on `exp`, `nbf` and `iat`; also added to every revocation's TTL.
@@ -427,6 +442,7 @@ export interface ResolvedSettings {
   readonly algorithms: readonly Algorithm[] | undefined;
   readonly clientClaim: string;
   readonly subjectClaim: string;
+  readonly sessionClaim: string;
   readonly clockTolerance: Duration;
   readonly maxTokenLifetime: Duration;
   readonly syncInterval: Duration;
@@ -463,6 +479,7 @@ export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings
     // The functions' own defaults (lambda/contract/defaults.ts), so an unset prop means what an unset variable means.
     clientClaim: props.clientClaim ?? DEFAULTS.clientClaim,
     subjectClaim: props.subjectClaim ?? DEFAULTS.subjectClaim,
+    sessionClaim: props.sessionClaim ?? (props.cognito === undefined ? DEFAULTS.sessionClaim : COGNITO_PRESET.sessionClaim),
     clockTolerance: props.clockTolerance ?? Duration.seconds(DEFAULTS.clockToleranceSeconds),
     maxTokenLifetime: props.maxTokenLifetime ?? Duration.seconds(DEFAULTS.maxTokenLifetimeSeconds),
     syncInterval: props.syncInterval ?? Duration.millis(DEFAULTS.syncIntervalMs),

@@ -169,6 +169,8 @@ function claimsForLog(token: VerifiedToken): Record<string, unknown> {
     // The claim a subject cut-off matched, when it is not sub (WSO2's entity_id).
     subject: subjectIsSub ? undefined : loggableString(token.subject, ids.subject),
     client_id: loggableString(token.clientId, ids.client),
+    // The session claim's value (sid, or the issuer's JWT_SESSION_CLAIM), which session revocations match.
+    session: loggableString(token.sessionId, ids.session),
     jti: loggableString(token.tokenId, ids.jti),
     iss: token.issuer,
   };

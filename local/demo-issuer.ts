@@ -13,6 +13,8 @@ export interface MintRequest {
   readonly ttlSeconds?: number | undefined;
   /** @default a random UUID */
   readonly jti?: string | undefined;
+  /** The `sid` claim (the session a session revocation names). @default none */
+  readonly sid?: string | undefined;
 }
 
 export interface MintedToken {
@@ -84,6 +86,7 @@ export class DemoIssuer {
       jti: request.jti ?? randomUUID(),
       client_id: request.clientId ?? 'demo-client',
       ...(request.scope === undefined ? {} : { scope: request.scope }),
+      ...(request.sid === undefined ? {} : { sid: request.sid }),
     };
     // RFC 9068 §2.1: access tokens carry typ at+jwt.
     const token = await new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: this.kid, typ: 'at+jwt' }).sign(this.privateKey);

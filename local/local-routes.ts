@@ -25,7 +25,7 @@ export interface LocalRoutesOptions {
  * The stack's own endpoints:
  * - `GET /_local/health`: 200 once the stack is ready (503 while starting), with its settings;
  * - `GET /_local/jwks.json`: the demo issuer's key set;
- * - `GET|POST /_local/token?sub=alice&client=web[&scope=…][&ttl=3600][&jti=…][&format=json]`:
+ * - `GET|POST /_local/token?sub=alice&client=web[&scope=…][&ttl=3600][&jti=…][&sid=…][&format=json]`:
  *   mints a demo access token, as text (or JSON with format=json or Accept: application/json);
  * - `POST /_local/sns`: the SNS Query API (Publish, PublishBatch) for the revocation topic.
  */
@@ -86,7 +86,7 @@ async function mint(
   if (ttlSeconds !== undefined && !(Number.isSafeInteger(ttlSeconds) && ttlSeconds >= 1 && ttlSeconds <= MAX_DEMO_TTL_SECONDS)) {
     return sendMessage(response, 400, `ttl must be a whole number of seconds from 1 to ${MAX_DEMO_TTL_SECONDS}, got "${ttlText}"`);
   }
-  for (const name of ['sub', 'client', 'scope', 'jti']) {
+  for (const name of ['sub', 'client', 'scope', 'jti', 'sid']) {
     if (params.get(name) === '') return sendMessage(response, 400, `${name} must not be empty`);
   }
   const minted = await issuer.mint({
@@ -95,6 +95,7 @@ async function mint(
     scope: params.get('scope') ?? undefined,
     ttlSeconds,
     jti: params.get('jti') ?? undefined,
+    sid: params.get('sid') ?? undefined,
   });
   const wantsJson = params.get('format') === 'json' || (request.headers.accept ?? '').includes('application/json');
   if (wantsJson) {

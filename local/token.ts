@@ -1,5 +1,5 @@
 /**
- * `npm run token -- --sub alice [--client web] [--scope "orders.read"] [--ttl 3600] [--jti ID] [--json]`:
+ * `npm run token -- --sub alice [--client web] [--scope "orders.read"] [--ttl 3600] [--jti ID] [--sid ID] [--json]`:
  * mints a token from the running local stack's demo issuer (GET /_local/token) and prints it.
  * Finds the stack on PORT (default 3000) or through DATA_DIR's state file, as `npm run revoke` does.
  */
@@ -9,9 +9,10 @@ import { parseArgs } from 'node:util';
 import { LOCAL_PATHS } from './local-routes.js';
 import { readStackState } from './stack-state.js';
 
-const USAGE = `Usage: npm run token -- [--sub SUB] [--client ID] [--scope SCOPE] [--ttl SECONDS] [--jti ID] [--json]
+const USAGE = `Usage: npm run token -- [--sub SUB] [--client ID] [--scope SCOPE] [--ttl SECONDS] [--jti ID] [--sid ID] [--json]
 Mints an access token from the local stack's demo issuer (npm start without JWT_ISSUER).
-Defaults: sub demo-user, client demo-client, ttl 3600. --json prints the claims too.
+Defaults: sub demo-user, client demo-client, ttl 3600, no sid (--sid: the session --session revokes).
+--json prints the claims too.
 Prints only the token (and a newline), so TOKEN=$(npm run token -- --sub alice) captures it.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -27,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
         scope: { type: 'string' },
         ttl: { type: 'string' },
         jti: { type: 'string' },
+        sid: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -44,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   const state = readStackState(resolve(process.env.DATA_DIR ?? '.data'));
   const base = port ? `http://127.0.0.1:${port}` : (state?.gatewayUrl ?? 'http://127.0.0.1:3000');
   const url = new URL(LOCAL_PATHS.token, base);
-  for (const name of ['sub', 'client', 'scope', 'ttl', 'jti'] as const) {
+  for (const name of ['sub', 'client', 'scope', 'ttl', 'jti', 'sid'] as const) {
     const value = values[name];
     if (value !== undefined) url.searchParams.set(name, value);
   }

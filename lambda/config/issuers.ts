@@ -28,6 +28,8 @@ export function readIssuers(read: EnvReader, preset: Preset | undefined): Issuer
   const defaultClaims = {
     clientClaim: read.string('JWT_CLIENT_CLAIM', DEFAULTS.clientClaim),
     subjectClaim: read.string('JWT_SUBJECT_CLAIM', DEFAULTS.subjectClaim),
+    // Cognito's RevokeToken ends every access token minted from one refresh token: they share `origin_jti`.
+    sessionClaim: read.string('JWT_SESSION_CLAIM', preset === 'cognito' ? COGNITO_PRESET.sessionClaim : DEFAULTS.sessionClaim),
   };
   if (json !== undefined && single !== undefined) {
     read.problems.push('set either JWT_ISSUERS (JSON, several issuers) or JWT_ISSUER with JWKS_URI, not both');
@@ -44,7 +46,7 @@ function readSingleIssuer(
   read: EnvReader,
   single: string | undefined,
   defaultAlgorithms: readonly Algorithm[],
-  defaultClaims: { readonly clientClaim: string; readonly subjectClaim: string },
+  defaultClaims: ClaimNames,
   preset: Preset | undefined,
 ): IssuerConfig[] {
   if (single === undefined) {
@@ -110,10 +112,10 @@ function readIssuersJson(
   read: EnvReader,
   json: string,
   defaultAlgorithms: readonly Algorithm[],
-  defaultClaims: { readonly clientClaim: string; readonly subjectClaim: string },
+  defaultClaims: ClaimNames,
   preset: Preset | undefined,
 ): IssuerConfig[] {
-  const shape = 'a JSON array of {"issuer","audience"[,"jwksUri","algorithms","clientClaim","subjectClaim"]}';
+  const shape = 'a JSON array of {"issuer","audience"[,"jwksUri","algorithms","clientClaim","subjectClaim","sessionClaim"]}';
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -154,6 +156,8 @@ function readIssuersJson(
     if (typeof clientClaim !== 'string' || clientClaim === '') read.problems.push(`${where}.clientClaim must be a claim name`);
     const subjectClaim = record.subjectClaim ?? defaultClaims.subjectClaim;
     if (typeof subjectClaim !== 'string' || subjectClaim === '') read.problems.push(`${where}.subjectClaim must be a claim name`);
+    const sessionClaim = record.sessionClaim ?? defaultClaims.sessionClaim;
+    if (typeof sessionClaim !== 'string' || sessionClaim === '') read.problems.push(`${where}.sessionClaim must be a claim name`);
     if (issuer === ANY_ISSUER)
       read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
     else if (typeof issuer === 'string' && issuer !== '') checkIssuerRule(read, `${where}.issuer`, issuer);
@@ -162,13 +166,21 @@ function readIssuersJson(
       (jwksUri === undefined || typeof jwksUri === 'string') &&
       isNonEmptyStringArray(audiences) &&
       typeof clientClaim === 'string' &&
-      typeof subjectClaim === 'string'
+      typeof subjectClaim === 'string' &&
+      typeof sessionClaim === 'string'
     ) {
       if (issuers.some((known) => known.issuer === issuer)) read.problems.push(`${where}.issuer "${issuer}" is listed twice`);
-      issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim, subjectClaim });
+      issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim, subjectClaim, sessionClaim });
     }
   });
   return issuers;
+}
+
+/** The claims each issuer's revocations by client, subject and session match. */
+interface ClaimNames {
+  readonly clientClaim: string;
+  readonly subjectClaim: string;
+  readonly sessionClaim: string;
 }
 
 function readAlgorithms(read: EnvReader, name: string, value: string | undefined): readonly Algorithm[] {

@@ -46,7 +46,7 @@ export const AUTHORIZER_METRICS = {
 
 /** Metrics the ingest function emits. */
 export const INGEST_METRICS = {
-  /** Count of revocations that changed the table. Dimensions: service, kind (jti|subject|client). */
+  /** Count of revocations that changed the table. Dimensions: service, kind (jti|subject|client|session). */
   revocationsApplied: 'RevocationsApplied',
   /** Count of revocations that changed nothing (older, duplicate or replayed). Dimensions: service. */
   revocationsUnchanged: 'RevocationsUnchanged',
@@ -65,7 +65,7 @@ export const METRIC_DIMENSIONS = {
   decision: 'decision',
   /** On Decisions (a RejectionReason for a deny, `allowed` for an allow) and MessagesRejected. */
   reason: 'reason',
-  /** On RevocationsApplied: `jti`, `subject` or `client`. */
+  /** On RevocationsApplied: `jti`, `subject`, `client` or `session`. */
   kind: 'kind',
 } as const;
 

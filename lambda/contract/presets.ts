@@ -31,8 +31,11 @@ export const COGNITO_PRESET = {
   contextClaims: ['cognito:groups', 'username'],
   /** The key set, relative to the issuer ("Verifying a JSON web token", step 2). */
   jwksPath: '/.well-known/jwks.json',
-  // Session revocation (JWT_SESSION_CLAIM) will use `origin_jti` for this preset: Cognito's
-  // RevokeToken invalidates every access token minted from one refresh token, and they share it.
+  /**
+   * JWT_SESSION_CLAIM under the preset: Cognito's RevokeToken invalidates every access token minted
+   * from one refresh token, and they share `origin_jti` ("Revoking tokens", Amazon Cognito developer guide).
+   */
+  sessionClaim: 'origin_jti',
 } as const;
 
 /** `https://cognito-idp.<region>.amazonaws.com/<user pool id>`: the `iss` of a user pool's tokens. */

@@ -40,7 +40,7 @@ export type RejectionReason =
   | RevocationReason;
 
 /** The revocation kinds a token can match; see docs/design.md, "Revocation semantics". */
-export type RevocationReason = 'revoked_jti' | 'revoked_subject' | 'revoked_client';
+export type RevocationReason = 'revoked_jti' | 'revoked_subject' | 'revoked_client' | 'revoked_session';
 
 /**
  * What was checked and what was found, for the log line (never holds the token). `actual` is

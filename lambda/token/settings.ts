@@ -21,6 +21,8 @@ export interface IssuerConfig {
    * the audience check only if `aud` is not required. @default undefined
    */
   readonly audienceClaim?: string | undefined;
+  /** The claim session revocations match: the OpenID Connect session id (Cognito: `origin_jti`). @default sid */
+  readonly sessionClaim: string;
 }
 
 /** Claim and structure rules shared by every issuer. */

@@ -103,8 +103,9 @@ export class TokenVerifier {
       tokenId,
       signatureIds: sigIds,
       clientId: claims.clientId,
+      sessionId: claims.sessionId,
       // Once per verified token (the cache keeps them), so no request maps an id again.
-      revocationIds: revocationIdsOf(tokenId, claims.subject, claims.clientId, sigIds),
+      revocationIds: revocationIdsOf(tokenId, claims.subject, claims.clientId, sigIds, claims.sessionId),
       issuedAtEpochSeconds: claims.issuedAtEpochSeconds,
       expiresAtEpochSeconds: claims.expiresAtEpochSeconds,
       scope: claims.scope,

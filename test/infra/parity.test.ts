@@ -194,7 +194,7 @@ describe('contextClaims', () => {
 });
 
 describe('cognito', () => {
-  it('trusts the user pool with the Cognito preset: its issuer and key set, its app clients as the audience', () => {
+  it('trusts the user pool with the Cognito preset: its issuer and key set, its app clients as the audience, origin_jti as the session', () => {
     const { stack } = build((scope) => {
       const userPool = new cognito.UserPool(scope, 'Pool');
       const client = userPool.addClient('Web');
@@ -207,6 +207,7 @@ describe('cognito', () => {
     const issuers = JSON.stringify(variables.JWT_ISSUERS);
 
     expect(variables.JWT_PRESET).toBe('cognito');
+    expect(variables.JWT_SESSION_CLAIM).toBe('origin_jti');
     expect(issuers).toContain('https://cognito-idp.eu-west-1.');
     expect(issuers).toContain(`{"Ref":"${poolId}"}`);
     expect(issuers).toContain('/.well-known/jwks.json');

@@ -81,7 +81,7 @@ describe('loadAuthorizerConfig: JWKS_URI and OIDC discovery', () => {
 });
 
 describe('loadAuthorizerConfig: JWT_PRESET=cognito', () => {
-  it("requires token_use and client_id instead of aud, RS256 only, the pool's well-known key set, cognito:groups in the context", () => {
+  it("requires token_use and client_id instead of aud, RS256 only, the pool's well-known key set, origin_jti as the session, cognito:groups in the context", () => {
     const config = loadAuthorizerConfig({ JWT_PRESET: 'cognito', JWT_ISSUER: COGNITO, JWT_AUDIENCE: 'client-a,client-b' });
 
     expect(config.preset).toBe('cognito');
@@ -95,11 +95,17 @@ describe('loadAuthorizerConfig: JWT_PRESET=cognito', () => {
         algorithms: ['RS256'],
         clientClaim: 'client_id',
         subjectClaim: 'sub',
+        sessionClaim: 'origin_jti',
         tokenUse: 'access',
         audienceClaim: 'client_id',
       },
     ]);
     expect(config.request.context).toEqual({ includeDefault: true, claims: ['cognito:groups', 'username'] });
+  });
+
+  it('keeps an explicit JWT_SESSION_CLAIM over the preset', () => {
+    const config = loadAuthorizerConfig({ JWT_PRESET: 'cognito', JWT_ISSUER: COGNITO, JWT_AUDIENCE: 'c', JWT_SESSION_CLAIM: 'sid' });
+    expect(config.issuers[0]?.sessionClaim).toBe('sid');
   });
 
   it('keeps an explicit JWKS_URI (a local key set for tests of Cognito-shaped tokens)', () => {

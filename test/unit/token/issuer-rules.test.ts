@@ -8,6 +8,7 @@ const COGNITO: IssuerConfig = {
   algorithms: ['RS256'],
   clientClaim: 'client_id',
   subjectClaim: 'sub',
+  sessionClaim: 'origin_jti',
   tokenUse: 'access',
   audienceClaim: 'client_id',
 };
