@@ -24,12 +24,21 @@ let dynamo: LocalDynamo;
 let issuer: TestIssuer;
 let ingest: BundleProcess;
 let authorizer: BundleProcess;
+/** Tokens shaped as a Cognito user pool mints them (RS256, no typ), and an authorizer with JWT_PRESET=cognito trusting it. */
+let pool: TestIssuer;
+let cognitoAuthorizer: BundleProcess;
+const POOL = 'https://cognito-idp.us-west-2.amazonaws.com/us-west-2_example';
+const APP_CLIENT = '57cbishk4j24pabc1234567890';
 /** The authorizer's frozen wall clock at the start, a whole second. */
 const startMs = Math.floor(Date.now() / 1000) * 1000;
 const startSeconds = startMs / 1000;
 
 beforeAll(async () => {
-  [dynamo, issuer] = await Promise.all([startDynalite(), TestIssuer.start({ algorithms: ['ES256'] })]);
+  [dynamo, issuer, pool] = await Promise.all([
+    startDynalite(),
+    TestIssuer.start({ algorithms: ['ES256'] }),
+    TestIssuer.start({ algorithms: ['RS256'], issuer: POOL }),
+  ]);
   await createRevocationTable(dynamo.client, TABLE);
   const env = {
     ...dynamo.env,
@@ -40,10 +49,18 @@ beforeAll(async () => {
   };
   ingest = new BundleProcess('ingest', env);
   authorizer = new BundleProcess('authorizer', { ...env, ...issuer.env, REVOCATION_SYNC_INTERVAL_MS: '200' }, { clockMs: startMs });
+  cognitoAuthorizer = new BundleProcess('authorizer', {
+    ...env,
+    JWT_PRESET: 'cognito',
+    JWT_ISSUER: POOL,
+    JWT_AUDIENCE: APP_CLIENT,
+    JWKS_URI: pool.jwksUri,
+    REVOCATION_SYNC_INTERVAL_MS: '200',
+  });
 });
 afterAll(async () => {
-  await Promise.all([ingest?.stop(), authorizer?.stop()]);
-  await Promise.all([dynamo?.stop(), issuer?.stop()]);
+  await Promise.all([ingest?.stop(), authorizer?.stop(), cognitoAuthorizer?.stop()]);
+  await Promise.all([dynamo?.stop(), issuer?.stop(), pool?.stop()]);
 });
 
 /** A token of the test issuer, signed with ES256, issued at `iat` (epoch seconds) for `lifetime` seconds. */
@@ -117,5 +134,51 @@ describe('session revocation through dist/ingest.mjs and dist/authorizer.mjs', (
     expect(atExpiry).toBe('allow');
     // The tokens issued before the revocation are past their exp by then.
     expect(pastIt).toBe('deny:expired');
+  });
+});
+
+describe('JWT_PRESET=cognito: a session is the refresh token the access tokens came from', () => {
+  /**
+   * Cognito's RevokeToken revokes a refresh token and every access token minted from it; those
+   * share `origin_jti` ("Revoking tokens" and "Using the access token", Amazon Cognito developer
+   * guide). Publishing that origin_jti as a session revocation must refuse them all, with no
+   * JWT_SESSION_CLAIM set: the preset matches sessions on origin_jti.
+   */
+  const accessToken = (jti: string, originJti: string) => {
+    const now = Math.floor(Date.now() / 1000);
+    return pool.token(
+      {
+        sub: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+        token_use: 'access',
+        scope: 'aws.cognito.signin.user.admin',
+        auth_time: now,
+        iat: now,
+        exp: now + 600,
+        origin_jti: originJti,
+        jti,
+        client_id: APP_CLIENT,
+        username: 'janedoe@example.com',
+        aud: undefined,
+      },
+      { header: { typ: undefined } },
+    );
+  };
+
+  it('refuses every access token minted from the revoked refresh token, and none minted from another', async () => {
+    // Prepare: two access tokens of one refresh token (a first sign-in and a refresh), one of another.
+    const revokedOrigin = '11111111-2222-3333-4444-555555555555';
+    const fromRevoked = [await accessToken('access-1', revokedOrigin), await accessToken('access-2', revokedOrigin)];
+    const fromAnother = await accessToken('access-3', '99999999-8888-7777-6666-555555555555');
+    for (const each of [...fromRevoked, fromAnother]) expect(await decide(cognitoAuthorizer, each)).toBe('allow');
+
+    // Act
+    const published = await ingest.invoke(snsEvent(JSON.stringify({ version: 1, type: 'session', sid: revokedOrigin, iss: POOL })));
+    const denied = await until(cognitoAuthorizer, fromRevoked[0]!, (outcome) => outcome !== 'allow', 5000);
+
+    // Assess
+    expect(published).toMatchObject({ ok: true, result: { applied: { session: 1 } } });
+    expect(denied?.outcome).toBe('deny:revoked_session');
+    expect(await decide(cognitoAuthorizer, fromRevoked[1]!)).toBe('deny:revoked_session');
+    expect(await decide(cognitoAuthorizer, fromAnother)).toBe('allow');
   });
 });
