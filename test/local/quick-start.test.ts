@@ -239,7 +239,8 @@ describe.skipIf(reason !== undefined)(`README quick start in a fresh clone${reas
         }
         outputs.push(asReadme(output));
       }
-      const revokeOutput = outputs.at(-1)!.split('curl -i')[0]!;
+      const revokeStep = calls.findIndex((step) => step.commands.some((command) => command.includes('npm run revoke')));
+      const revokeOutput = outputs[revokeStep]!.split('curl -i')[0]!;
       const token = (await client.run(`printf '@@token %s@@\\n' "$TOKEN"`, 10_000)).output.match(/@@token ([^%\s]\S*)@@/)?.[1];
       // Ctrl-C, and the same start again: the revoked token is refused on the first request.
       const stopping = server.transcript.length;
