@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import type { RevocationReceiverOptions } from './revocation-receiver.js';
 import {
   COGNITO_PRESET,
   DEFAULT_METRICS_NAMESPACE,
@@ -378,6 +379,13 @@ export interface RevocationAuthorizerProps {
    * @default false - the zips hold only the bundles
    */
   readonly includeSourceMaps?: boolean;
+  /**
+   * The revocation receiver: a function behind its own HTTP API accepting OIDC Back-Channel Logout
+   * tokens, SETs pushed per RFC 8935 (SSF: CAEP, RISC) and RFC 7009 revocation requests, publishing
+   * them as revocations to the topic (docs/receiver.md).
+   * @default - no receiver
+   */
+  readonly receiver?: RevocationReceiverOptions;
 }
 
 /** Options of an additional HTTP API authorizer from `createHttpAuthorizer`. */

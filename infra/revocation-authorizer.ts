@@ -17,6 +17,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   FUNCTION_TIMEOUT_SECONDS,
+  SERVICE_NAMES,
   identitySourcesFor,
   REVOCATION_TABLE_SCHEMA,
   tokenAuthorizerHeader,
@@ -24,6 +25,7 @@ import {
 } from '../lambda/contract/index.js';
 import { authorizerEnvironment, ingestEnvironment } from './function-environment.js';
 import { RevocationMonitoring } from './monitoring.js';
+import { receiverEnvironment, RevocationReceiver } from './revocation-receiver.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
 import { routeScopesProblem, validateCacheTtl, validateProps } from './props-validation.js';
 import {
@@ -60,6 +62,10 @@ export class RevocationAuthorizer extends Construct {
   readonly table: dynamodb.ITable;
   /** The topic revocation messages are published to: created, or `existingTopic`. */
   readonly topic: sns.ITopic;
+  /** The revocation receiver's function, when the `receiver` prop is given. */
+  readonly receiverFunction?: lambda.Function;
+  /** The revocation receiver's HTTP API, URLs and alarms, when the `receiver` prop is given. */
+  readonly receiver?: RevocationReceiver;
   /** The key encrypting the topic and the dead-letter queues. */
   readonly encryptionKey: kms.IKey;
   /** The authorizer function. */
@@ -258,8 +264,54 @@ export class RevocationAuthorizer extends Construct {
       alarmAction: props.alarmAction,
       dashboardName: props.dashboardName,
     });
-    this.alarms = monitoring.alarms;
+    const alarms = [...monitoring.alarms];
+    this.alarms = alarms;
     this.dashboard = monitoring.dashboard;
+
+    if (props.receiver !== undefined) {
+      const receiverLogGroup = new logs.LogGroup(this, 'ReceiverLogGroup', { retention: settings.logRetention });
+      // The issuer variables the authorizer reads (JWT_ISSUERS, JWT_PRESET, JWT_* rules, JWKS_*):
+      // the receiver verifies logout tokens and RFC 7009's access tokens against the same issuers.
+      const shared = Object.fromEntries(
+        Object.entries(authorizerEnvironment(this, settings, this.table.tableName)).filter(
+          ([name]) =>
+            name.startsWith('JWT_') ||
+            name.startsWith('JWKS_') ||
+            name === 'POWERTOOLS_METRICS_NAMESPACE' ||
+            name === 'POWERTOOLS_LOG_LEVEL',
+        ),
+      );
+      this.receiverFunction = new lambda.Function(this, 'ReceiverFunction', {
+        ...common,
+        description: 'Receives OIDC back-channel logouts, pushed SETs (SSF, CAEP, RISC) and RFC 7009 revocations; publishes revocations',
+        code: bundleCode(bundleDirectory, 'receiver', props.includeSourceMaps ?? false),
+        handler: 'receiver.handler',
+        role: this.functionRole('ReceiverRole', receiverLogGroup),
+        logGroup: receiverLogGroup,
+        memorySize: 512,
+        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.receiver),
+        environment: {
+          ...shared,
+          ...receiverEnvironment(props.receiver, this.topic.topicArn, stack),
+          POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.receiver,
+        },
+      });
+      acknowledgeRuntime(this.receiverFunction);
+      this.grantPublish(this.receiverFunction);
+      acknowledgeNag(
+        this.receiverFunction.role!,
+        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        'kms:GenerateDataKey* on the revocation topic key only: what publishing to an encrypted topic needs (topic.grantPublish)',
+      );
+      props.receiver.clientsSecret?.grantRead(this.receiverFunction);
+      this.receiver = new RevocationReceiver(this, 'Receiver', {
+        ...props.receiver,
+        function: this.receiverFunction,
+        namespace: settings.metricsNamespace,
+        alarmAction: props.alarmAction,
+      });
+      alarms.push(...this.receiver.alarms);
+    }
   }
 
   /**
@@ -559,7 +611,7 @@ function attribute(key: { readonly name: string; readonly type: 'S' | 'N' }): dy
  * only its own code: the map is about 1 MB, more than the bundle, and of use only with
  * `--enable-source-maps`.
  */
-function bundleCode(directory: string, name: 'authorizer' | 'ingest', includeSourceMap: boolean): lambda.Code {
+function bundleCode(directory: string, name: 'authorizer' | 'ingest' | 'receiver', includeSourceMap: boolean): lambda.Code {
   const file = join(directory, `${name}.mjs`);
   if (!existsSync(file)) {
     throw new RevocationAuthorizerPropsError([

@@ -86,6 +86,7 @@ function banner({ config, state, trustedIssuer, coldStart }: LocalStack): string
       ? [`  demo issuer                   ${url}${LOCAL_PATHS.token}?sub=alice&client=web  (JWKS ${url}${LOCAL_PATHS.jwks})`]
       : []),
     `  SNS endpoint                  ${state.snsEndpoint}  (topic ${state.topicArn})`,
+    `  revocation receiver           ${url}${LOCAL_PATHS.receiver}/oidc/backchannel-logout  (also /ssf/events, /oauth2/revoke)`,
     `  DynamoDB (dynalite)           ${state.dynamodbEndpoint}  (table ${config.tableName}, data in ${data}/)`,
     `  dead letters                  ${displayPath(state.deadLetterPath)}`,
     '',

@@ -2,3 +2,4 @@
 export { EnvReader, type Environment } from './env-reader.js';
 export { loadAuthorizerConfig, loadIngestConfig, type AuthorizerConfig, type IngestConfig } from './load-config.js';
 export type { RequestSettings } from './request-settings.js';
+export { loadReceiverConfig, parseClients, type ReceiverConfig } from './receiver-config.js';

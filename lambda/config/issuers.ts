@@ -94,7 +94,7 @@ function applyCognitoPreset(read: EnvReader, issuer: IssuerConfig): IssuerConfig
 }
 
 /** An issuer without a key set URL is discovered (OIDC Discovery 1.0 §4): it must be an https URL (http on loopback). */
-function checkDiscoverable(read: EnvReader, name: string, issuer: string, instead: string): void {
+export function checkDiscoverable(read: EnvReader, name: string, issuer: string, instead: string): void {
   let url: URL | undefined;
   try {
     url = new URL(issuer);
@@ -183,7 +183,7 @@ interface ClaimNames {
   readonly sessionClaim: string;
 }
 
-function readAlgorithms(read: EnvReader, name: string, value: string | undefined): readonly Algorithm[] {
+export function readAlgorithms(read: EnvReader, name: string, value: string | undefined): readonly Algorithm[] {
   if (value === undefined) return DEFAULT_ALGORITHMS;
   const requested = splitList(value);
   const unsupported = requested.filter((alg) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg));
@@ -196,7 +196,7 @@ function readAlgorithms(read: EnvReader, name: string, value: string | undefined
   return requested as Algorithm[];
 }
 
-function checkJwksUri(read: EnvReader, name: string, value: string): void {
+export function checkJwksUri(read: EnvReader, name: string, value: string): void {
   let url: URL;
   try {
     url = new URL(value);

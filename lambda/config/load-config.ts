@@ -109,7 +109,7 @@ export function loadIngestConfig(env: Environment): IngestConfig {
   return Object.freeze(config);
 }
 
-function readTokenRules(read: EnvReader, preset: Preset | undefined): TokenRules {
+export function readTokenRules(read: EnvReader, preset: Preset | undefined): TokenRules {
   const maxTokenAge = read.optional('JWT_MAX_TOKEN_AGE_SECONDS');
   const typeRequired = read.boolean('JWT_TYP_REQUIRED', DEFAULTS.typeRequired);
   if (preset === 'cognito' && typeRequired) {
@@ -128,12 +128,12 @@ function readTokenRules(read: EnvReader, preset: Preset | undefined): TokenRules
 }
 
 /** Both functions read these two, with the same rule: TTLs and cut-offs must line up. */
-function readClockTolerance(read: EnvReader): number {
+export function readClockTolerance(read: EnvReader): number {
   const { min, max } = LIMITS.clockToleranceSeconds;
   return read.integer('JWT_CLOCK_TOLERANCE_SECONDS', DEFAULTS.clockToleranceSeconds, 'seconds', min, max);
 }
 
-function readMaxTokenLifetime(read: EnvReader): number {
+export function readMaxTokenLifetime(read: EnvReader): number {
   return read.integer('JWT_MAX_TOKEN_LIFETIME_SECONDS', DEFAULTS.maxTokenLifetimeSeconds, 'seconds', LIMITS.maxTokenLifetimeSeconds.min);
 }
 

@@ -31,4 +31,12 @@ export {
   type TokenSource,
   type TokenSourceKind,
 } from './token-sources.js';
+export {
+  CLIENT_SECRET_HASH,
+  LOCAL_RECEIVER_PREFIX,
+  RECEIVER_DEFAULTS,
+  RECEIVER_LIMITS,
+  RECEIVER_ROUTES,
+  type ReceiverEndpoint,
+} from './receiver.js';
 export { REVOCATION_TABLE_SCHEMA } from './table-schema.js';

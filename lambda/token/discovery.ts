@@ -18,12 +18,22 @@ export class DiscoveryError extends Error {
   }
 }
 
+/** Which metadata document names an issuer's key set: an OpenID Provider's, or a Shared Signals transmitter's. */
+export type DiscoveryKind = 'openid' | 'ssf';
+
 /**
- * OpenID Connect Discovery 1.0 §4: the configuration document of `issuer` is at the issuer with
- * any terminating `/` removed, followed by `/.well-known/openid-configuration`.
+ * Where an issuer's metadata is:
+ * - `openid`: OpenID Connect Discovery 1.0 §4: the issuer with any terminating `/` removed,
+ *   followed by `/.well-known/openid-configuration`;
+ * - `ssf`: Shared Signals Framework 1.0, "Obtaining Transmitter Configuration Metadata":
+ *   `/.well-known/ssf-configuration` inserted between the host and the path (RFC 8615), any
+ *   terminating `/` of the path removed first.
  */
-export function discoveryUrl(issuer: string): string {
-  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+export function discoveryUrl(issuer: string, kind: DiscoveryKind = 'openid'): string {
+  if (kind === 'openid') return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, '');
+  return `${url.origin}/.well-known/ssf-configuration${path}`;
 }
 
 /** Whether a URL may be fetched for keys: https, or plain http on a loopback host (the local stack, tests). */
@@ -39,8 +49,8 @@ export function isAllowedKeyUrl(url: URL): boolean {
  * identical to the configured issuer (§4.3: it MUST be, or a document served elsewhere could
  * name another issuer's keys), a `jwks_uri` missing or not https (http only on loopback).
  */
-export async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<string> {
-  const url = discoveryUrl(issuer);
+export async function discoverJwksUri(issuer: string, timeoutMs: number, kind: DiscoveryKind = 'openid'): Promise<string> {
+  const url = discoveryUrl(issuer, kind);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -64,7 +74,7 @@ export async function discoverJwksUri(issuer: string, timeoutMs: number): Promis
   if (document.issuer !== issuer) {
     throw new DiscoveryError(
       'issuer_mismatch',
-      `${url} names issuer ${JSON.stringify(summary(document.issuer))}, not the configured ${JSON.stringify(issuer)} (OpenID Connect Discovery 1.0 §4.3 requires them identical)`,
+      `${url} names issuer ${JSON.stringify(summary(document.issuer))}, not the configured ${JSON.stringify(issuer)} (${kind === 'openid' ? 'OpenID Connect Discovery 1.0 §4.3' : 'Shared Signals Framework 1.0, Transmitter Configuration Validation'} requires them identical)`,
     );
   }
   const jwksUri = document.jwks_uri;

@@ -155,13 +155,13 @@ export class KeyResolver {
   /** Runs one discovery; logs a failure (an issuer mismatch as an error) and throws JwksUnavailableError. */
   private async discover(nowMs: number): Promise<string> {
     try {
-      return await discoverJwksUri(this.issuer.issuer, this.settings.timeoutMs);
+      return await discoverJwksUri(this.issuer.issuer, this.settings.timeoutMs, this.issuer.discovery);
     } catch (error) {
       this.lastDiscoveryFailureMs = nowMs;
       const problem = error instanceof DiscoveryError ? error.problem : 'unreachable';
       const extra = {
         issuer: this.issuer.issuer,
-        discoveryUrl: discoveryUrl(this.issuer.issuer),
+        discoveryUrl: discoveryUrl(this.issuer.issuer, this.issuer.discovery),
         problem,
         error: describeError(error),
         ...(error instanceof Error && error.cause !== undefined ? { cause: describeError(error.cause) } : {}),

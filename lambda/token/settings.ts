@@ -1,4 +1,5 @@
 import type { Algorithm } from '../contract/index.js';
+import type { DiscoveryKind } from './discovery.js';
 
 /** One trusted token issuer and what its tokens must satisfy. */
 export interface IssuerConfig {
@@ -6,6 +7,8 @@ export interface IssuerConfig {
   readonly issuer: string;
   /** The key set URL; undefined: found by OIDC discovery from the issuer (token/discovery.ts). */
   readonly jwksUri?: string | undefined;
+  /** The metadata document discovery reads: `ssf` for a Shared Signals transmitter (the receiver's). @default openid */
+  readonly discovery?: DiscoveryKind | undefined;
   /** A token passes when any of its `aud` values equals any of these. */
   readonly audiences: readonly string[];
   readonly algorithms: readonly Algorithm[];

@@ -3,6 +3,7 @@ import type { Algorithm } from '../contract/index.js';
 import { revocationIdsOf } from '../revocation/index.js';
 import { isPromise, TokenRejectedError, type MaybePromise } from '../shared/index.js';
 import { checkClaims } from './claims.js';
+import { checkJwsHeader } from './header-check.js';
 import { checkIssuerRules } from './issuer-rules.js';
 import type { KeyResolver } from './key-resolver.js';
 import { TokenParser, type ParsedToken } from './parse-token.js';
@@ -13,9 +14,6 @@ import { tokenHash } from './token-hash.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { VerifiedToken } from './verified-token.js';
 
-// RFC 7515 §4.1.11: a recipient must refuse a `crit` it does not understand, and this verifier
-// understands no extension. That also refuses RFC 7797 unencoded payloads, which require crit.
-const UNDERSTOOD_CRITICAL_HEADERS: readonly string[] = [];
 const NO_SIGNATURE_IDS: readonly string[] = Object.freeze([]);
 
 /**
@@ -134,29 +132,8 @@ export class TokenVerifier {
   }
 
   private checkHeader(parsed: ParsedToken, issuer: IssuerConfig): Algorithm {
-    const { alg, crit, b64, typ, kid } = parsed.header;
-    // RFC 8725 §3.1: only algorithms the issuer is configured for; never `none`, never HMAC.
-    if (typeof alg !== 'string' || !(issuer.algorithms as readonly string[]).includes(alg)) {
-      throw new TokenRejectedError('algorithm_not_allowed', 'alg is not allowed for this issuer', {
-        actual: alg,
-        expected: issuer.algorithms,
-      });
-    }
-    if (crit !== undefined) {
-      const names = Array.isArray(crit) ? crit : [crit];
-      const unknown = names.filter((name) => !UNDERSTOOD_CRITICAL_HEADERS.includes(name as string));
-      if (unknown.length > 0 || names.length === 0) {
-        throw new TokenRejectedError('unsupported_header', 'crit names extensions this verifier does not understand', {
-          actual: crit,
-        });
-      }
-    }
-    if (b64 !== undefined) {
-      throw new TokenRejectedError('unsupported_header', 'b64 (RFC 7797 unencoded payload) is not accepted');
-    }
-    if (kid !== undefined && typeof kid !== 'string') {
-      throw new TokenRejectedError('malformed_token', 'kid must be a string', { actual: kid });
-    }
+    const alg = checkJwsHeader(parsed.header, issuer.algorithms);
+    const typ = parsed.header.typ;
     const rules = this.config.rules;
     if (typ === undefined) {
       if (rules.typeRequired) throw new TokenRejectedError('wrong_type', 'typ header is required', { expected: rules.acceptedTypes });
@@ -166,7 +143,7 @@ export class TokenVerifier {
       throw new TokenRejectedError('wrong_type', 'typ is not an accepted token type', { actual: typ, expected: rules.acceptedTypes });
     }
     // Only a header that passed is remembered; its object is frozen and the issuer's config too.
-    this.lastHeaderCheck = { header: parsed.header, issuer, alg: alg as Algorithm };
-    return alg as Algorithm;
+    this.lastHeaderCheck = { header: parsed.header, issuer, alg };
+    return alg;
   }
 }
