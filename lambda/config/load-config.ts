@@ -14,6 +14,7 @@ import { ANY_ISSUER, issuerProblem, type RevocationSettings } from '../revocatio
 import { ConfigurationError } from '../shared/index.js';
 import { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules } from '../token/index.js';
 import { EnvReader, type Environment } from './env-reader.js';
+import { deepFreeze, readClockTolerance, readMaxTokenLifetime, readSnapshotSettings } from './settings-readers.js';
 
 /**
  * The functions' environment → typed, frozen settings, read once per cold start. Defaults and
@@ -70,6 +71,7 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
       LIMITS.scanSegments.max,
     ),
     syncOverlapMs: read.integer('REVOCATION_SYNC_OVERLAP_MS', DEFAULTS.syncOverlapMs, 'milliseconds'),
+    snapshot: readSnapshotSettings(read, false),
   };
   if (revocation.maxStalenessMs <= revocation.syncIntervalMs) {
     read.problems.push(
@@ -114,16 +116,6 @@ function readTokenRules(read: EnvReader): TokenRules {
     typeRequired: read.boolean('JWT_TYP_REQUIRED', DEFAULTS.typeRequired),
     maxTokenBytes: read.integer('JWT_MAX_TOKEN_BYTES', DEFAULTS.maxTokenBytes, 'bytes', LIMITS.maxTokenBytes.min, LIMITS.maxTokenBytes.max),
   };
-}
-
-/** Both functions read these two, with the same rule: TTLs and cut-offs must line up. */
-function readClockTolerance(read: EnvReader): number {
-  const { min, max } = LIMITS.clockToleranceSeconds;
-  return read.integer('JWT_CLOCK_TOLERANCE_SECONDS', DEFAULTS.clockToleranceSeconds, 'seconds', min, max);
-}
-
-function readMaxTokenLifetime(read: EnvReader): number {
-  return read.integer('JWT_MAX_TOKEN_LIFETIME_SECONDS', DEFAULTS.maxTokenLifetimeSeconds, 'seconds', LIMITS.maxTokenLifetimeSeconds.min);
 }
 
 function readIssuers(read: EnvReader): IssuerConfig[] {
@@ -265,12 +257,4 @@ function checkJwksUri(read: EnvReader, name: string, value: string): void {
 
 function isNonEmptyStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.length > 0 && value.every((entry) => typeof entry === 'string' && entry !== '');
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

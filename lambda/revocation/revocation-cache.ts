@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { HashedTable } from './hashed-table.js';
-import { ANY_ISSUER, type Revocation } from './revocation.js';
+import { ANY_ISSUER, type Revocation, type RevocationKind } from './revocation.js';
 
 /**
  * The authorizer's in-process view of the revocation table: "is this jti revoked", "what is this
@@ -18,7 +18,8 @@ import { ANY_ISSUER, type Revocation } from './revocation.js';
  * its 64-bit hash equals that of a stored entry, with probability about n / 2^64 per lookup for n
  * stored entries (5e-14 at one million entries); two stored entries with the same hash merge with
  * max-wins, so both stay revoked at least as long as they should. No collision makes a revoked
- * token pass. The hash is seeded per process, so colliding ids cannot be precomputed.
+ * token pass. The hash is seeded per process (or per snapshot, which a loading instance adopts:
+ * docs/design.md, "Snapshots"), so colliding ids cannot be precomputed.
  *
  * Entries whose issuer is {@link ANY_ISSUER} are kept in separate tables, so the second lookup a
  * token needs for them costs nothing while there are none (the common case).
@@ -30,9 +31,16 @@ export class RevocationCache {
   private readonly subjectsAnyIssuer: HashedTable;
   private readonly clients: HashedTable;
   private readonly clientsAnyIssuer: HashedTable;
+  /** Every table the cache holds, named: sweeps, sizes and snapshots iterate this one list. */
+  readonly tables: readonly CacheTable[];
+  /** The hash seed every table uses: a snapshot carries it, and a loading instance adopts it. */
+  readonly seed: number;
+  /** How long a cut-off matters after T, in seconds: a snapshot must have been made with the same. */
+  readonly cutoffRetentionSeconds: number;
 
   constructor(options: RevocationCacheOptions) {
     const seed = options.seed ?? randomInt(0, 2 ** 32);
+    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new RangeError(`seed must be a 32-bit unsigned integer, got ${seed}`);
     const retention = options.cutoffRetentionSeconds;
     if (!Number.isInteger(retention) || retention < 0) {
       throw new RangeError(`cutoffRetentionSeconds must be a whole number of seconds, got ${retention}`);
@@ -43,6 +51,16 @@ export class RevocationCache {
     this.subjectsAnyIssuer = new HashedTable(retention, seed);
     this.clients = new HashedTable(retention, seed);
     this.clientsAnyIssuer = new HashedTable(retention, seed);
+    this.seed = seed;
+    this.cutoffRetentionSeconds = retention;
+    this.tables = [
+      { kind: 'jti', anyIssuer: false, table: this.jtis },
+      { kind: 'jti', anyIssuer: true, table: this.jtisAnyIssuer },
+      { kind: 'subject', anyIssuer: false, table: this.subjects },
+      { kind: 'subject', anyIssuer: true, table: this.subjectsAnyIssuer },
+      { kind: 'client', anyIssuer: false, table: this.clients },
+      { kind: 'client', anyIssuer: true, table: this.clientsAnyIssuer },
+    ];
   }
 
   /**
@@ -130,7 +148,7 @@ export class RevocationCache {
    */
   sweep(nowEpochSeconds: number): number {
     let removed = 0;
-    for (const table of this.tables()) removed += table.sweep(nowEpochSeconds);
+    for (const { table } of this.tables) removed += table.sweep(nowEpochSeconds);
     return removed;
   }
 
@@ -146,20 +164,23 @@ export class RevocationCache {
   /** Entries of every kind. */
   get size(): number {
     let size = 0;
-    for (const table of this.tables()) size += table.size;
+    for (const { table } of this.tables) size += table.size;
     return size;
   }
 
   /** Bytes held by the tables' typed arrays. */
   get byteLength(): number {
     let bytes = 0;
-    for (const table of this.tables()) bytes += table.byteLength;
+    for (const { table } of this.tables) bytes += table.byteLength;
     return bytes;
   }
+}
 
-  private tables(): HashedTable[] {
-    return [this.jtis, this.jtisAnyIssuer, this.subjects, this.subjectsAnyIssuer, this.clients, this.clientsAnyIssuer];
-  }
+/** One table of a {@link RevocationCache}: the kind it holds, and whether it is the any-issuer (`*`) one. */
+export interface CacheTable {
+  readonly kind: RevocationKind;
+  readonly anyIssuer: boolean;
+  readonly table: HashedTable;
 }
 
 export interface RevocationCacheOptions {
