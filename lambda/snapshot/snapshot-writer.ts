@@ -6,7 +6,7 @@ import {
   type SnapshotSink,
   type SnapshotSource,
 } from '../revocation/index.js';
-import { RevocationStateUnavailableError, silentLog, type Log, type SnapshotRefusalReason } from '../shared/index.js';
+import { describeError, RevocationStateUnavailableError, silentLog, type Log, type SnapshotRefusalReason } from '../shared/index.js';
 
 export interface SnapshotWriterOptions {
   /** The revocation table, read as the authorizer reads it (Scan, change-index Query). */
@@ -64,7 +64,7 @@ export class SnapshotWriter {
     if (warm !== undefined && !this.rescanDue(warm)) {
       await warm.sync();
       if (!warm.isFresh()) {
-        throw new RevocationStateUnavailableError(`the snapshot's view could not be brought up to date: ${warm.unusableBecause()}`, {
+        throw new RevocationStateUnavailableError(`the snapshot's view could not be brought up to date: ${describeError(warm.lastError)}`, {
           cause: warm.lastError,
         });
       }
@@ -107,7 +107,9 @@ export class SnapshotWriter {
       ...(fromSnapshot ? { snapshotSource: this.options.store, onSnapshotFallback: this.options.onSnapshotFallback } : {}),
     });
     if (!(await view.load())) {
-      throw new RevocationStateUnavailableError('the revocation table could not be read for a snapshot', { cause: view.lastError });
+      throw new RevocationStateUnavailableError(`the revocation table could not be read for a snapshot: ${describeError(view.lastError)}`, {
+        cause: view.lastError,
+      });
     }
     return view;
   }
