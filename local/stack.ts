@@ -12,6 +12,7 @@ import { createGateway } from './gateway.js';
 import { LambdaFunction } from './lambda-runtime.js';
 import { closeServer, listen } from './listen.js';
 import { createLocalRoutes, LOCAL_PATHS, RESERVED_PREFIX } from './local-routes.js';
+import { createReceiverRoute, demoClientHashes } from './receiver-route.js';
 import { SnsSubscription } from './sns-delivery.js';
 import { createSnsEndpoint, localTopicArn } from './sns-endpoint.js';
 import type { LocalStackConfig } from './stack-config.js';
@@ -52,6 +53,7 @@ export async function startLocalStack(config: LocalStackConfig, output: StackOut
     authorizer: join(config.bundleDir, 'authorizer.mjs'),
     ingest: join(config.bundleDir, 'ingest.mjs'),
     snapshot: join(config.bundleDir, 'snapshot.mjs'),
+    receiver: join(config.bundleDir, 'receiver.mjs'),
   };
   for (const [name, path] of Object.entries(bundles)) {
     if (name === 'snapshot' && config.snapshotUri === undefined) continue;
@@ -85,7 +87,7 @@ export async function startLocalStack(config: LocalStackConfig, output: StackOut
 async function startRest(
   config: LocalStackConfig,
   output: StackOutput,
-  bundles: { authorizer: string; ingest: string; snapshot: string },
+  bundles: { authorizer: string; ingest: string; receiver: string; snapshot: string },
   dynamo: DynamoServer,
   cleanups: (() => Promise<void>)[],
 ): Promise<LocalStack> {
@@ -104,6 +106,7 @@ async function startRest(
   let authorizer: LambdaFunction | undefined;
   let ingest: LambdaFunction | undefined;
   let snapshotWriter: LambdaFunction | undefined;
+  let receiver: LambdaFunction | undefined;
   let subscription: SnsSubscription | undefined;
   let demoIssuer: DemoIssuer | undefined;
   let trustedIssuer = '';
@@ -127,6 +130,7 @@ async function startRest(
           return demoIssuer;
         },
         sns,
+        receiver: createReceiverRoute({ api, receiver: () => receiver, enforcedWithinMs: config.revocationSyncIntervalMs }),
         status: () => ({
           ready: isReady,
           issuer: trustedIssuer,
@@ -134,10 +138,15 @@ async function startRest(
           tableName: config.tableName,
           dynamodbEndpoint: dynamo.endpoint,
           backend: config.upstreamUrl?.href ?? 'echo',
+          api: config.api,
+          routes: config.routes.keys,
         }),
       }),
       ready,
       accessLog: output.log,
+      flavour: config.api,
+      routes: config.routes,
+      tokenSources: config.tokenSources,
     }),
   );
   const port = await listen(server, config.port, config.host, 'PORT');
@@ -174,6 +183,16 @@ async function startRest(
     } else {
       trustedIssuer = process.env.JWT_ISSUER ?? process.env.JWT_ISSUERS ?? '';
     }
+    // The receiver publishes to this stack's SNS endpoint, as it publishes to the topic on AWS.
+    Object.assign(lambdaEnv, {
+      REVOCATION_TOPIC_ARN: topicArn,
+      AWS_ENDPOINT_URL_SNS: `${loopbackUrl}${LOCAL_PATHS.sns}`,
+      ...(config.issuerMode === 'demo' &&
+      process.env.RECEIVER_CLIENTS === undefined &&
+      process.env.RECEIVER_CLIENTS_SECRET_ARN === undefined
+        ? { RECEIVER_CLIENTS: JSON.stringify(demoClientHashes()) }
+        : {}),
+    });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     Object.assign(process.env, lambdaEnv);
@@ -199,6 +218,12 @@ async function startRest(
       });
     }
     subscription = new SnsSubscription({ subscriber: ingest, deadLetterPath, log: output.log });
+    receiver = await loadFunction({
+      name: SERVICE_NAMES.receiver,
+      bundlePath: bundles.receiver,
+      timeoutMs: FUNCTION_TIMEOUT_SECONDS.receiver * 1000,
+      region: config.region,
+    });
   } catch (error) {
     failStart(error);
     throw error;
@@ -211,6 +236,7 @@ async function startRest(
     pid: process.pid,
     gatewayUrl,
     snsEndpoint: `${loopbackUrl}${LOCAL_PATHS.sns}`,
+    receiverUrl: `${gatewayUrl}${LOCAL_PATHS.receiver}`,
     topicArn,
     region: config.region,
     dynamodbEndpoint: dynamo.endpoint,
@@ -233,7 +259,7 @@ async function startRest(
   const snapshotTimer =
     snapshotWriter === undefined ? undefined : setInterval(() => void writeSnapshot('interval'), config.snapshotIntervalMs).unref();
 
-  const functions = [authorizer, ingest];
+  const functions = [authorizer, ingest, receiver];
   let stopping: Promise<void> | undefined;
   return {
     config,

@@ -10,6 +10,7 @@ const entryPoints = {
   authorizer: 'lambda/authorizer.ts',
   ingest: 'lambda/ingest.ts',
   snapshot: 'lambda/snapshot.ts',
+  receiver: 'lambda/receiver.ts',
 };
 
 const result = await build({

@@ -12,6 +12,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
    * hour, and at its own cold start without a usable snapshot, a Scan of the whole table.
    */
   snapshot: 300,
+  /** A key set fetch (JWKS_TIMEOUT_MS, 5 s) and an SNS publish; senders retry what times out. */
+  receiver: 10,
 } as const;
 
 /**

@@ -26,6 +26,7 @@ export { createRevocationClient, RevocationStore, type RevocationStoreOptions } 
 export { RevocationView, type RevocationCounters, type RevocationViewOptions } from './revocation-view.js';
 export {
   ANY_ISSUER,
+  countsByKind,
   cutoffExpiresAtEpochSeconds,
   cutoffRetentionSeconds,
   cutoffRevocation,
@@ -35,6 +36,7 @@ export {
   REVOCATION_KINDS,
   revocationId,
   revocationIdsOf,
+  sessionRevocation,
   storedId,
   type CutoffRevocation,
   type JtiRevocation,
@@ -42,6 +44,7 @@ export {
   type Revocation,
   type RevocationIds,
   type RevocationKind,
+  type SessionRevocation,
 } from './revocation.js';
 export type { Consistency, FailMode, RevocationSettings, SnapshotSettings } from './settings.js';
 export {

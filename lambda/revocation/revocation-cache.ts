@@ -4,12 +4,14 @@ import { ANY_ISSUER, type Revocation, type RevocationKind } from './revocation.j
 
 /**
  * The authorizer's in-process view of the revocation table: "is this jti revoked", "what is this
- * subject's cut-off", "what is this client's cut-off", each answered in O(1) without allocating.
+ * subject's cut-off", "what is this client's cut-off", "is this session revoked", each answered in
+ * O(1) without allocating.
  *
  * Each kind lives in open-addressing hash tables (linear probing, backward-shift deletion) held
  * in typed arrays. A slot stores a 64-bit hash of (issuer, id) instead of the strings, so an entry
- * costs 12 bytes per slot for a jti (hash + expiry in epoch seconds) and 16 for a cut-off (hash +
- * T in epoch milliseconds as a float64, exact for `iat * 1000 <= T`). Tables double at a load
+ * costs 12 bytes per slot for a jti or a session (hash + expiry in epoch seconds: a session is
+ * refused whatever the token's iat, so only its expiry matters) and 16 for a cut-off (hash + T in
+ * epoch milliseconds as a float64, exact for `iat * 1000 <= T`). Tables double at a load
  * factor of 0.75, so a growing jti table costs 16 to 32 bytes per entry (25 at one million); one
  * that sweeps leave under 1/8 full is rebuilt smaller. A `Map<string, number>` of the same
  * (issuer, jti) data takes about 150 bytes per entry (bench/revocation-measure.ts).
@@ -31,6 +33,8 @@ export class RevocationCache {
   private readonly subjectsAnyIssuer: HashedTable;
   private readonly clients: HashedTable;
   private readonly clientsAnyIssuer: HashedTable;
+  private readonly sessions: HashedTable;
+  private readonly sessionsAnyIssuer: HashedTable;
   /** Every table the cache holds, named: sweeps, sizes and snapshots iterate this one list. */
   readonly tables: readonly CacheTable[];
   /** The hash seed every table uses: a snapshot carries it, and a loading instance adopts it. */
@@ -51,6 +55,8 @@ export class RevocationCache {
     this.subjectsAnyIssuer = new HashedTable(retention, seed);
     this.clients = new HashedTable(retention, seed);
     this.clientsAnyIssuer = new HashedTable(retention, seed);
+    this.sessions = new HashedTable(undefined, seed);
+    this.sessionsAnyIssuer = new HashedTable(undefined, seed);
     this.seed = seed;
     this.cutoffRetentionSeconds = retention;
     this.tables = [
@@ -60,6 +66,8 @@ export class RevocationCache {
       { kind: 'subject', anyIssuer: true, table: this.subjectsAnyIssuer },
       { kind: 'client', anyIssuer: false, table: this.clients },
       { kind: 'client', anyIssuer: true, table: this.clientsAnyIssuer },
+      { kind: 'session', anyIssuer: false, table: this.sessions },
+      { kind: 'session', anyIssuer: true, table: this.sessionsAnyIssuer },
     ];
   }
 
@@ -93,6 +101,14 @@ export class RevocationCache {
           revocation.revokedAtEpochMs,
           nowEpochSeconds,
         );
+      case 'session':
+        // Expiry layout, like a jti: the entry refuses every token of the session while it lives.
+        return (any ? this.sessionsAnyIssuer : this.sessions).raise(
+          revocation.issuer,
+          revocation.id,
+          revocation.expiresAtEpochSeconds,
+          nowEpochSeconds,
+        );
     }
   }
 
@@ -121,6 +137,14 @@ export class RevocationCache {
     return (
       this.clients.cutoffCovers(issuer, clientId, issuedAtEpochSeconds, nowEpochSeconds) ||
       (this.clientsAnyIssuer.size > 0 && this.clientsAnyIssuer.cutoffCovers(ANY_ISSUER, clientId, issuedAtEpochSeconds, nowEpochSeconds))
+    );
+  }
+
+  /** Whether this session of this issuer (or of any issuer) is revoked: every token carrying it is refused, whatever its iat. */
+  isSessionRevoked(issuer: string, session: string, nowEpochSeconds: number): boolean {
+    return (
+      this.sessions.hasLive(issuer, session, nowEpochSeconds) ||
+      (this.sessionsAnyIssuer.size > 0 && this.sessionsAnyIssuer.hasLive(ANY_ISSUER, session, nowEpochSeconds))
     );
   }
 
@@ -153,11 +177,12 @@ export class RevocationCache {
   }
 
   /** Live and not-yet-swept entries, per kind. */
-  get sizes(): { readonly jti: number; readonly subject: number; readonly client: number } {
+  get sizes(): Readonly<Record<RevocationKind, number>> {
     return {
       jti: this.jtis.size + this.jtisAnyIssuer.size,
       subject: this.subjects.size + this.subjectsAnyIssuer.size,
       client: this.clients.size + this.clientsAnyIssuer.size,
+      session: this.sessions.size + this.sessionsAnyIssuer.size,
     };
   }
 

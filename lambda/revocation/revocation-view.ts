@@ -11,7 +11,7 @@ import {
 } from '../shared/index.js';
 import type { RevocableToken, RevocationReader, SnapshotSource, TokenKeys } from './reader-writer.js';
 import { RevocationCache } from './revocation-cache.js';
-import { cutoffRetentionSeconds, type RetentionRules } from './revocation.js';
+import { cutoffRetentionSeconds, type RetentionRules, type RevocationKind } from './revocation.js';
 import type { RevocationSettings, SnapshotSettings } from './settings.js';
 import { encodeSnapshot, readSnapshot, type EncodedSnapshot, type SnapshotHeader } from './snapshot-format.js';
 
@@ -194,7 +194,7 @@ export class RevocationView {
   }
 
   /** Entries held in memory, per kind. */
-  get entries(): { readonly jti: number; readonly subject: number; readonly client: number } {
+  get entries(): Readonly<Record<RevocationKind, number>> {
     return this.cache.sizes;
   }
 
@@ -223,6 +223,8 @@ export class RevocationView {
     const iat = token.issuedAtEpochSeconds;
     if (ids.subject !== undefined && cache.isSubjectRevoked(token.issuer, ids.subject, iat, nowEpochSeconds)) return 'revoked_subject';
     if (ids.client !== undefined && cache.isClientRevoked(token.issuer, ids.client, iat, nowEpochSeconds)) return 'revoked_client';
+    // docs/design.md, "Revocation semantics": a revoked session refuses its tokens whatever their iat.
+    if (ids.session !== undefined && cache.isSessionRevoked(token.issuer, ids.session, nowEpochSeconds)) return 'revoked_session';
     return undefined;
   }
 

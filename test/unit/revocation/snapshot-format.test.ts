@@ -30,7 +30,7 @@ const metadata = {
   tableName: TABLE,
 };
 
-/** A cache with every kind, for its issuer and for any issuer, big enough that the jti table has grown. */
+/** A cache with every kind (jti, subject, client, session), for its issuer and for any issuer, big enough that the jti table has grown. */
 function populatedCache(seed = 12345): RevocationCache {
   const cache = new RevocationCache({ cutoffRetentionSeconds: RETENTION_S, seed });
   for (let i = 0; i < 1000; i++) cache.apply({ kind: 'jti', issuer: ISS, jti: `jti-${i}`, expiresAtEpochSeconds: NOW_S + 600 + i }, NOW_S);
@@ -49,6 +49,11 @@ function populatedCache(seed = 12345): RevocationCache {
   );
   cache.apply(
     { kind: 'client', issuer: ANY_ISSUER, id: 'rogue', revokedAtEpochMs: NOW_MS - 2000, expiresAtEpochSeconds: NOW_S + RETENTION_S },
+    NOW_S,
+  );
+  cache.apply({ kind: 'session', issuer: ISS, id: 'sid-1', revokedAtEpochMs: NOW_MS - 1000, expiresAtEpochSeconds: NOW_S + 3600 }, NOW_S);
+  cache.apply(
+    { kind: 'session', issuer: ANY_ISSUER, id: 'sid-everywhere', revokedAtEpochMs: NOW_MS - 500, expiresAtEpochSeconds: NOW_S + 3600 },
     NOW_S,
   );
   return cache;
@@ -172,6 +177,24 @@ describe('the revocation snapshot format', () => {
     }
   });
 
+  it('carries session revocations: a revoked session stays revoked after a round trip, until its expiry', () => {
+    const cache = populatedCache();
+    expect(cache.sizes.session).toBe(2);
+
+    const { cache: loaded, header } = decode(bytesOf(encodeSnapshot(cache, metadata)));
+
+    expect(header.tables.filter((table) => table.kind === 'session').map((table) => [table.anyIssuer, table.layout, table.count])).toEqual([
+      [false, 'expiry', 1],
+      [true, 'expiry', 1],
+    ]);
+    expect(loaded.sizes.session).toBe(2);
+    expect(loaded.isSessionRevoked(ISS, 'sid-1', NOW_S)).toBe(true);
+    expect(loaded.isSessionRevoked('https://other.example/', 'sid-1', NOW_S)).toBe(false);
+    expect(loaded.isSessionRevoked('https://other.example/', 'sid-everywhere', NOW_S)).toBe(true);
+    expect(loaded.isSessionRevoked(ISS, 'sid-2', NOW_S)).toBe(false);
+    expect(loaded.isSessionRevoked(ISS, 'sid-1', NOW_S + 3600)).toBe(false);
+  });
+
   it('loads tables that keep working as tables: they grow, take new entries and sweep', () => {
     const { cache } = decode(bytesOf(encodeSnapshot(populatedCache(), metadata)));
     for (let i = 0; i < 5000; i++) cache.apply({ kind: 'jti', issuer: ISS, jti: `more-${i}`, expiresAtEpochSeconds: NOW_S + 10 }, NOW_S);
@@ -194,7 +217,7 @@ describe('the revocation snapshot format', () => {
     expect(view.getFloat64(64, true)).toBe(metadata.watermarkEpochMs);
     expect(view.getUint32(80, true)).toBe(12345);
     expect(view.getUint32(84, true)).toBe(RETENTION_S);
-    expect(view.getUint32(88, true)).toBe(6);
+    expect(view.getUint32(88, true)).toBe(8); // jti, subject, client and session, each for its issuer and for any issuer
     expect(Buffer.from(header.subarray(96, 112)).toString('latin1')).toBe(`jti${'\0'.repeat(13)}`);
     expect(Buffer.from(header.subarray(16, 48)).toString('hex')).toBe(
       createHash('sha256').update(bytesOf(image).subarray(48)).digest('hex'),
@@ -222,7 +245,7 @@ describe('the revocation snapshot format', () => {
   });
 
   it('refuses a table kind this version does not know, rather than misread it: unknown_table', () => {
-    const forged = forge(encodeSnapshot(populatedCache(), metadata), { renameKind: ['client', 'session'] });
+    const forged = forge(encodeSnapshot(populatedCache(), metadata), { renameKind: ['client', 'device'] });
 
     expect(refusalOf(() => decode(forged))).toBe('unknown_table');
   });

@@ -30,7 +30,7 @@ const settings: RevocationSettings = {
 };
 const token = (jti: string): RevocableToken => ({
   issuer: ISS,
-  revocationIds: { jti, subject: 'alice', client: 'app', signatures: [] },
+  revocationIds: { jti, subject: 'alice', client: 'app', signatures: [], session: undefined },
   issuedAtEpochSeconds: T0 / 1000 - 10,
 });
 const jti = (id: string): Revocation => ({ kind: 'jti', issuer: ISS, jti: id, expiresAtEpochSeconds: T0 / 1000 + 600 });
