@@ -1,5 +1,5 @@
 /**
- * `npm run snapshot -- [--out URI]`: writes a revocation snapshot (docs/design.md, "Snapshots")
+ * `npm run snapshot -- [--out URI]`: writes a revocation snapshot (docs/scale.md, "Cold start and snapshots")
  * the way the scheduled snapshot function does: the previous snapshot at URI plus its delta, or a
  * Scan of the table. Table: AWS_ENDPOINT_URL_DYNAMODB, else the running local stack's, else
  * DATA_DIR's on disk, else AWS. URI: `--out`, default the local stack's

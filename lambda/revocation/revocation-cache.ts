@@ -21,7 +21,7 @@ import { ANY_ISSUER, type Revocation, type RevocationKind } from './revocation.j
  * stored entries (5e-14 at one million entries); two stored entries with the same hash merge with
  * max-wins, so both stay revoked at least as long as they should. No collision makes a revoked
  * token pass. The hash is seeded per process (or per snapshot, which a loading instance adopts:
- * docs/design.md, "Snapshots"), so colliding ids cannot be precomputed.
+ * docs/scale.md, "Cold start and snapshots"), so colliding ids cannot be precomputed.
  *
  * Entries whose issuer is {@link ANY_ISSUER} are kept in separate tables, so the second lookup a
  * token needs for them costs nothing while there are none (the common case).

@@ -327,7 +327,7 @@ export class RevocationView {
   }
 
   /**
-   * The cold-start load (docs/design.md, "Snapshots"): a snapshot when one is configured and
+   * The cold-start load (docs/scale.md, "Cold start and snapshots"): a snapshot when one is configured and
    * usable, then a delta read of the change index from its watermark minus the sync overlap;
    * otherwise (no snapshot, or one refused: logged and counted) a parallel Scan. Either way into a
    * fresh cache, swapped in only when complete.

@@ -26,7 +26,7 @@ export interface RevocationSettings {
   readonly snapshot?: SnapshotSettings;
 }
 
-/** How the authorizer reads a revocation snapshot at cold start (docs/design.md, "Snapshots"). */
+/** How the authorizer reads a revocation snapshot at cold start (docs/scale.md, "Cold start and snapshots"). */
 export interface SnapshotSettings {
   /** `s3://bucket/key` or `file:///abs/path`. */
   readonly uri: string;

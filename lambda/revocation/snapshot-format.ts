@@ -8,7 +8,7 @@ import { RevocationCache } from './revocation-cache.js';
 /**
  * The revocation snapshot: a versioned, checksummed binary image of a {@link RevocationCache},
  * its tables' typed arrays as they are in memory, so loading one is a copy into typed arrays, not
- * a parse (docs/design.md, "Snapshots", has the layout as a table). All numbers little-endian.
+ * a parse (docs/scale.md, "Cold start and snapshots", has the layout as a table). All numbers little-endian.
  *
  * ```
  *  0   8  magic 89 52 56 4B 53 4E 50 0A ("\x89RVKSNP\n": a high-bit byte and a newline, so a
@@ -59,7 +59,7 @@ export interface SnapshotMetadata {
   /**
    * The wall-clock start of the last successful read the image reflects (epoch ms): it holds every
    * item stamped before that, less what the index had not shown yet, which a delta read from
-   * watermark − REVOCATION_SYNC_OVERLAP_MS brings (docs/design.md, "Snapshots").
+   * watermark − REVOCATION_SYNC_OVERLAP_MS brings (docs/scale.md, "Cold start and snapshots").
    */
   readonly watermarkEpochMs: number;
   readonly createdAtEpochMs: number;

@@ -109,7 +109,7 @@ export class RevocationWriteError extends AuthorizerError {
 
 /**
  * Why a revocation snapshot was not used (the instance then loads with a Scan): the `reason` of
- * its log line and of the SnapshotFallbacks metric. docs/design.md, "Snapshots", says what each means.
+ * its log line and of the SnapshotFallbacks metric. docs/scale.md, "Cold start and snapshots", says what each means.
  */
 export type SnapshotRefusalReason =
   | 'missing'

@@ -40,7 +40,7 @@ export interface SnapshotWriteReport {
 }
 
 /**
- * Keeps a revocation snapshot current (docs/design.md, "Snapshots"): each write brings its view up
+ * Keeps a revocation snapshot current (docs/scale.md, "Cold start and snapshots"): each write brings its view up
  * to date the way an authorizer instance does (a cold start loads the previous snapshot plus its
  * delta, or scans; a warm one reads the delta since its last read), then writes the view's image
  * over the snapshot, atomically. Every `rescanIntervalMs` it reads the whole table again instead,
