@@ -20,6 +20,7 @@ import { createRevocationTable, importRevocations } from '../local/table-admin.j
 import { httpApiV2Event } from '../test/support/api-gateway-events.js';
 import { TestIssuer } from '../test/support/issuer.js';
 import { runBundleColdStart, runImport, runNaiveLoader, type BundleColdStart } from './cold-start.js';
+import { measureSnapshotColdStarts, type ColdStartCell, type SnapshotColdStartFigures } from './snapshot-cold-start.js';
 import type { ContenderFigures, FreshFigures, HotPathResult, RepeatedFigures } from './hot-path.js';
 import { perEntry, runLoad, startScanServer, type LoadMemoryFigures } from './load-memory.js';
 import { packageSizes } from './package-size.js';
@@ -40,6 +41,13 @@ const REPEATED_PER_ROUND = QUICK ? 300 : 1500;
 const LOAD_MEMORY_SIZES = QUICK ? [10_000, 100_000] : [100_000, 1_000_000];
 const IMPORT_REPETITIONS = QUICK ? 2 : 5;
 const COLD_START_SIZES = QUICK ? [0, 1000] : [0, 10_000, 100_000];
+/** Snapshot vs Scan cold starts: sizes with a dynalite table (Scan and snapshot), and sizes with a generated snapshot only. */
+const SNAPSHOT_TABLE_SIZES = QUICK ? [1000, 10_000] : [10_000, 50_000, 100_000];
+const SNAPSHOT_GENERATED_SIZES = QUICK ? [100_000] : [1_000_000, 10_000_000];
+const SNAPSHOT_REPETITIONS = QUICK ? 1 : 3;
+const SNAPSHOT_LARGE_REPETITIONS = QUICK ? 1 : 2;
+/** The issue's "done when" size: the Scan ÷ snapshot ratio of the first decision is checked there. */
+const DONE_WHEN_SIZE = QUICK ? 10_000 : 50_000;
 const HOT_PATH_REVOCATIONS = QUICK ? 1000 : 100_000;
 const CACHE_ENTRIES = QUICK ? 100_000 : 1_000_000;
 const PROPAGATION_REVOCATIONS = QUICK ? 3 : 20;
@@ -91,7 +99,7 @@ const packages = packageSizes();
 progress('starting dynalite and seeding the revocation tables');
 const dynamo = await startDynaliteProcess();
 const tableOf = (size: number) => `revocations-${size}`;
-const seedSizes = [...new Set([...COLD_START_SIZES, HOT_PATH_REVOCATIONS])];
+const seedSizes = [...new Set([...COLD_START_SIZES, ...SNAPSHOT_TABLE_SIZES, HOT_PATH_REVOCATIONS])];
 const seedStart = performance.now();
 for (const size of seedSizes) {
   await createRevocationTable(dynamo.client, tableOf(size));
@@ -168,6 +176,22 @@ for (let rep = 0; rep < IMPORT_REPETITIONS; rep++) {
   }
 }
 await coldIssuer.stop();
+
+// ---------------------------------------------------------------- cold start: snapshot vs Scan
+progress(
+  `cold start from a snapshot vs a Scan: ${[...SNAPSHOT_TABLE_SIZES, ...SNAPSHOT_GENERATED_SIZES].map((size) => size.toLocaleString('en-US')).join(', ')} revocations, Lambda 1,024 MB CPU and full CPU`,
+);
+const snapshotColdStart: SnapshotColdStartFigures = await measureSnapshotColdStarts({
+  dynamo,
+  tableOf,
+  issuer: ISSUER,
+  tableSizes: SNAPSHOT_TABLE_SIZES,
+  generatedSizes: SNAPSHOT_GENERATED_SIZES,
+  repetitions: SNAPSHOT_REPETITIONS,
+  largeRepetitions: SNAPSHOT_LARGE_REPETITIONS,
+  workDirectory,
+  progress,
+});
 
 // ---------------------------------------------------------------- ingest
 progress('ingest throughput: 2,000-entry batches into dynalite');
@@ -362,6 +386,70 @@ targets.push({
   pass: allowLinesWritten === 0,
   headroom: allowLinesWritten === 0 ? 1 : -1,
 });
+// Issue 12's cold-start targets: with a snapshot, at Lambda's 1,024 MB CPU share.
+const coldCell = (size: number, path: ColdStartCell['path'], cpu: ColdStartCell['cpu']) =>
+  snapshotColdStart.cells.find((cell) => cell.revocations === size && cell.path === path && cell.cpu === cpu);
+const limitedLabel = snapshotColdStart.cpuLimit.applied
+  ? `${snapshotColdStart.cpuLimit.cpus} CPU`
+  : 'full CPU (the CPU limit could not be applied)';
+for (const [size, boundMs] of [
+  [1_000_000, 1000],
+  [10_000_000, 6000],
+] as const) {
+  const cell = coldCell(size, 'snapshot', 'limited');
+  if (cell === undefined) continue;
+  targets.push({
+    id: `cold-start-snapshot-${size}`,
+    target: `cold start (import + load + first decision) from a snapshot of ${size.toLocaleString('en-US')} revocations at ${limitedLabel} ≤ ${boundMs} ms`,
+    measured: `${round(cell.firstDecisionMs)} ms (load ${round(cell.loadMs)} ms; full CPU ${round(coldCell(size, 'snapshot', 'full')?.firstDecisionMs ?? NaN)} ms)`,
+    kind: 'required',
+    pass: cell.firstDecisionMs <= boundMs,
+    headroom: 1 - cell.firstDecisionMs / boundMs,
+  });
+}
+for (const size of SNAPSHOT_GENERATED_SIZES) {
+  const cell = coldCell(size, 'snapshot', 'limited');
+  if (cell === undefined) continue;
+  // The larger of the limited and full CPU medians: the same load, two samples of the allocator.
+  const perEntry = Math.max(cell.growthBytesPerEntry, coldCell(size, 'snapshot', 'full')?.growthBytesPerEntry ?? -Infinity);
+  targets.push({
+    id: `cold-start-growth-${size}`,
+    target: `process growth (RSS, peak or at the first decision) from loading a snapshot of ${size.toLocaleString('en-US')} revocations ≤ 40 B/entry`,
+    measured: `${round(perEntry)} B/entry (the snapshot: ${round((snapshotColdStart.snapshots[size]?.bytes ?? NaN) / size)} B/entry)`,
+    kind: 'required',
+    pass: perEntry <= 40,
+    headroom: 1 - perEntry / 40,
+  });
+}
+const snapshotScans = snapshotColdStart.cells
+  .filter((cell) => cell.path === 'snapshot')
+  .reduce((sum, cell) => sum + (cell.scanRequests ?? 0), 0);
+const snapshotRuns = snapshotColdStart.cells.filter((cell) => cell.path === 'snapshot').reduce((sum, cell) => sum + cell.runs.length, 0);
+targets.push({
+  id: 'cold-start-snapshot-no-scan',
+  target: 'no Scan request during a cold start from a snapshot',
+  measured: `${snapshotScans} Scan requests in ${snapshotRuns} snapshot cold starts`,
+  kind: 'required',
+  pass: snapshotScans === 0,
+  headroom: snapshotScans === 0 ? 1 : -1,
+});
+for (const cpu of ['limited', 'full'] as const) {
+  const snapshot = coldCell(DONE_WHEN_SIZE, 'snapshot', cpu);
+  const scan = coldCell(DONE_WHEN_SIZE, 'scan', cpu);
+  if (snapshot === undefined || scan === undefined) continue;
+  const ratio = scan.firstDecisionMs / snapshot.firstDecisionMs;
+  targets.push({
+    id: `cold-start-snapshot-speedup-${cpu}`,
+    target: `first correct decision at ${DONE_WHEN_SIZE.toLocaleString('en-US')} revocations ≥ 3× faster with a snapshot than with a Scan (dynalite), ${cpu === 'limited' ? limitedLabel : 'full CPU'}`,
+    measured: `${fmtRatio(ratio)} (${round(scan.firstDecisionMs)} ms vs ${round(snapshot.firstDecisionMs)} ms)`,
+    // At Lambda's CPU share it is the issue's criterion; at full CPU, where dynalite's own Scan
+    // work competes with the measured process for the same two cores, it is shown.
+    kind: cpu === 'limited' ? 'required' : 'info',
+    pass: ratio >= 3,
+    headroom: ratio / 3 - 1,
+  });
+}
+
 // Issue 18's targets for the optimisation round: shown, not failing the run yet.
 ratioTarget(
   'next-fresh-RS256-vs-crypto-verify',
@@ -438,6 +526,7 @@ const results = {
   revocationView: { ...view, lookupTargetNs: 500, memoryTargetBytesPerEntry: 40 },
   loadMemory,
   coldStart: coldStartFigures,
+  snapshotColdStart,
   propagation: propagationFigures,
   ingest: ingestFigures,
   targets,
@@ -667,6 +756,55 @@ function report(): string {
     ),
   );
   out.push('');
+  out.push(
+    `Cold start from a snapshot vs a Scan: fresh process, built bundle, import + load + first decision (a valid token allowed; then a revoked one denied), median of ${SNAPSHOT_REPETITIONS} (${SNAPSHOT_LARGE_REPETITIONS} at 10 M)`,
+  );
+  out.push(`Lambda 1,024 MB CPU: ${snapshotColdStart.cpuLimit.description}`);
+  out.push(
+    "Snapshots: file:// (the local stack's store), by dist/snapshot.mjs from the table up to 100 k, generated from entries at 1 M and 10 M (bench/snapshot-build.ts). Scans: dynalite, which is not DynamoDB (local LevelDB pages, none of its network or partitions), only up to 100 k.",
+  );
+  const ms = (cell: ColdStartCell | undefined) => (cell === undefined ? '—' : `${round(cell.firstDecisionMs)} ms`);
+  const bpe = (cell: ColdStartCell | undefined) => (cell === undefined ? '—' : `${round(cell.growthBytesPerEntry)} B`);
+  out.push(
+    formatTable(
+      [
+        'revocations',
+        'snapshot',
+        'snapshot, 1,024 MB CPU',
+        'Scan, 1,024 MB CPU',
+        'Scan ÷ snapshot',
+        'snapshot, full CPU',
+        'Scan, full CPU',
+        'growth/entry: snapshot',
+        'Scan',
+        'requests (snapshot)',
+      ],
+      [...SNAPSHOT_TABLE_SIZES, ...SNAPSHOT_GENERATED_SIZES].map((size) => {
+        const snapshotLimited = coldCell(size, 'snapshot', 'limited');
+        const scanLimited = coldCell(size, 'scan', 'limited');
+        const runs = snapshotLimited?.runs ?? [];
+        return [
+          size.toLocaleString('en-US'),
+          mibOrKib(snapshotColdStart.snapshots[size]?.bytes ?? NaN),
+          ms(snapshotLimited),
+          scanLimited === undefined ? 'not run' : ms(scanLimited),
+          scanLimited === undefined || snapshotLimited === undefined
+            ? ''
+            : fmtRatio(scanLimited.firstDecisionMs / snapshotLimited.firstDecisionMs),
+          ms(coldCell(size, 'snapshot', 'full')),
+          scanLimited === undefined ? 'not run' : ms(coldCell(size, 'scan', 'full')),
+          bpe(snapshotLimited),
+          bpe(scanLimited),
+          `${runs.reduce((sum, run) => sum + (run.scanRequests ?? 0), 0)} Scan, ${median(runs.map((run) => run.queryRequests ?? 0))} Query`,
+        ];
+      }),
+    ),
+  );
+  out.push(
+    "growth/entry: the process's RSS growth from before the import, at its peak and at the first decision (the larger), less the same for a one-revocation table, ÷ entries (at 1,024 MB CPU; below 1 M it is mostly noise: a few MB between processes).",
+  );
+  for (const note of snapshotColdStart.notes) out.push(`Note: ${note}`);
+  out.push('');
   if ('error' in propagationFigures) {
     out.push(`Propagation: NOT MEASURED: ${propagationFigures.error.split('\n')[0]}`);
   } else {
@@ -730,6 +868,10 @@ function fmtUs(micros: number): string {
 
 function fmtRatio(ratio: number): string {
   return `${ratio.toFixed(2)}×`;
+}
+
+function mibOrKib(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${kib(bytes)} KiB`;
 }
 
 function kib(bytes: number): string {

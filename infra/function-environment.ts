@@ -28,6 +28,8 @@ export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
   REVOCATION_FAIL_MODE: 'failMode',
   REVOCATION_CONSISTENCY: 'consistency',
   AUTHORIZER_RESPONSE_MODE: 'httpResponseType',
+  REVOCATION_SNAPSHOT_URI: 'snapshots (the construct points it at its bucket)',
+  REVOCATION_SNAPSHOT_MAX_AGE_MS: 'snapshotMaxAge',
   POWERTOOLS_SERVICE_NAME: 'the construct (fixed: the metric contract in lambda/contract/metric-names.ts)',
   POWERTOOLS_METRICS_NAMESPACE: 'metricsNamespace',
   POWERTOOLS_LOG_LEVEL: 'logLevel',
@@ -44,7 +46,12 @@ export const MANAGED_INGEST_VARIABLES: Readonly<Record<string, string>> = {
 };
 
 /** The authorizer's environment. Issuers always go as JWT_ISSUERS JSON: no list splitting to get wrong. */
-export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSettings, tableName: string): Record<string, string> {
+export function authorizerEnvironment(
+  scope: IConstruct,
+  settings: ResolvedSettings,
+  tableName: string,
+  snapshotUri: string | undefined,
+): Record<string, string> {
   const trusted = settings.cognito === undefined ? settings.issuers : [cognitoIssuer(settings.cognito)];
   const issuers = trusted.map((entry) => ({
     issuer: entry.issuer,
@@ -73,7 +80,27 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     REVOCATION_CONSISTENCY: settings.consistency,
     // Every HTTP API authorizer the construct creates has this response type; REST ignores it.
     AUTHORIZER_RESPONSE_MODE: settings.httpResponseType,
+    ...(snapshotUri === undefined
+      ? {}
+      : { REVOCATION_SNAPSHOT_URI: snapshotUri, REVOCATION_SNAPSHOT_MAX_AGE_MS: String(settings.snapshotMaxAge.toMilliseconds()) }),
     POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.authorizer,
+  };
+}
+
+/** The snapshot function's environment: the table and retention exactly as the authorizer's, or every cold start would refuse its snapshot (`settings`). */
+export function snapshotEnvironment(settings: ResolvedSettings, tableName: string, snapshotUri: string): Record<string, string> {
+  // The writer reads the table as the authorizer does: the same Scan segments and delta overlap.
+  const reads = Object.fromEntries(
+    ['REVOCATION_SCAN_SEGMENTS', 'REVOCATION_SYNC_OVERLAP_MS'].flatMap((name) =>
+      settings.authorizerEnvironment[name] === undefined ? [] : [[name, settings.authorizerEnvironment[name]!]],
+    ),
+  );
+  return {
+    ...reads,
+    ...sharedVariables(settings, tableName),
+    REVOCATION_SNAPSHOT_URI: snapshotUri,
+    REVOCATION_SNAPSHOT_MAX_AGE_MS: String(settings.snapshotMaxAge.toMilliseconds()),
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.snapshot,
   };
 }
 

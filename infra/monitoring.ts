@@ -21,6 +21,8 @@ export interface RevocationMonitoringProps {
   /** The alias carrying provisioned concurrency, when there is one. */
   readonly authorizerAlias?: lambda.Alias | undefined;
   readonly ingestFunction: lambda.IFunction;
+  /** The snapshot writer, when snapshots are on. */
+  readonly snapshotFunction?: lambda.IFunction | undefined;
   readonly table: dynamodb.ITable;
   /** Where SNS puts messages it could not deliver to the ingest function. */
   readonly deliveryDeadLetterQueue: sqs.IQueue;
@@ -214,6 +216,15 @@ export class RevocationMonitoring extends Construct {
       `Authorizer instances decide on a revocation view older than ${lagThresholdMs} ms, half the allowed staleness: their delta reads of the table are failing. At ${props.maxStaleness.toMilliseconds()} ms decisions ${props.failMode === 'closed' ? 'fail (500)' : 'allow without a revocation check'}.`,
       2,
     );
+    if (props.snapshotFunction !== undefined) {
+      alarm(
+        'SnapshotErrorsAlarm',
+        props.snapshotFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+        'The snapshot function has failed for 15 minutes: the snapshot is going stale, and once it is older than snapshotMaxAge every authorizer cold start scans the table instead (SnapshotFallbacks, reason too_old). The function log has the error.',
+        3,
+      );
+    }
     if (props.failMode === 'open') {
       alarm(
         'FailOpenAllowsAlarm',
@@ -281,8 +292,11 @@ export class RevocationMonitoring extends Construct {
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Authorizer cold starts',
+        title: 'Authorizer cold starts; snapshot fallbacks by reason (right)',
         left: [search(AUTHORIZER_METRICS.coldStart, SERVICE_NAMES.authorizer, 'cold starts', FIVE_MINUTES)],
+        right: [
+          search(AUTHORIZER_METRICS.snapshotFallbacks, SERVICE_NAMES.authorizer, dimensionLabel(METRIC_DIMENSIONS.reason), FIVE_MINUTES),
+        ],
         width: 8,
         height,
       }),

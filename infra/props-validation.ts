@@ -28,7 +28,15 @@ export function validateProps(settings: ResolvedSettings, props: RevocationAutho
 
   validateIssuers(settings, add);
   validateRequestProps(settings, props, add);
-  const durations = ['clockTolerance', 'maxTokenLifetime', 'syncInterval', 'maxStaleness', 'resultsCacheTtl'] as const;
+  const durations = [
+    'clockTolerance',
+    'maxTokenLifetime',
+    'syncInterval',
+    'maxStaleness',
+    'resultsCacheTtl',
+    'snapshotInterval',
+    'snapshotMaxAge',
+  ] as const;
   const notDurations = durations.filter((prop) => !(settings[prop] instanceof Duration));
   for (const prop of notDurations) add(prop, `must be a Duration, e.g. Duration.seconds(30); got ${describe(settings[prop])}`);
   // The checks below do arithmetic on them.
@@ -48,6 +56,23 @@ export function validateProps(settings: ResolvedSettings, props: RevocationAutho
       `must be greater than syncInterval (${syncMs} ms), got ${stalenessMs} ms: every sync would already be stale. Raise maxStaleness (default ${DEFAULTS.maxStalenessMs / 1000} s) or lower syncInterval`,
     );
   }
+
+  const snapshotMinutes = settings.snapshotInterval.toMinutes({ integral: false });
+  if (!Number.isInteger(snapshotMinutes) || snapshotMinutes < 1 || snapshotMinutes > 60) {
+    add('snapshotInterval', `must be whole minutes from 1 to 60 (an EventBridge rate), got ${settings.snapshotInterval.toHumanString()}`);
+  }
+  const snapshotMaxAgeMs = settings.snapshotMaxAge.toMilliseconds({ integral: false });
+  if (
+    !Number.isInteger(snapshotMaxAgeMs) ||
+    snapshotMaxAgeMs < 2 * snapshotMinutes * 60_000 ||
+    snapshotMaxAgeMs < LIMITS.snapshotMaxAgeMs.min
+  ) {
+    add(
+      'snapshotMaxAge',
+      `must be whole milliseconds, at least twice snapshotInterval (${2 * snapshotMinutes} minutes), got ${settings.snapshotMaxAge.toHumanString()}: a snapshot one late write old would be refused`,
+    );
+  }
+  if (typeof settings.snapshots !== 'boolean') add('snapshots', `must be true or false, got ${describe(settings.snapshots)}`);
 
   const toleranceSeconds = settings.clockTolerance.toSeconds({ integral: false });
   const tolerance = LIMITS.clockToleranceSeconds;

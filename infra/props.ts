@@ -253,6 +253,31 @@ export interface RevocationAuthorizerProps {
   readonly ingestReservedConcurrentExecutions?: number;
 
   /**
+   * Keep a snapshot of the live revocations in S3 (a bucket, a scheduled snapshot function) so
+   * authorizer cold starts read one object and the changes since, instead of scanning the table:
+   * fast at millions of revocations, and a deploy's herd of cold starts does not storm the table.
+   * A missing, stale or corrupt snapshot is never used (the cold start scans, counted in
+   * `SnapshotFallbacks`). `false`: no bucket, no function, every cold start scans.
+   * @default true
+   */
+  readonly snapshots?: boolean;
+
+  /**
+   * How often the snapshot function writes the snapshot (an EventBridge schedule): whole minutes,
+   * 1 to 60. A cold start also reads the changes since the snapshot, so this bounds that delta,
+   * not how current decisions are.
+   * @default Duration.minutes(1)
+   */
+  readonly snapshotInterval?: Duration;
+
+  /**
+   * Oldest snapshot an authorizer cold start uses (REVOCATION_SNAPSHOT_MAX_AGE_MS); an older one is
+   * refused and the cold start scans. At least twice `snapshotInterval`.
+   * @default Duration.minutes(5)
+   */
+  readonly snapshotMaxAge?: Duration;
+
+  /**
    * Memory of the authorizer function, in MiB. Lambda allots CPU in proportion to memory, and a
    * cold start is CPU-bound (module parse, key import, loading every live revocation).
    * @default 1024
@@ -366,7 +391,7 @@ export interface RevocationAuthorizerProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Directory holding `authorizer.mjs` and `ingest.mjs` as written by `npm run build`.
+   * Directory holding `authorizer.mjs`, `ingest.mjs` and `snapshot.mjs` as written by `npm run build`.
    * @default - `dist/` at the root of this repository
    */
   readonly bundleDirectory?: string;
@@ -463,6 +488,9 @@ export interface ResolvedSettings {
   readonly provisionedConcurrentExecutions: number;
   readonly ingestReservedConcurrentExecutions: number;
   readonly authorizerMemorySize: number;
+  readonly snapshots: boolean;
+  readonly snapshotInterval: Duration;
+  readonly snapshotMaxAge: Duration;
   readonly authorizerEnvironment: Readonly<Record<string, string>>;
   readonly ingestEnvironment: Readonly<Record<string, string>>;
   readonly functionOptions: RevocationFunctionOptions;
@@ -500,6 +528,9 @@ export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings
     provisionedConcurrentExecutions: props.provisionedConcurrentExecutions ?? 0,
     ingestReservedConcurrentExecutions: props.ingestReservedConcurrentExecutions ?? 5,
     authorizerMemorySize: props.authorizerMemorySize ?? 1024,
+    snapshots: props.snapshots ?? true,
+    snapshotInterval: props.snapshotInterval ?? Duration.minutes(DEFAULTS.snapshotIntervalMinutes),
+    snapshotMaxAge: props.snapshotMaxAge ?? Duration.millis(DEFAULTS.snapshotMaxAgeMs),
     authorizerEnvironment: props.authorizerEnvironment ?? {},
     ingestEnvironment: props.ingestEnvironment ?? {},
     functionOptions: props.functionOptions ?? {},

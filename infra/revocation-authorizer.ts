@@ -6,12 +6,15 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SnsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -23,7 +26,7 @@ import {
   tokenAuthorizerHeader,
   type TokenSource,
 } from '../lambda/contract/index.js';
-import { authorizerEnvironment, ingestEnvironment } from './function-environment.js';
+import { authorizerEnvironment, ingestEnvironment, snapshotEnvironment } from './function-environment.js';
 import { RevocationMonitoring } from './monitoring.js';
 import { receiverEnvironment, RevocationReceiver } from './revocation-receiver.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
@@ -47,6 +50,9 @@ const DEFAULT_BUNDLE_DIRECTORY = fileURLToPath(new URL('../dist/', import.meta.u
  * only in DestinationDeliveryFailures): the queues take the most SQS allows.
  */
 const MAX_SQS_MESSAGE_BYTES = 1_048_576;
+
+/** The snapshot's object key in the snapshot bucket. */
+const SNAPSHOT_KEY = 'revocations.snapshot';
 
 /**
  * A revocation-aware JWT authorizer for API Gateway: the revocation table, the topic revocations
@@ -74,6 +80,12 @@ export class RevocationAuthorizer extends Construct {
   readonly authorizerHandler: lambda.IFunction;
   /** The function that applies revocation messages to the table. */
   readonly ingestFunction: lambda.Function;
+  /** Where the revocation snapshot lives (`snapshots`, the default); undefined when snapshots are off. */
+  readonly snapshotBucket: s3.Bucket | undefined;
+  /** The scheduled function that writes the snapshot; undefined when snapshots are off. */
+  readonly snapshotFunction: lambda.Function | undefined;
+  /** The snapshot's object key in `snapshotBucket`. */
+  readonly snapshotKey = SNAPSHOT_KEY;
   /** Messages SNS could not deliver to the ingest function. */
   readonly deliveryDeadLetterQueue: sqs.Queue;
   /** Invocations of the ingest function that failed after every retry (Lambda on-failure destination). */
@@ -210,6 +222,9 @@ export class RevocationAuthorizer extends Construct {
 
     for (const fn of [this.ingestFunction]) acknowledgeRuntime(fn);
 
+    this.snapshotBucket = settings.snapshots ? this.createSnapshotBucket() : undefined;
+    const snapshotUri = this.snapshotBucket === undefined ? undefined : `s3://${this.snapshotBucket.bucketName}/${SNAPSHOT_KEY}`;
+
     const authorizerLogGroup = new logs.LogGroup(this, 'AuthorizerLogGroup', { retention: settings.logRetention });
     this.authorizerFunction = new lambda.Function(this, 'AuthorizerFunction', {
       ...common,
@@ -224,7 +239,7 @@ export class RevocationAuthorizer extends Construct {
       // a JWKS fetch (JWKS_TIMEOUT_MS, 5 s) and the parallel scan of every live revocation.
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.authorizer),
       reservedConcurrentExecutions: settings.reservedConcurrentExecutions,
-      environment: authorizerEnvironment(this, settings, this.table.tableName),
+      environment: authorizerEnvironment(this, settings, this.table.tableName, snapshotUri),
     });
     const alias =
       settings.provisionedConcurrentExecutions > 0
@@ -237,6 +252,12 @@ export class RevocationAuthorizer extends Construct {
     this.authorizerHandler = alias ?? this.authorizerFunction;
     acknowledgeRuntime(this.authorizerFunction);
     this.grantReadRevocations(this.authorizerFunction);
+    if (this.snapshotBucket !== undefined) this.grantReadSnapshot(this.authorizerFunction);
+
+    this.snapshotFunction =
+      this.snapshotBucket === undefined
+        ? undefined
+        : this.createSnapshotFunction(common, bundleDirectory, props.includeSourceMaps ?? false, settings, snapshotUri!);
 
     this.tokenSources = settings.tokenSources;
     for (const [routeKey, scopes] of Object.entries(settings.routeScopes)) this.requireScopes(routeKey, scopes);
@@ -256,6 +277,7 @@ export class RevocationAuthorizer extends Construct {
       authorizerFunction: this.authorizerFunction,
       authorizerAlias: alias,
       ingestFunction: this.ingestFunction,
+      snapshotFunction: this.snapshotFunction,
       table: this.table,
       deliveryDeadLetterQueue: this.deliveryDeadLetterQueue,
       ingestFailureQueue: this.ingestFailureQueue,
@@ -273,7 +295,7 @@ export class RevocationAuthorizer extends Construct {
       // The issuer variables the authorizer reads (JWT_ISSUERS, JWT_PRESET, JWT_* rules, JWKS_*):
       // the receiver verifies logout tokens and RFC 7009's access tokens against the same issuers.
       const shared = Object.fromEntries(
-        Object.entries(authorizerEnvironment(this, settings, this.table.tableName)).filter(
+        Object.entries(authorizerEnvironment(this, settings, this.table.tableName, undefined)).filter(
           ([name]) =>
             name.startsWith('JWT_') ||
             name.startsWith('JWKS_') ||
@@ -357,6 +379,21 @@ export class RevocationAuthorizer extends Construct {
       );
     }
     return grant;
+  }
+
+  /**
+   * Lets the grantee read the revocation snapshot the way the authorizer does: s3:GetObject on the
+   * snapshot object, and s3:ListBucket on the bucket (without it, S3 answers a snapshot not yet
+   * written with AccessDenied rather than NoSuchKey, and the fallback's reason reads `unavailable`).
+   * @throws when snapshots are off.
+   */
+  grantReadSnapshot(grantee: iam.IGrantable): iam.Grant {
+    const bucket = this.snapshotBucket;
+    if (bucket === undefined)
+      throw new RevocationAuthorizerPropsError([{ prop: 'snapshots', message: 'is false: there is no snapshot to grant' }]);
+    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [bucket.arnForObjects(SNAPSHOT_KEY)] }).combine(
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] }),
+    );
   }
 
   /**
@@ -525,6 +562,66 @@ export class RevocationAuthorizer extends Construct {
   }
 
   /**
+   * The snapshot's bucket: encrypted (S3-managed keys), public access blocked, TLS only. Not
+   * versioned: the object is rewritten every interval and derived from the table, so old versions
+   * would only cost (the writer rescans the whole table every hour, which is the recovery from a
+   * bad snapshot). Retained on stack deletion, as CDK does for buckets: empty and delete it by hand.
+   */
+  private createSnapshotBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'SnapshotBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    });
+    acknowledgeNag(
+      bucket,
+      'AwsSolutions-S1',
+      'The bucket holds one object, a snapshot derived from the revocation table, rewritten every snapshotInterval by the snapshot function and read at authorizer cold starts; both are in the functions’ logs and CloudTrail data events if enabled. Server access logs would add a second bucket of noise',
+    );
+    return bucket;
+  }
+
+  /** The scheduled snapshot writer: one at a time, no retries (the next run is a minute away). */
+  private createSnapshotFunction(
+    common: lambda.FunctionOptions & { runtime: lambda.Runtime; architecture: lambda.Architecture },
+    bundleDirectory: string,
+    includeSourceMaps: boolean,
+    settings: ReturnType<typeof resolveProps>,
+    snapshotUri: string,
+  ): lambda.Function {
+    const logGroup = new logs.LogGroup(this, 'SnapshotLogGroup', { retention: settings.logRetention });
+    const fn = new lambda.Function(this, 'SnapshotFunction', {
+      ...common,
+      description: 'Writes the revocation snapshot that authorizer cold starts read',
+      code: bundleCode(bundleDirectory, 'snapshot', includeSourceMaps),
+      handler: 'snapshot.handler',
+      role: this.functionRole('SnapshotRole', logGroup),
+      logGroup,
+      // Its view is the authorizer's (about 25 bytes per revocation), and a Scan's pages pass
+      // through it at its cold start and every hour: the authorizer's memory suffices.
+      memorySize: settings.authorizerMemorySize,
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.snapshot),
+      // One writer at a time: a run still going when the next is due makes that one wait, not race.
+      reservedConcurrentExecutions: 1,
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(1),
+      environment: snapshotEnvironment(settings, this.table.tableName, snapshotUri),
+    });
+    acknowledgeRuntime(fn);
+    this.grantReadRevocations(fn);
+    this.grantReadSnapshot(fn);
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [this.snapshotBucket!.arnForObjects(SNAPSHOT_KEY)] });
+    new events.Rule(this, 'SnapshotSchedule', {
+      description: 'Runs the revocation snapshot writer',
+      schedule: events.Schedule.rate(settings.snapshotInterval),
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+    return fn;
+  }
+
+  /**
    * The topic policy's Deny statements: only granted publishers (see grantPublish), and only the
    * ingest function may subscribe, since messages carry whole bearer tokens (`type: token`, WSO2's
    * `revokedToken`): any other subscriber would receive them.
@@ -611,13 +708,13 @@ function attribute(key: { readonly name: string; readonly type: 'S' | 'N' }): dy
  * only its own code: the map is about 1 MB, more than the bundle, and of use only with
  * `--enable-source-maps`.
  */
-function bundleCode(directory: string, name: 'authorizer' | 'ingest' | 'receiver', includeSourceMap: boolean): lambda.Code {
+function bundleCode(directory: string, name: 'authorizer' | 'ingest' | 'receiver' | 'snapshot', includeSourceMap: boolean): lambda.Code {
   const file = join(directory, `${name}.mjs`);
   if (!existsSync(file)) {
     throw new RevocationAuthorizerPropsError([
       {
         prop: 'bundleDirectory',
-        message: `${file} does not exist. Run \`npm run build\` first, or point bundleDirectory at a directory holding authorizer.mjs and ingest.mjs`,
+        message: `${file} does not exist. Run \`npm run build\` first, or point bundleDirectory at a directory holding authorizer.mjs, ingest.mjs and snapshot.mjs`,
       },
     ]);
   }

@@ -2,10 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthorizerHandler } from './authorizer-handler.js';
 import { loadAuthorizerConfig } from './config/index.js';
-import { AUTHORIZER_METRICS, DEFAULT_METRICS_NAMESPACE, SERVICE_NAMES } from './contract/index.js';
+import { AUTHORIZER_METRICS, DEFAULT_METRICS_NAMESPACE, METRIC_DIMENSIONS, SERVICE_NAMES } from './contract/index.js';
 import { DecisionMetrics } from './decision-metrics.js';
 import { powertoolsLog } from './powertools-log.js';
 import { createRevocationChecker, createRevocationClient, RevocationStore } from './revocation/index.js';
+import { openSnapshotStore } from './snapshot/index.js';
 import { KeyResolver, TokenVerifier } from './token/index.js';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAMES.authorizer });
@@ -33,6 +34,13 @@ const revocations = createRevocationChecker({
   settings: config.revocation,
   rules: config.rules,
   log,
+  // REVOCATION_SNAPSHOT_URI: the cold start reads the snapshot first, then the delta since it.
+  snapshotSource: config.revocation.snapshot === undefined ? undefined : openSnapshotStore(config.revocation.snapshot.uri),
+  onSnapshotFallback: (reason) => {
+    const single = metrics.singleMetric();
+    single.addDimension(METRIC_DIMENSIONS.reason, reason);
+    single.addMetric(AUTHORIZER_METRICS.snapshotFallbacks, MetricUnit.Count, 1);
+  },
 });
 const keyResolvers = config.issuers.map((issuer) => new KeyResolver(issuer, config.jwks, log));
 const decisions = new DecisionMetrics(metrics, () => ({

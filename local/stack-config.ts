@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvReader, loadAuthorizerConfig, loadIngestConfig, type Environment } from '../lambda/config/index.js';
+import { EnvReader, loadAuthorizerConfig, loadIngestConfig, loadSnapshotWriterConfig, type Environment } from '../lambda/config/index.js';
 import { DEFAULT_TOKEN_SOURCES, parseTokenSources, type TokenSource } from '../lambda/contract/index.js';
 import { ConfigurationError } from '../lambda/shared/index.js';
 import { LOCAL_PATHS, RESERVED_PREFIX } from './local-routes.js';
 import { LOCAL_APIS, readRouteTable, RouteTable, type LocalApi } from './route-table.js';
+import { localSnapshotUri } from './snapshot-target.js';
 
 /** The local stack's settings, read once from the environment (README.md, "Configuration"). */
 export interface LocalStackConfig {
@@ -33,6 +34,14 @@ export interface LocalStackConfig {
    * gateway's warm authorizer from this long after the write on. @default 1000
    */
   readonly revocationSyncIntervalMs: number;
+  /**
+   * Where the stack keeps a revocation snapshot current (dist/snapshot.mjs) and its authorizer reads
+   * one at cold start: REVOCATION_SNAPSHOT_URI, else file://DATA_DIR/revocations.snapshot; undefined
+   * when LOCAL_SNAPSHOT_INTERVAL_MS is 0.
+   */
+  readonly snapshotUri: string | undefined;
+  /** How often the stack writes the snapshot (and once more at shutdown). @default 60000 */
+  readonly snapshotIntervalMs: number;
   /** The API Gateway flavour the gateway plays (LOCAL_API). @default http-v2 */
   readonly api: LocalApi;
   /** The routes the gateway matches (LOCAL_ROUTES, LOCAL_ROUTES_FILE). @default the JWT_ROUTE_SCOPES keys and `$default` */
@@ -68,16 +77,21 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
   // dynalite and the gateway; checked here too, a wrong one stops the start before anything runs
   // and appears in the same list as the stack's own. The demo issuer's values are stand-ins of
   // the same shape as those the stack gives the authorizer once its port is known.
-  const functionEnv: Environment = external
-    ? env
+  const functionEnv: Record<string, string | undefined> = external
+    ? { ...env }
     : {
         ...env,
         JWT_ISSUER: `http://localhost:${port}${RESERVED_PREFIX}/issuer`,
         JWT_AUDIENCE: demoAudience,
         JWKS_URI: `http://127.0.0.1:${port}${LOCAL_PATHS.jwks}`,
       };
+  const snapshotIntervalMs = read.integer('LOCAL_SNAPSHOT_INTERVAL_MS', 60_000, 'milliseconds (0 turns the snapshot off)', 0);
+  const dataDir = resolve(cwd, read.string('DATA_DIR', '.data'));
+  const snapshotUri = snapshotIntervalMs === 0 ? undefined : (read.optional('REVOCATION_SNAPSHOT_URI') ?? localSnapshotUri(dataDir));
+  if (snapshotUri !== undefined) functionEnv.REVOCATION_SNAPSHOT_URI = snapshotUri;
   const authorizer = collectProblems(read.problems, () => loadAuthorizerConfig(functionEnv));
   collectProblems(read.problems, () => loadIngestConfig(functionEnv));
+  if (snapshotUri !== undefined) collectProblems(read.problems, () => loadSnapshotWriterConfig(functionEnv));
   const api = read.oneOf('LOCAL_API', LOCAL_APIS, 'http-v2');
   const routes = readRouteTable(env, cwd);
   read.problems.push(...routes.problems);
@@ -85,7 +99,7 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
     host: read.string('HOST', '127.0.0.1'),
     port,
     dynamodbPort,
-    dataDir: resolve(cwd, read.string('DATA_DIR', '.data')),
+    dataDir,
     region: read.string('AWS_REGION', read.string('AWS_DEFAULT_REGION', 'us-east-1')),
     tableName: read.string('REVOCATION_TABLE_NAME', 'revocations'),
     upstreamUrl,
@@ -93,6 +107,8 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
     demoAudience,
     bundleDir: resolve(REPOSITORY_ROOT, 'dist'),
     revocationSyncIntervalMs: authorizer?.revocation.syncIntervalMs ?? 1000,
+    snapshotUri,
+    snapshotIntervalMs,
     api,
     routes: routes.table,
     tokenSources: authorizer?.request.tokenSources ?? parseTokenSources(DEFAULT_TOKEN_SOURCES).sources,

@@ -52,9 +52,11 @@ export async function startLocalStack(config: LocalStackConfig, output: StackOut
   const bundles = {
     authorizer: join(config.bundleDir, 'authorizer.mjs'),
     ingest: join(config.bundleDir, 'ingest.mjs'),
+    snapshot: join(config.bundleDir, 'snapshot.mjs'),
     receiver: join(config.bundleDir, 'receiver.mjs'),
   };
-  for (const path of Object.values(bundles)) {
+  for (const [name, path] of Object.entries(bundles)) {
+    if (name === 'snapshot' && config.snapshotUri === undefined) continue;
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build (npm start does it first)`);
   }
   await mkdir(config.dataDir, { recursive: true });
@@ -85,7 +87,7 @@ export async function startLocalStack(config: LocalStackConfig, output: StackOut
 async function startRest(
   config: LocalStackConfig,
   output: StackOutput,
-  bundles: { authorizer: string; ingest: string; receiver: string },
+  bundles: { authorizer: string; ingest: string; receiver: string; snapshot: string },
   dynamo: DynamoServer,
   cleanups: (() => Promise<void>)[],
 ): Promise<LocalStack> {
@@ -103,6 +105,7 @@ async function startRest(
   let isReady = false;
   let authorizer: LambdaFunction | undefined;
   let ingest: LambdaFunction | undefined;
+  let snapshotWriter: LambdaFunction | undefined;
   let receiver: LambdaFunction | undefined;
   let subscription: SnsSubscription | undefined;
   let demoIssuer: DemoIssuer | undefined;
@@ -162,6 +165,8 @@ async function startRest(
       REVOCATION_TABLE_NAME: config.tableName,
       // EMF metric lines are for CloudWatch; on a console they are noise unless asked for.
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+      // The authorizer's cold start reads it; dist/snapshot.mjs keeps it current (below).
+      ...(config.snapshotUri === undefined ? {} : { REVOCATION_SNAPSHOT_URI: config.snapshotUri }),
     };
     if (config.issuerMode === 'demo') {
       demoIssuer = await DemoIssuer.open({
@@ -204,6 +209,14 @@ async function startRest(
       timeoutMs: FUNCTION_TIMEOUT_SECONDS.ingest * 1000,
       region: config.region,
     });
+    if (config.snapshotUri !== undefined) {
+      snapshotWriter = await loadFunction({
+        name: SERVICE_NAMES.snapshot,
+        bundlePath: bundles.snapshot,
+        timeoutMs: FUNCTION_TIMEOUT_SECONDS.snapshot * 1000,
+        region: config.region,
+      });
+    }
     subscription = new SnsSubscription({ subscriber: ingest, deadLetterPath, log: output.log });
     receiver = await loadFunction({
       name: SERVICE_NAMES.receiver,
@@ -235,6 +248,17 @@ async function startRest(
   isReady = true;
   markReady();
 
+  // The snapshot the next start's authorizer reads: written now, every interval, and at shutdown,
+  // as the scheduled function does on AWS. A failed write is reported, never fatal.
+  const writeSnapshot = async (when: string): Promise<void> => {
+    if (snapshotWriter === undefined) return;
+    const result = await snapshotWriter.invoke({ source: 'local-stack', when });
+    if (!result.ok) output.log(`revocation snapshot not written (${when}): ${result.error.errorType}: ${result.error.errorMessage}`);
+  };
+  void writeSnapshot('start');
+  const snapshotTimer =
+    snapshotWriter === undefined ? undefined : setInterval(() => void writeSnapshot('interval'), config.snapshotIntervalMs).unref();
+
   const functions = [authorizer, ingest, receiver];
   let stopping: Promise<void> | undefined;
   return {
@@ -247,7 +271,10 @@ async function startRest(
       // revocation is written); the functions go idle; the state file goes; LevelDB closes last.
       stopping ??= (async () => {
         await closeGateway();
+        clearInterval(snapshotTimer);
         await Promise.all(functions.map((fn) => fn.idle()));
+        await snapshotWriter?.idle();
+        await writeSnapshot('shutdown');
         await removeStackState(config.dataDir);
         await dynamo.stop();
       })();

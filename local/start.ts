@@ -5,6 +5,7 @@
  */
 import './quiet-node-warning.js';
 import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../lambda/shared/index.js';
 import { LOCAL_PATHS } from './local-routes.js';
 import { loadLocalStackConfig, type LocalStackConfig } from './stack-config.js';
@@ -89,6 +90,11 @@ function banner({ config, state, trustedIssuer, coldStart }: LocalStack): string
     `  revocation receiver           ${url}${LOCAL_PATHS.receiver}/oidc/backchannel-logout  (also /ssf/events, /oauth2/revoke)`,
     `  DynamoDB (dynalite)           ${state.dynamodbEndpoint}  (table ${config.tableName}, data in ${data}/)`,
     `  dead letters                  ${displayPath(state.deadLetterPath)}`,
+    ...(config.snapshotUri === undefined
+      ? []
+      : [
+          `  revocation snapshot           ${config.snapshotUri.startsWith('file:') ? displayPath(fileURLToPath(config.snapshotUri)) : config.snapshotUri}  (written every ${config.snapshotIntervalMs / 1000} s and at shutdown; read by the next start)`,
+        ]),
     '',
     'Try it:',
     config.issuerMode === 'demo' ? `  TOKEN=$(${npm('token')} --sub alice --client web)` : '  TOKEN=<an access token from your issuer>',

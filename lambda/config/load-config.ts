@@ -13,6 +13,7 @@ import type { RevocationSettings } from '../revocation/index.js';
 import { ConfigurationError } from '../shared/index.js';
 import { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules } from '../token/index.js';
 import { EnvReader, type Environment } from './env-reader.js';
+import { deepFreeze, readClockTolerance, readMaxTokenLifetime, readSnapshotSettings } from './settings-readers.js';
 import { readIssuers } from './issuers.js';
 import { readRequestSettings, type RequestSettings } from './request-settings.js';
 
@@ -76,6 +77,7 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
       LIMITS.scanSegments.max,
     ),
     syncOverlapMs: read.integer('REVOCATION_SYNC_OVERLAP_MS', DEFAULTS.syncOverlapMs, 'milliseconds'),
+    snapshot: readSnapshotSettings(read, false),
   };
   if (revocation.maxStalenessMs <= revocation.syncIntervalMs) {
     read.problems.push(
@@ -125,22 +127,4 @@ export function readTokenRules(read: EnvReader, preset: Preset | undefined): Tok
     typeRequired,
     maxTokenBytes: read.integer('JWT_MAX_TOKEN_BYTES', DEFAULTS.maxTokenBytes, 'bytes', LIMITS.maxTokenBytes.min, LIMITS.maxTokenBytes.max),
   };
-}
-
-/** Both functions read these two, with the same rule: TTLs and cut-offs must line up. */
-export function readClockTolerance(read: EnvReader): number {
-  const { min, max } = LIMITS.clockToleranceSeconds;
-  return read.integer('JWT_CLOCK_TOLERANCE_SECONDS', DEFAULTS.clockToleranceSeconds, 'seconds', min, max);
-}
-
-export function readMaxTokenLifetime(read: EnvReader): number {
-  return read.integer('JWT_MAX_TOKEN_LIFETIME_SECONDS', DEFAULTS.maxTokenLifetimeSeconds, 'seconds', LIMITS.maxTokenLifetimeSeconds.min);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

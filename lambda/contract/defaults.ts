@@ -47,6 +47,16 @@ export const DEFAULTS = {
   scanSegments: 4,
   /** REVOCATION_SYNC_OVERLAP_MS. */
   syncOverlapMs: 5000,
+  /** REVOCATION_SNAPSHOT_MAX_AGE_MS: 5 minutes, five missed writes at the default schedule of one a minute. */
+  snapshotMaxAgeMs: 300_000,
+  /** REVOCATION_SNAPSHOT_MAX_BYTES: 512 MiB, about 20 million revocations. */
+  snapshotMaxBytes: 536_870_912,
+  /** REVOCATION_SNAPSHOT_TIMEOUT_MS: the snapshot's read, GET and body; then a Scan. */
+  snapshotTimeoutMs: 5000,
+  /** SNAPSHOT_RESCAN_INTERVAL_MS: how often the snapshot writer reads the whole table again instead of building on the previous snapshot. */
+  snapshotRescanIntervalMs: 3_600_000,
+  /** snapshotInterval (CDK): how often the scheduled snapshot function runs, in minutes. */
+  snapshotIntervalMinutes: 1,
   /** TOKEN_CACHE_MAX_ENTRIES. */
   tokenCacheMaxEntries: 10_000,
   /** INGEST_WRITE_CONCURRENCY. */

@@ -7,6 +7,11 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   authorizer: 10,
   /** A 256 KB message of a few thousand revocations, with room for the SDK's retries on throttling. */
   ingest: 30,
+  /**
+   * The scheduled snapshot writer: usually a delta read and one PutObject (seconds), but once an
+   * hour, and at its own cold start without a usable snapshot, a Scan of the whole table.
+   */
+  snapshot: 300,
   /** A key set fetch (JWKS_TIMEOUT_MS, 5 s) and an SNS publish; senders retry what times out. */
   receiver: 10,
 } as const;

@@ -15,6 +15,11 @@ export const LIMITS = {
   maxStalenessMs: { min: 1 },
   scanSegments: { min: 1, max: 1_000_000 },
   writeConcurrency: { min: 1, max: 1000 },
+  snapshotMaxAgeMs: { min: 1000 },
+  // 4 GiB: far above what a Lambda can hold; the format's offsets are exact to 2^53 anyway.
+  snapshotMaxBytes: { min: 4096, max: 4_294_967_296 },
+  snapshotTimeoutMs: { min: 100 },
+  snapshotRescanIntervalMs: { min: 60_000 },
 } as const satisfies Record<string, { readonly min: number; readonly max?: number }>;
 
 /**

@@ -21,6 +21,7 @@ export const SERVICE_DIMENSION = 'service';
 export const SERVICE_NAMES = {
   authorizer: 'revocation-authorizer',
   ingest: 'revocation-ingest',
+  snapshot: 'revocation-snapshot',
   receiver: 'revocation-receiver',
 } as const;
 
@@ -43,6 +44,21 @@ export const AUTHORIZER_METRICS = {
    * Dimensions: service.
    */
   infrastructureFailures: 'InfrastructureFailures',
+  /**
+   * Count, one per cold-start load that did not use the revocation snapshot (REVOCATION_SNAPSHOT_URI
+   * set, the snapshot refused or unreadable) and scanned the table instead. Dimensions: service,
+   * reason (a SnapshotRefusalReason: missing, too_old, checksum, ...). The snapshot function emits
+   * it too, under its own service, for its own loads.
+   */
+  snapshotFallbacks: 'SnapshotFallbacks',
+} as const;
+
+/** Metrics the snapshot function emits (besides SnapshotFallbacks, above). */
+export const SNAPSHOT_METRICS = {
+  /** Bytes, one per snapshot written. Dimensions: service. */
+  snapshotBytes: 'SnapshotBytes',
+  /** Count (a gauge): revocations in the snapshot written. Dimensions: service. */
+  snapshotEntries: 'SnapshotEntries',
 } as const;
 
 /** Metrics the ingest function emits. */
@@ -81,7 +97,7 @@ export const RECEIVER_METRICS = {
 export const METRIC_DIMENSIONS = {
   /** On Decisions: `allow` or `deny`. */
   decision: 'decision',
-  /** On Decisions (a RejectionReason for a deny, `allowed` for an allow) and MessagesRejected. */
+  /** On Decisions (a RejectionReason for a deny, `allowed` for an allow), MessagesRejected and SnapshotFallbacks. */
   reason: 'reason',
   /** On RevocationsApplied: `jti`, `subject`, `client` or `session`. */
   kind: 'kind',

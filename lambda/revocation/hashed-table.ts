@@ -2,6 +2,8 @@
 import { cutoffExpiresAtEpochSeconds } from './revocation.js';
 
 const MIN_CAPACITY = 256;
+/** 2^28 slots: 3 GiB for an expiry table, far beyond any Lambda's memory; a snapshot claiming more is refused. */
+const MAX_CAPACITY = 2 ** 28;
 const MAX_LOAD = 0.75;
 /** Below this load after a sweep, the table is rebuilt smaller. */
 const MIN_LOAD = 0.125;
@@ -55,6 +57,59 @@ export class HashedTable {
 
   get byteLength(): number {
     return this.words.byteLength;
+  }
+
+  /** `expiry` (3 words per slot) or `cutoff` (2 hash words and a float64 T per slot): how the slots are laid out. */
+  get layout(): TableLayout {
+    return this.stride === 3 ? 'expiry' : 'cutoff';
+  }
+
+  /**
+   * The table's state as it is in memory, for a snapshot (lambda/revocation/snapshot-format.ts):
+   * the slots' bytes (a view, not a copy: write it out before the table changes), the capacity,
+   * the entry count and the lower bound of every expiry.
+   */
+  exportState(): HashedTableState {
+    return {
+      layout: this.layout,
+      capacity: this.mask + 1,
+      count: this.count,
+      nextExpiryEpochSeconds: this.nextExpiryEpochSeconds,
+      bytes: new Uint8Array(this.words.buffer, this.words.byteOffset, this.words.byteLength),
+    };
+  }
+
+  /**
+   * Takes over slots read from a snapshot: `buffer` becomes the table's storage as it is (no
+   * parse, no rehash). The caller has checked the snapshot's checksum; this checks the shape and
+   * counts the occupied slots, so a buffer whose count is wrong (a writer's bug) cannot leave a
+   * table without an empty slot, where a probe for an absent key would never end.
+   * @throws RangeError when the state does not fit this table.
+   */
+  restoreState(state: RestoredTableState): void {
+    const { capacity, count, buffer } = state;
+    if (!Number.isInteger(capacity) || capacity < MIN_CAPACITY || (capacity & (capacity - 1)) !== 0 || capacity > MAX_CAPACITY) {
+      throw new RangeError(`capacity must be a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY}, got ${capacity}`);
+    }
+    if (buffer.byteLength !== capacity * this.stride * 4) {
+      throw new RangeError(
+        `a ${this.layout} table of ${capacity} slots takes ${capacity * this.stride * 4} bytes, got ${buffer.byteLength}`,
+      );
+    }
+    if (!Number.isInteger(count) || count < 0 || count > capacity * MAX_LOAD) {
+      throw new RangeError(`count must be a whole number up to ${capacity * MAX_LOAD} for ${capacity} slots, got ${count}`);
+    }
+    const words = new Uint32Array(buffer);
+    let occupied = 0;
+    for (let base = 0; base < words.length; base += this.stride) if (words[base] !== 0 || words[base + 1] !== 0) occupied++;
+    if (occupied !== count) throw new RangeError(`the slots hold ${occupied} entries, the count says ${count}`);
+    this.words = words;
+    this.cutoffs = this.stride === 4 ? new Float64Array(buffer) : new Float64Array(0);
+    this.mask = capacity - 1;
+    this.count = count;
+    // A lower bound is all a sweep needs; NaN or a later value from a snapshot must not skip one.
+    this.nextExpiryEpochSeconds = Number.isNaN(state.nextExpiryEpochSeconds) ? -Infinity : state.nextExpiryEpochSeconds;
+    this.lastIssuer = undefined;
   }
 
   /**
@@ -242,6 +297,27 @@ export class HashedTable {
       this.place(high, low, stride === 3 ? oldWords[base + 2]! : oldCutoffs[slot * 2 + 1]!);
     }
   }
+}
+
+/** How a table lays out its slots: see {@link HashedTable}. */
+export type TableLayout = 'expiry' | 'cutoff';
+
+/** A table's state as {@link HashedTable.exportState} gives it. */
+export interface HashedTableState {
+  readonly layout: TableLayout;
+  readonly capacity: number;
+  readonly count: number;
+  readonly nextExpiryEpochSeconds: number;
+  /** The slots' bytes: capacity × 12 (expiry) or × 16 (cut-off), in the platform's byte order. */
+  readonly bytes: Uint8Array;
+}
+
+/** What {@link HashedTable.restoreState} takes: the slots in a buffer of their own. */
+export interface RestoredTableState {
+  readonly capacity: number;
+  readonly count: number;
+  readonly nextExpiryEpochSeconds: number;
+  readonly buffer: ArrayBuffer;
 }
 
 /** The smallest power-of-two capacity that holds `count` entries at half load. */

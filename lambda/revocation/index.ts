@@ -1,13 +1,13 @@
 /**
  * Revocation state: the model (kinds, retention rule), the table codec (pure), the store (DynamoDB
  * I/O behind the reader and writer interfaces), the in-process view and the checkers that decide
- * from it (eventual, strong). The ingest writes through RevocationWriter; the authorizer reads
+ * from it (eventual, strong), and the snapshot format (the view's image, read at cold start). The ingest writes through RevocationWriter; the authorizer reads
  * through createRevocationChecker; local/ and bench/ use the store, codec and retries.
  */
 export { createRevocationChecker } from './create-revocation-checker.js';
 export { EventualChecker } from './eventual-checker.js';
 export { FailModePolicy } from './fail-mode-policy.js';
-export { HashedTable } from './hashed-table.js';
+export { HashedTable, type HashedTableState, type TableLayout } from './hashed-table.js';
 export type {
   ApplyOptions,
   ApplyResult,
@@ -15,10 +15,12 @@ export type {
   RevocableToken,
   RevocationReader,
   RevocationWriter,
+  SnapshotSink,
+  SnapshotSource,
   TokenKeys,
 } from './reader-writer.js';
 export { errorName, forEachLimited, Retrier, type RetryOptions } from './retry.js';
-export { RevocationCache, type RevocationCacheOptions } from './revocation-cache.js';
+export { RevocationCache, type CacheTable, type RevocationCacheOptions } from './revocation-cache.js';
 export type { RevocationChecker, ViewRevocationChecker } from './revocation-checker.js';
 export { createRevocationClient, RevocationStore, type RevocationStoreOptions } from './revocation-store.js';
 export { RevocationView, type RevocationCounters, type RevocationViewOptions } from './revocation-view.js';
@@ -44,7 +46,21 @@ export {
   type RevocationKind,
   type SessionRevocation,
 } from './revocation.js';
-export type { Consistency, FailMode, RevocationSettings } from './settings.js';
+export type { Consistency, FailMode, RevocationSettings, SnapshotSettings } from './settings.js';
+export {
+  encodeSnapshot,
+  readSnapshot,
+  SNAPSHOT_CLOCK_ALLOWANCE_MS,
+  SNAPSHOT_FORMAT_VERSION,
+  SNAPSHOT_MAGIC,
+  SnapshotDecoder,
+  type DecodedSnapshot,
+  type EncodedSnapshot,
+  type SnapshotExpectations,
+  type SnapshotHeader,
+  type SnapshotMetadata,
+  type SnapshotTableDescriptor,
+} from './snapshot-format.js';
 export { StrongChecker } from './strong-checker.js';
 export {
   assertStorable,

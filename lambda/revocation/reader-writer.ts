@@ -66,3 +66,26 @@ export interface RevocableToken extends TokenKeys {
   /** `iat`; undefined only when the operator removed iat from the required claims. */
   readonly issuedAtEpochSeconds: number | undefined;
 }
+
+/**
+ * Where a snapshot of the view is read from (lambda/snapshot/: S3, or a file locally). The bytes
+ * arrive as they are read, so the decoder can check the header before the body and copy the body
+ * straight into typed arrays.
+ */
+export interface SnapshotSource {
+  /** `s3://bucket/key` or `file:///abs/path`, for logs. */
+  readonly uri: string;
+  /**
+   * The snapshot's bytes in order. Rejects (or throws from the iteration) with
+   * SnapshotRefusedError: `missing` (no such object), `too_large` (over `maxBytes`), `unavailable`
+   * (any other failure, the cause kept). Stops when `signal` fires.
+   */
+  read(maxBytes: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
+/** Where the snapshot writer puts a snapshot: replaced whole or not at all. */
+export interface SnapshotSink {
+  readonly uri: string;
+  /** Writes `parts` (in order, `byteLength` bytes in all) as the new snapshot, atomically. */
+  write(parts: readonly Uint8Array[], byteLength: number, signal?: AbortSignal): Promise<void>;
+}

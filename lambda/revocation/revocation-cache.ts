@@ -20,7 +20,8 @@ import { ANY_ISSUER, type Revocation, type RevocationKind } from './revocation.j
  * its 64-bit hash equals that of a stored entry, with probability about n / 2^64 per lookup for n
  * stored entries (5e-14 at one million entries); two stored entries with the same hash merge with
  * max-wins, so both stay revoked at least as long as they should. No collision makes a revoked
- * token pass. The hash is seeded per process, so colliding ids cannot be precomputed.
+ * token pass. The hash is seeded per process (or per snapshot, which a loading instance adopts:
+ * docs/scale.md, "Cold start and snapshots"), so colliding ids cannot be precomputed.
  *
  * Entries whose issuer is {@link ANY_ISSUER} are kept in separate tables, so the second lookup a
  * token needs for them costs nothing while there are none (the common case).
@@ -34,9 +35,16 @@ export class RevocationCache {
   private readonly clientsAnyIssuer: HashedTable;
   private readonly sessions: HashedTable;
   private readonly sessionsAnyIssuer: HashedTable;
+  /** Every table the cache holds, named: sweeps, sizes and snapshots iterate this one list. */
+  readonly tables: readonly CacheTable[];
+  /** The hash seed every table uses: a snapshot carries it, and a loading instance adopts it. */
+  readonly seed: number;
+  /** How long a cut-off matters after T, in seconds: a snapshot must have been made with the same. */
+  readonly cutoffRetentionSeconds: number;
 
   constructor(options: RevocationCacheOptions) {
     const seed = options.seed ?? randomInt(0, 2 ** 32);
+    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new RangeError(`seed must be a 32-bit unsigned integer, got ${seed}`);
     const retention = options.cutoffRetentionSeconds;
     if (!Number.isInteger(retention) || retention < 0) {
       throw new RangeError(`cutoffRetentionSeconds must be a whole number of seconds, got ${retention}`);
@@ -49,6 +57,18 @@ export class RevocationCache {
     this.clientsAnyIssuer = new HashedTable(retention, seed);
     this.sessions = new HashedTable(undefined, seed);
     this.sessionsAnyIssuer = new HashedTable(undefined, seed);
+    this.seed = seed;
+    this.cutoffRetentionSeconds = retention;
+    this.tables = [
+      { kind: 'jti', anyIssuer: false, table: this.jtis },
+      { kind: 'jti', anyIssuer: true, table: this.jtisAnyIssuer },
+      { kind: 'subject', anyIssuer: false, table: this.subjects },
+      { kind: 'subject', anyIssuer: true, table: this.subjectsAnyIssuer },
+      { kind: 'client', anyIssuer: false, table: this.clients },
+      { kind: 'client', anyIssuer: true, table: this.clientsAnyIssuer },
+      { kind: 'session', anyIssuer: false, table: this.sessions },
+      { kind: 'session', anyIssuer: true, table: this.sessionsAnyIssuer },
+    ];
   }
 
   /**
@@ -152,7 +172,7 @@ export class RevocationCache {
    */
   sweep(nowEpochSeconds: number): number {
     let removed = 0;
-    for (const table of this.tables()) removed += table.sweep(nowEpochSeconds);
+    for (const { table } of this.tables) removed += table.sweep(nowEpochSeconds);
     return removed;
   }
 
@@ -169,30 +189,23 @@ export class RevocationCache {
   /** Entries of every kind. */
   get size(): number {
     let size = 0;
-    for (const table of this.tables()) size += table.size;
+    for (const { table } of this.tables) size += table.size;
     return size;
   }
 
   /** Bytes held by the tables' typed arrays. */
   get byteLength(): number {
     let bytes = 0;
-    for (const table of this.tables()) bytes += table.byteLength;
+    for (const { table } of this.tables) bytes += table.byteLength;
     return bytes;
   }
+}
 
-  /** Every table the cache holds, the one list of them: sweep, size and byteLength go through it. */
-  private tables(): HashedTable[] {
-    return [
-      this.jtis,
-      this.jtisAnyIssuer,
-      this.subjects,
-      this.subjectsAnyIssuer,
-      this.clients,
-      this.clientsAnyIssuer,
-      this.sessions,
-      this.sessionsAnyIssuer,
-    ];
-  }
+/** One table of a {@link RevocationCache}: the kind it holds, and whether it is the any-issuer (`*`) one. */
+export interface CacheTable {
+  readonly kind: RevocationKind;
+  readonly anyIssuer: boolean;
+  readonly table: HashedTable;
 }
 
 export interface RevocationCacheOptions {

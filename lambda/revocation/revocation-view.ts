@@ -1,10 +1,19 @@
 // Over 300 lines: the reads, their scheduling and deadlines, and the freshness rule share one state (two clocks, last success, last attempt).
-import { READ_DEADLINE_CAP_MS, READ_DEADLINE_MAX_MS } from '../contract/index.js';
-import { describeError, RevocationStateUnavailableError, silentLog, type Log, type RevocationReason } from '../shared/index.js';
-import type { RevocableToken, RevocationReader, TokenKeys } from './reader-writer.js';
+import { DEFAULTS, READ_DEADLINE_CAP_MS, READ_DEADLINE_MAX_MS } from '../contract/index.js';
+import {
+  describeError,
+  RevocationStateUnavailableError,
+  silentLog,
+  SnapshotRefusedError,
+  type Log,
+  type RevocationReason,
+  type SnapshotRefusalReason,
+} from '../shared/index.js';
+import type { RevocableToken, RevocationReader, SnapshotSource, TokenKeys } from './reader-writer.js';
 import { RevocationCache } from './revocation-cache.js';
 import { cutoffRetentionSeconds, type RetentionRules, type RevocationKind } from './revocation.js';
-import type { RevocationSettings } from './settings.js';
+import type { RevocationSettings, SnapshotSettings } from './settings.js';
+import { encodeSnapshot, readSnapshot, type EncodedSnapshot, type SnapshotHeader } from './snapshot-format.js';
 
 export interface RevocationViewOptions {
   readonly reader: RevocationReader;
@@ -26,6 +35,20 @@ export interface RevocationViewOptions {
   readonly monotonicNow?: () => number;
   /** Minimum time between sweeps of expired entries, run from the sync path. @default 30000 */
   readonly sweepIntervalMs?: number;
+  /**
+   * Where a load reads a snapshot first (settings.snapshot gives its limits); a refused or
+   * unreadable one falls back to the Scan. @default undefined - every load scans
+   */
+  readonly snapshotSource?: SnapshotSource;
+  /** Told once per snapshot not used, with the reason: the SnapshotFallbacks metric. */
+  readonly onSnapshotFallback?: (reason: SnapshotRefusalReason) => void;
+}
+
+/** A snapshot read and checked, waiting for its delta read (kept across a failed one, so a retry reads only the delta). */
+interface SnapshotBase {
+  readonly cache: RevocationCache;
+  readonly header: SnapshotHeader;
+  readonly readMs: number;
 }
 
 /** The longest delay setTimeout honours (about 24.8 days). */
@@ -43,6 +66,10 @@ export interface RevocationCounters {
   strongReadFailures: number;
   /** Expired entries removed from memory. */
   swept: number;
+  /** Loads that started from a snapshot (plus a delta read) instead of a Scan. */
+  snapshotLoads: number;
+  /** Snapshots not used (refused or unreadable): each load then scanned. */
+  snapshotFallbacks: number;
 }
 
 /**
@@ -61,6 +88,8 @@ export class RevocationView {
     strongReads: 0,
     strongReadFailures: 0,
     swept: 0,
+    snapshotLoads: 0,
+    snapshotFallbacks: 0,
   };
   private readonly reader: RevocationReader;
   private readonly settings: RevocationSettings;
@@ -70,6 +99,12 @@ export class RevocationView {
   /** The monotonic clock (see RevocationViewOptions.monotonicNow); every `...MonoMs` below is on it. */
   readonly monotonicNow: () => number;
   private readonly sweepIntervalMs: number;
+  private readonly snapshotSource: SnapshotSource | undefined;
+  private readonly snapshotSettings: SnapshotSettings | undefined;
+  private readonly onSnapshotFallback: (reason: SnapshotRefusalReason) => void;
+  private pendingSnapshot: SnapshotBase | undefined;
+  /** When the chain this view comes from last read the whole table (wall clock, epoch ms): a Scan's start, or a snapshot's scan base. */
+  private scanBaseWallMs = -Infinity;
   private cache: RevocationCache;
   private loaded = false;
   private loading: Promise<boolean> | undefined;
@@ -93,6 +128,17 @@ export class RevocationView {
     this.now = options.now ?? Date.now;
     this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
+    this.snapshotSource = options.snapshotSource;
+    this.snapshotSettings =
+      options.snapshotSource === undefined
+        ? undefined
+        : (options.settings.snapshot ?? {
+            uri: options.snapshotSource.uri,
+            maxAgeMs: DEFAULTS.snapshotMaxAgeMs,
+            maxBytes: DEFAULTS.snapshotMaxBytes,
+            timeoutMs: DEFAULTS.snapshotTimeoutMs,
+          });
+    this.onSnapshotFallback = options.onSnapshotFallback ?? (() => {});
     this.cache = this.newCache();
   }
 
@@ -182,6 +228,30 @@ export class RevocationView {
     return undefined;
   }
 
+  /** When the chain this view comes from last read the whole table: a Scan's start, or the loaded snapshot's scan base (epoch ms). */
+  get scanBaseEpochMs(): number {
+    return this.scanBaseWallMs;
+  }
+
+  /**
+   * The view as a snapshot (snapshot-format.ts), its watermark the start of its last successful
+   * read: views of the live tables, so write it before the view changes again.
+   * @throws RevocationStateUnavailableError unless the view is loaded and fresh.
+   */
+  exportSnapshot(): EncodedSnapshot {
+    const monoMs = this.monotonicNow();
+    const nowMs = this.now();
+    if (!this.isFresh(monoMs)) throw new RevocationStateUnavailableError(`no snapshot: ${this.unusableBecause(monoMs)}`);
+    return encodeSnapshot(this.cache, {
+      // As a delta read reaches back (runSync): the earlier of the recorded wall-clock start and now
+      // minus the monotonic time since, so a wall clock stepped back and forth cannot move it ahead.
+      watermarkEpochMs: Math.min(this.lastSuccessStartWallMs, nowMs - (monoMs - this.lastSuccessStartMonoMs)),
+      createdAtEpochMs: nowMs,
+      scanBaseEpochMs: this.scanBaseWallMs,
+      tableName: this.settings.tableName,
+    });
+  }
+
   /**
    * Loads every live revocation (cold start). Resolves at once when already loaded; concurrent
    * calls share one load. Resolves whether the view is loaded; a failure is logged, counted and
@@ -256,50 +326,123 @@ export class RevocationView {
     return Math.min(READ_DEADLINE_MAX_MS, Math.max(baseMs, baseMs * 2 ** this.abandoned[kind]));
   }
 
+  /**
+   * The cold-start load (docs/scale.md, "Cold start and snapshots"): a snapshot when one is configured and
+   * usable, then a delta read of the change index from its watermark minus the sync overlap;
+   * otherwise (no snapshot, or one refused: logged and counted) a parallel Scan. Either way into a
+   * fresh cache, swapped in only when complete.
+   */
   private async runLoad(): Promise<boolean> {
+    this.lastAttemptStartMonoMs = this.monotonicNow();
+    const base = this.snapshotSource === undefined ? undefined : await this.snapshotBase();
     const startWallMs = this.now();
     const startMonoMs = this.monotonicNow();
-    this.lastAttemptStartMonoMs = startMonoMs;
     const nowEpochSeconds = startWallMs / 1000;
     const deadlineMs = this.readDeadlineMs('load', startMonoMs);
-    // A fresh cache, swapped in only when complete: a half-read table must not look loaded.
-    const cache = this.newCache();
+    const cache = base?.cache ?? this.newCache();
+    const visit = (signal: AbortSignal) => (revocation: Parameters<RevocationCache['apply']>[0]) => {
+      if (!signal.aborted) cache.apply(revocation, nowEpochSeconds);
+    };
     try {
       const summary = await this.withDeadline(deadlineMs, 'load', (signal) =>
-        this.reader.scanLive(
-          this.settings.scanSegments,
-          nowEpochSeconds,
-          (revocation) => {
-            if (!signal.aborted) cache.apply(revocation, nowEpochSeconds);
-          },
-          signal,
-        ),
+        base === undefined
+          ? this.reader.scanLive(this.settings.scanSegments, nowEpochSeconds, visit(signal), signal)
+          : // The snapshot holds every item stamped before its watermark that the index showed by
+            // then; the overlap covers the rest, as for a warm instance's delta sync.
+            this.reader.queryChanges(
+              base.header.watermarkEpochMs - this.settings.syncOverlapMs - 1,
+              nowEpochSeconds,
+              visit(signal),
+              signal,
+            ),
       );
       this.cache = cache;
       this.loaded = true;
+      this.pendingSnapshot = undefined;
       this.lastSuccessStartMonoMs = startMonoMs;
       this.lastSuccessStartWallMs = startWallMs;
       this.lastSweepMonoMs = startMonoMs;
+      this.scanBaseWallMs = base === undefined ? startWallMs : base.header.scanBaseEpochMs;
       this.counters.loads++;
+      if (base !== undefined) this.counters.snapshotLoads++;
       this.log.info('revocations loaded', {
         ...summary,
+        source: base === undefined ? 'scan' : 'snapshot',
         entries: cache.sizes,
         bytes: cache.byteLength,
-        durationMs: Math.round(this.monotonicNow() - startMonoMs),
-        segments: this.settings.scanSegments,
+        durationMs: Math.round(this.monotonicNow() - this.lastAttemptStartMonoMs),
+        ...(base === undefined
+          ? { segments: this.settings.scanSegments }
+          : {
+              snapshot: {
+                uri: this.snapshotSource!.uri,
+                bytes: base.header.byteLength,
+                ageMs: Math.round(startWallMs - base.header.watermarkEpochMs),
+                readMs: Math.round(base.readMs),
+              },
+              deltaMs: Math.round(this.monotonicNow() - startMonoMs),
+            }),
       });
       return true;
     } catch (error) {
       this.counters.loadFailures++;
       this.error = error;
+      // The snapshot was fine: the next attempt reads only its delta again.
+      if (base !== undefined) this.pendingSnapshot = base;
       this.log.error('revocation load failed', {
         code: 'ERR_REVOCATION_STATE_UNAVAILABLE',
+        source: base === undefined ? 'scan' : 'snapshot',
         failMode: this.settings.failMode,
         durationMs: Math.round(this.monotonicNow() - startMonoMs),
         deadlineMs,
         error: describeError(error),
       });
       return false;
+    }
+  }
+
+  /**
+   * The snapshot to load from, or undefined to scan: one read and checked within the snapshot
+   * deadline, or the one a failed delta read left. Never throws: a snapshot not used is logged
+   * (one warning with its reason), counted and reported to onSnapshotFallback.
+   */
+  private async snapshotBase(): Promise<SnapshotBase | undefined> {
+    const settings = this.snapshotSettings!;
+    const pending = this.pendingSnapshot;
+    if (pending !== undefined && this.now() - pending.header.watermarkEpochMs <= settings.maxAgeMs) return pending;
+    this.pendingSnapshot = undefined;
+    const startMonoMs = this.monotonicNow();
+    try {
+      const expectations = {
+        cutoffRetentionSeconds: this.cutoffRetentionSeconds,
+        tableName: this.settings.tableName,
+        nowEpochMs: this.now(),
+        maxAgeMs: settings.maxAgeMs,
+        maxBytes: settings.maxBytes,
+      };
+      const decoded = await this.withDeadline(settings.timeoutMs, undefined, (signal) =>
+        readSnapshot(this.snapshotSource!, expectations, signal),
+      );
+      return { ...decoded, readMs: this.monotonicNow() - startMonoMs };
+    } catch (error) {
+      // withDeadline rejects with RevocationStateUnavailableError when the deadline passes; the
+      // sources and the decoder throw SnapshotRefusedError for everything else.
+      const reason: SnapshotRefusalReason =
+        error instanceof SnapshotRefusedError ? error.reason : error instanceof RevocationStateUnavailableError ? 'timeout' : 'unavailable';
+      this.counters.snapshotFallbacks++;
+      this.log.warn('revocation snapshot not used; loading with a Scan', {
+        code: 'ERR_SNAPSHOT_REFUSED',
+        reason,
+        uri: this.snapshotSource!.uri,
+        durationMs: Math.round(this.monotonicNow() - startMonoMs),
+        error: describeError(error),
+      });
+      try {
+        this.onSnapshotFallback(reason);
+      } catch {
+        // A metric that cannot be written must not stop the load.
+      }
+      return undefined;
     }
   }
 

@@ -22,4 +22,18 @@ export interface RevocationSettings {
   readonly scanSegments: number;
   /** How far back each delta read reaches before the previous one, covering index lag. @default 5000 */
   readonly syncOverlapMs: number;
+  /** Where a cold start reads a snapshot first (REVOCATION_SNAPSHOT_URI and its limits). @default undefined - no snapshot: always a Scan */
+  readonly snapshot?: SnapshotSettings;
+}
+
+/** How the authorizer reads a revocation snapshot at cold start (docs/scale.md, "Cold start and snapshots"). */
+export interface SnapshotSettings {
+  /** `s3://bucket/key` or `file:///abs/path`. */
+  readonly uri: string;
+  /** Oldest watermark a cold start accepts; an older snapshot is refused (`too_old`). @default 300000 */
+  readonly maxAgeMs: number;
+  /** Largest snapshot read; a larger one is refused (`too_large`). @default 536870912 */
+  readonly maxBytes: number;
+  /** Deadline of the snapshot's read (GET and body); past it the load falls back to a Scan. @default 5000 */
+  readonly timeoutMs: number;
 }

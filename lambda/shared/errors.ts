@@ -107,6 +107,38 @@ export class RevocationWriteError extends AuthorizerError {
   readonly code = 'ERR_REVOCATION_WRITE_FAILED';
 }
 
+/**
+ * Why a revocation snapshot was not used (the instance then loads with a Scan): the `reason` of
+ * its log line and of the SnapshotFallbacks metric. docs/scale.md, "Cold start and snapshots", says what each means.
+ */
+export type SnapshotRefusalReason =
+  | 'missing'
+  | 'unavailable'
+  | 'timeout'
+  | 'too_large'
+  | 'truncated'
+  | 'format'
+  | 'version'
+  | 'checksum'
+  | 'unknown_table'
+  | 'missing_table'
+  | 'settings'
+  | 'too_old'
+  | 'clock'
+  | 'platform';
+
+/** A revocation snapshot that must not be used; the caller falls back to a Scan. */
+export class SnapshotRefusedError extends AuthorizerError {
+  readonly code = 'ERR_SNAPSHOT_REFUSED';
+  constructor(
+    readonly reason: SnapshotRefusalReason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** Why a revocation message was refused: the `reason` in its log line and MessagesRejected metric. */
 export type InvalidMessageReason =
   | 'malformed_json'

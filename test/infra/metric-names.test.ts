@@ -8,8 +8,12 @@ describe('lambda/contract/metric-names', () => {
     expect(source).not.toMatch(/^\s*(import|export .* from)\b/m);
   });
 
-  it('names each metric once across both functions', () => {
-    const names = [...Object.values(metricNames.AUTHORIZER_METRICS), ...Object.values(metricNames.INGEST_METRICS)];
+  it('names each metric once across the functions', () => {
+    const names = [
+      ...Object.values(metricNames.AUTHORIZER_METRICS),
+      ...Object.values(metricNames.INGEST_METRICS),
+      ...Object.values(metricNames.SNAPSHOT_METRICS),
+    ];
     expect(new Set(names).size).toBe(names.length);
   });
 });

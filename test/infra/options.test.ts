@@ -215,7 +215,7 @@ describe('RevocationAuthorizer with every prop set', () => {
       Dimensions: [{ Name: 'service', Value: 'revocation-authorizer' }],
       Threshold: 1,
     });
-    expect(authorizer.alarms).toHaveLength(15);
+    expect(authorizer.alarms).toHaveLength(16);
   });
 
   it('warns at synth time that failing open lets revoked tokens through', () => {
@@ -232,7 +232,7 @@ describe('RevocationAuthorizer with every prop set', () => {
 
   it('notifies the alarm action from every alarm', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(15);
+    expect(alarms).toHaveLength(16);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalId(opsTopic) }]);
   });
 
@@ -243,7 +243,7 @@ describe('RevocationAuthorizer with every prop set', () => {
     });
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'revocations' });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'auth-ops' });
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 2);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 3);
   });
 
   it('adds the cache TTL to the worst-case revocation delay', () => {

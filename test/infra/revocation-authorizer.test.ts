@@ -358,7 +358,7 @@ describe('RevocationAuthorizer with default props', () => {
       });
     });
 
-    it('may only Scan the table and Query its change index, besides writing its log group', () => {
+    it('may only Scan the table, Query its change index and read the snapshot object, besides writing its log group', () => {
       const statements = statementsOfRole(authorizer.authorizerFunction.role!);
       expect(statements).toEqual([
         {
@@ -372,6 +372,12 @@ describe('RevocationAuthorizer with default props', () => {
           Action: 'dynamodb:Query',
           Resource: { 'Fn::Join': ['', [arnOf(authorizer.table), `/index/${REVOCATION_TABLE_SCHEMA.changesIndex.name}`]] },
         },
+        {
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: { 'Fn::Join': ['', [arnOf(authorizer.snapshotBucket!), '/revocations.snapshot']] },
+        },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: arnOf(authorizer.snapshotBucket!) },
       ]);
     });
 
@@ -420,8 +426,8 @@ describe('RevocationAuthorizer with default props', () => {
   });
 
   describe('logs', () => {
-    it('keeps both functions’ logs one month', () => {
-      template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 2);
+    it('keeps every function’s logs one month', () => {
+      template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
     });
   });
 
@@ -534,8 +540,8 @@ describe('RevocationAuthorizer with default props', () => {
     it('has no fail-open or spillover alarm without fail-open or provisioned concurrency', () => {
       template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'FailOpenAllows' }, 0);
       template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ProvisionedConcurrencySpilloverInvocations' }, 0);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
-      expect(authorizer.alarms).toHaveLength(13);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 14);
+      expect(authorizer.alarms).toHaveLength(14);
     });
   });
 

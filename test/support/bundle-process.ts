@@ -59,7 +59,7 @@ export class BundleProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly pending: ((invocation: Invocation) => void)[] = [];
 
-  constructor(bundle: 'authorizer' | 'ingest' | 'receiver', env: Record<string, string>, options: BundleProcessOptions = {}) {
+  constructor(bundle: 'authorizer' | 'ingest' | 'receiver' | 'snapshot', env: Record<string, string>, options: BundleProcessOptions = {}) {
     const path = resolve('dist', `${bundle}.mjs`);
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first (npm test does)`);
     this.child = spawn(process.execPath, ['--input-type=module', '-e', RUNTIME], {
@@ -122,7 +122,8 @@ export class BundleProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    // A process ended by a signal has a null exitCode and a signalCode: stopping it again must not wait for an exit that happened.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolveExit) => this.child.once('exit', resolveExit));
     this.child.stdin.end();
     this.child.kill();

@@ -28,6 +28,8 @@ const SCRUBBED = [
   'AWS_ENDPOINT_URL_SNS',
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_PROFILE',
+  'REVOCATION_SNAPSHOT_URI',
+  'LOCAL_SNAPSHOT_INTERVAL_MS',
   // Set by an `npm test` run with its own log level; npm in a child reads the project's .npmrc as a user's would.
   'npm_config_loglevel',
   'npm_config_json',
@@ -125,7 +127,7 @@ export interface CliResult {
  * `input` is written to its standard input (else it has none).
  */
 export function runCli(
-  script: 'revoke' | 'token',
+  script: 'revoke' | 'token' | 'snapshot',
   args: string[],
   env: Record<string, string>,
   options: { viaNpm?: boolean; input?: string } = {},
