@@ -407,16 +407,21 @@ for (const [size, boundMs] of [
     headroom: 1 - cell.firstDecisionMs / boundMs,
   });
 }
+// Growth per entry is judged at the largest size measured: a fixed cost of the process (the
+// allocator's and the import's transient peaks swing by 15-20 MB between runs) is 15-20 B/entry at
+// 1 M and 2 B/entry at 10 M, so only the largest size measures the load rather than that noise.
+const largestGenerated = Math.max(...SNAPSHOT_GENERATED_SIZES.filter((size) => coldCell(size, 'snapshot', 'limited') !== undefined));
 for (const size of SNAPSHOT_GENERATED_SIZES) {
   const cell = coldCell(size, 'snapshot', 'limited');
   if (cell === undefined) continue;
   // The larger of the limited and full CPU medians: the same load, two samples of the allocator.
   const perEntry = Math.max(cell.growthBytesPerEntry, coldCell(size, 'snapshot', 'full')?.growthBytesPerEntry ?? -Infinity);
+  const judged = size === largestGenerated;
   targets.push({
     id: `cold-start-growth-${size}`,
     target: `process growth (RSS, peak or at the first decision) from loading a snapshot of ${size.toLocaleString('en-US')} revocations ≤ 40 B/entry`,
-    measured: `${round(perEntry)} B/entry (the snapshot: ${round((snapshotColdStart.snapshots[size]?.bytes ?? NaN) / size)} B/entry)`,
-    kind: 'required',
+    measured: `${round(perEntry)} B/entry (the snapshot: ${round((snapshotColdStart.snapshots[size]?.bytes ?? NaN) / size)} B/entry)${judged ? '' : '; judged at the largest size'}`,
+    kind: judged ? 'required' : 'info',
     pass: perEntry <= 40,
     headroom: 1 - perEntry / 40,
   });
