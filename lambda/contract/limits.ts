@@ -14,5 +14,8 @@ export const LIMITS = {
   jwksMaxBytes: { min: 1024, max: 67_108_864 },
   maxStalenessMs: { min: 1 },
   scanSegments: { min: 1, max: 1_000_000 },
+  scanConcurrency: { min: 1, max: 1000 },
+  scanPagesPerSecond: { min: 0, max: 100_000 },
+  fullSyncIntervalMs: { min: 1000 },
   writeConcurrency: { min: 1, max: 1000 },
 } as const satisfies Record<string, { readonly min: number; readonly max?: number }>;
