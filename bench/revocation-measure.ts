@@ -144,6 +144,7 @@ export async function measureLookups(entries: number, batches = 2000): Promise<L
     tokenId: jti,
     signatureIds: [],
     clientId: `app-${i % 50}`,
+    sessionId: undefined,
     revocationIds: revocationIdsOf(jti, `someone-${i}`, `app-${i % 50}`),
     issuedAtEpochSeconds: Math.floor(nowSeconds) - 10,
     expiresAtEpochSeconds: Math.floor(nowSeconds) + 600,

@@ -20,6 +20,7 @@ export const SETTING_KEYS = [
   'algorithms',
   'clientClaim',
   'subjectClaim',
+  'sessionClaim',
   'syncIntervalMs',
   'maxStalenessMs',
   'failMode',
@@ -127,6 +128,7 @@ export function readAppSettings(context: (key: string) => unknown, cwd = process
       algorithms: list('algorithms') as Algorithm[] | undefined,
       clientClaim: text('clientClaim'),
       subjectClaim: text('subjectClaim'),
+      sessionClaim: text('sessionClaim'),
       syncInterval: milliseconds('syncIntervalMs'),
       maxStaleness: milliseconds('maxStalenessMs'),
       failMode: oneOf('failMode', ['closed', 'open']),
@@ -147,7 +149,7 @@ function readIssuers(
   text: (key: SettingKey) => string | undefined,
   list: (key: SettingKey) => string[] | undefined,
 ): TrustedIssuer[] | undefined {
-  const shape = 'a JSON list of {"issuer","jwksUri","audience"[,"algorithms","clientClaim","subjectClaim"]}';
+  const shape = 'a JSON list of {"issuer","jwksUri","audience"[,"algorithms","clientClaim","subjectClaim","sessionClaim"]}';
   const several = raw('issuers');
   if (several !== undefined) {
     let parsed = several.value;

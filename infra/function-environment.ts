@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { SERVICE_NAMES } from '../lambda/contract/index.js';
-import type { ResolvedSettings } from './props.js';
+import { COGNITO_PRESET, formatTokenSources, isDefaultTokenSources, SERVICE_NAMES } from '../lambda/contract/index.js';
+import type { ResolvedSettings, TrustedIssuer } from './props.js';
 
 /**
  * Environment variables the construct sets from its props (see lambda/config/load-config.ts for how the
@@ -15,6 +15,11 @@ export const MANAGED_AUTHORIZER_VARIABLES: Readonly<Record<string, string>> = {
   JWT_ALGORITHMS: 'algorithms',
   JWT_CLIENT_CLAIM: 'clientClaim',
   JWT_SUBJECT_CLAIM: 'subjectClaim',
+  JWT_PRESET: 'cognito',
+  JWT_ROUTE_SCOPES: 'routeScopes (or requireScopes)',
+  JWT_CONTEXT_CLAIMS: 'contextClaims',
+  JWT_TOKEN_SOURCES: 'tokenSources',
+  JWT_SESSION_CLAIM: 'sessionClaim',
   JWT_CLOCK_TOLERANCE_SECONDS: 'clockTolerance',
   JWT_MAX_TOKEN_LIFETIME_SECONDS: 'maxTokenLifetime',
   REVOCATION_TABLE_NAME: 'tableName',
@@ -40,13 +45,15 @@ export const MANAGED_INGEST_VARIABLES: Readonly<Record<string, string>> = {
 
 /** The authorizer's environment. Issuers always go as JWT_ISSUERS JSON: no list splitting to get wrong. */
 export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSettings, tableName: string): Record<string, string> {
-  const issuers = settings.issuers.map((entry) => ({
+  const trusted = settings.cognito === undefined ? settings.issuers : [cognitoIssuer(settings.cognito)];
+  const issuers = trusted.map((entry) => ({
     issuer: entry.issuer,
-    jwksUri: entry.jwksUri,
+    ...(entry.jwksUri === undefined ? {} : { jwksUri: entry.jwksUri }),
     audience: typeof entry.audience === 'string' ? entry.audience : [...entry.audience],
     ...(entry.algorithms === undefined ? {} : { algorithms: [...entry.algorithms] }),
     ...(entry.clientClaim === undefined ? {} : { clientClaim: entry.clientClaim }),
     ...(entry.subjectClaim === undefined ? {} : { subjectClaim: entry.subjectClaim }),
+    ...(entry.sessionClaim === undefined ? {} : { sessionClaim: entry.sessionClaim }),
   }));
   return {
     ...settings.authorizerEnvironment,
@@ -55,6 +62,10 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     ...(settings.algorithms === undefined ? {} : { JWT_ALGORITHMS: settings.algorithms.join(',') }),
     JWT_CLIENT_CLAIM: settings.clientClaim,
     JWT_SUBJECT_CLAIM: settings.subjectClaim,
+    ...(settings.cognito === undefined ? {} : { JWT_PRESET: 'cognito' }),
+    ...(settings.contextClaims === undefined ? {} : { JWT_CONTEXT_CLAIMS: settings.contextClaims.join(',') }),
+    ...(isDefaultTokenSources(settings.tokenSources) ? {} : { JWT_TOKEN_SOURCES: formatTokenSources(settings.tokenSources) }),
+    JWT_SESSION_CLAIM: settings.sessionClaim,
     ...sharedVariables(settings, tableName),
     REVOCATION_SYNC_INTERVAL_MS: String(settings.syncInterval.toMilliseconds()),
     REVOCATION_MAX_STALENESS_MS: String(settings.maxStaleness.toMilliseconds()),
@@ -63,6 +74,19 @@ export function authorizerEnvironment(scope: IConstruct, settings: ResolvedSetti
     // Every HTTP API authorizer the construct creates has this response type; REST ignores it.
     AUTHORIZER_RESPONSE_MODE: settings.httpResponseType,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.authorizer,
+  };
+}
+
+/** The issuer of a Cognito user pool's tokens, its key set and its allowed app clients (contract/presets.ts). */
+export function cognitoIssuer(trust: NonNullable<ResolvedSettings['cognito']>): TrustedIssuer {
+  // "Understanding the access token": iss is https://cognito-idp.<region>.amazonaws.com/<pool id>.
+  // From the pool's own region and partition URL suffix, so an imported pool works too.
+  const pool = trust.userPool;
+  const issuer = `https://cognito-idp.${pool.env.region}.${Stack.of(pool).urlSuffix}/${pool.userPoolId}`;
+  return {
+    issuer,
+    jwksUri: `${issuer}${COGNITO_PRESET.jwksPath}`,
+    audience: trust.clients.map((client) => client.userPoolClientId),
   };
 }
 

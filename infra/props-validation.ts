@@ -1,5 +1,16 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { CONSISTENCY_LEVELS, DEFAULTS, FAIL_MODES, LIMITS, RESPONSE_MODES, SUPPORTED_ALGORITHMS } from '../lambda/contract/index.js';
+import {
+  CONSISTENCY_LEVELS,
+  CONTEXT_LIMITS,
+  DEFAULTS,
+  FAIL_MODES,
+  LIMITS,
+  parseRouteKey,
+  parseTokenSources,
+  RESPONSE_MODES,
+  ROUTE_SCOPE_LIMITS,
+  SUPPORTED_ALGORITHMS,
+} from '../lambda/contract/index.js';
 import { MANAGED_AUTHORIZER_VARIABLES, MANAGED_INGEST_VARIABLES } from './function-environment.js';
 import { RevocationAuthorizerPropsError, type PropProblem } from './props-error.js';
 import type { ResolvedSettings, RevocationAuthorizerProps } from './props.js';
@@ -16,6 +27,7 @@ export function validateProps(settings: ResolvedSettings, props: RevocationAutho
   const add = (prop: string, message: string) => problems.push({ prop, message });
 
   validateIssuers(settings, add);
+  validateRequestProps(settings, props, add);
   const durations = ['clockTolerance', 'maxTokenLifetime', 'syncInterval', 'maxStaleness', 'resultsCacheTtl'] as const;
   const notDurations = durations.filter((prop) => !(settings[prop] instanceof Duration));
   for (const prop of notDurations) add(prop, `must be a Duration, e.g. Duration.seconds(30); got ${describe(settings[prop])}`);
@@ -130,18 +142,28 @@ export function validateCacheTtl(ttl: Duration): PropProblem | undefined {
 }
 
 function validateIssuers(settings: ResolvedSettings, add: (prop: string, message: string) => void): void {
-  const shape = 'Pass [{ issuer, jwksUri, audience }]';
+  const shape = 'Pass [{ issuer, jwksUri, audience }], or cognito: { userPool, clients }';
   if (!Array.isArray(settings.issuers)) {
     add('issuers', `must be a list of trusted issuers, got ${describe(settings.issuers)}. ${shape}`);
     return;
   }
-  if (settings.issuers.length === 0) add('issuers', `must list at least one trusted issuer, got none. ${shape}`);
+  if (settings.cognito !== undefined) {
+    if (settings.issuers.length > 0)
+      add('cognito', 'cannot be combined with issuers: trust the user pool alone, or list it in issuers without the Cognito preset');
+    const clients: unknown = settings.cognito.clients;
+    if (!Array.isArray(clients) || clients.length === 0)
+      add('cognito.clients', 'must list the app clients whose access tokens pass (their client_id is checked)');
+    if (settings.cognito.userPool === undefined) add('cognito.userPool', 'must be the user pool whose tokens are accepted');
+  } else if (settings.issuers.length === 0) add('issuers', `must list at least one trusted issuer, got none. ${shape}`);
   checkAlgorithms('algorithms', settings.algorithms, add);
   if (typeof settings.clientClaim !== 'string' || settings.clientClaim.trim() === '') {
     add('clientClaim', `must name a claim, e.g. client_id, azp or cid; got ${describe(settings.clientClaim)}`);
   }
   if (typeof settings.subjectClaim !== 'string' || settings.subjectClaim.trim() === '') {
     add('subjectClaim', `must name a claim, e.g. sub or entity_id; got ${describe(settings.subjectClaim)}`);
+  }
+  if (typeof settings.sessionClaim !== 'string' || settings.sessionClaim.trim() === '') {
+    add('sessionClaim', `must name a claim, e.g. sid or origin_jti; got ${describe(settings.sessionClaim)}`);
   }
 
   const seen = new Set<string>();
@@ -151,9 +173,10 @@ function validateIssuers(settings: ResolvedSettings, add: (prop: string, message
       add(where, `must be an object { issuer, jwksUri, audience }, got ${describe(entry)}`);
       return;
     }
-    const { issuer, jwksUri, audience, algorithms, clientClaim, subjectClaim } = entry as Record<string, unknown>;
+    const { issuer, jwksUri, audience, algorithms, clientClaim, subjectClaim, sessionClaim } = entry as Record<string, unknown>;
     checkHttpsUrl(`${where}.issuer`, issuer, add);
-    checkHttpsUrl(`${where}.jwksUri`, jwksUri, add);
+    // Without a key set URL the function finds it by OIDC discovery from the (https) issuer.
+    if (jwksUri !== undefined) checkHttpsUrl(`${where}.jwksUri`, jwksUri, add);
     const audiences = typeof audience === 'string' ? [audience] : audience;
     if (
       !Array.isArray(audiences) ||
@@ -169,11 +192,79 @@ function validateIssuers(settings: ResolvedSettings, add: (prop: string, message
     if (subjectClaim !== undefined && (typeof subjectClaim !== 'string' || subjectClaim.trim() === '')) {
       add(`${where}.subjectClaim`, 'must name a claim, or be left out to use the construct-wide subjectClaim');
     }
+    if (sessionClaim !== undefined && (typeof sessionClaim !== 'string' || sessionClaim.trim() === '')) {
+      add(`${where}.sessionClaim`, 'must name a claim, or be left out to use the construct-wide sessionClaim');
+    }
     if (typeof issuer === 'string' && !Token.isUnresolved(issuer)) {
       if (seen.has(issuer)) add(`${where}.issuer`, `"${issuer}" is listed twice; list each issuer once`);
       seen.add(issuer);
     }
   });
+}
+
+/** routeScopes, contextClaims and tokenSources: the rules the function applies to their variables (lambda/config). */
+function validateRequestProps(
+  settings: ResolvedSettings,
+  props: RevocationAuthorizerProps,
+  add: (prop: string, message: string) => void,
+): void {
+  const routeScopes: unknown = settings.routeScopes;
+  if (typeof routeScopes !== 'object' || routeScopes === null || Array.isArray(routeScopes)) {
+    add('routeScopes', `must map route keys to scopes, e.g. { 'GET /orders/{id}': ['orders.read'] }; got ${describe(routeScopes)}`);
+  } else {
+    const entries = Object.entries(routeScopes as Record<string, unknown>);
+    if (entries.length > ROUTE_SCOPE_LIMITS.maxRoutes)
+      add('routeScopes', `lists ${entries.length} routes, at most ${ROUTE_SCOPE_LIMITS.maxRoutes}`);
+    for (const [key, scopes] of entries) {
+      const problem = routeScopesProblem(key, scopes);
+      if (problem !== undefined) add(`routeScopes[${JSON.stringify(key)}]`, problem);
+    }
+  }
+
+  const claims: unknown = settings.contextClaims;
+  if (claims !== undefined) {
+    if (
+      !Array.isArray(claims) ||
+      claims.length === 0 ||
+      claims.some((claim) => typeof claim !== 'string' || claim.trim() === '' || /[\s,]/.test(claim))
+    ) {
+      add(
+        'contextClaims',
+        `must be a non-empty list of claim names (no spaces or commas), e.g. ['sub', 'email', 'cognito:groups']; got ${describe(claims)}`,
+      );
+    } else if (claims.length > CONTEXT_LIMITS.maxClaims) {
+      add('contextClaims', `lists ${claims.length} claims, at most ${CONTEXT_LIMITS.maxClaims}`);
+    } else if (new Set(claims).size !== claims.length || claims.includes('__proto__')) {
+      add('contextClaims', `must name each claim once, and not __proto__; got ${describe(claims)}`);
+    }
+  }
+
+  const sources: unknown = props.tokenSources;
+  if (sources !== undefined) {
+    const { problems } =
+      Array.isArray(sources) && sources.every((entry) => typeof entry === 'string')
+        ? parseTokenSources(sources.join(','))
+        : { problems: ['is not a list of strings'] };
+    for (const problem of problems)
+      add('tokenSources', `${problem} (entries are header:NAME, query:NAME or cookie:NAME); got ${describe(sources)}`);
+  }
+}
+
+/** Why a routeScopes entry (or a requireScopes call) is wrong, undefined when it is right. */
+export function routeScopesProblem(key: string, scopes: unknown): string | undefined {
+  const route = parseRouteKey(key);
+  if ('problem' in route) return route.problem;
+  // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    scopes.some((scope) => typeof scope !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))
+  ) {
+    return `must be a non-empty list of scopes (RFC 6749 scope tokens: no spaces, quotes or backslashes), got ${describe(scopes)}`;
+  }
+  if (scopes.length > ROUTE_SCOPE_LIMITS.maxScopesPerRoute)
+    return `lists ${scopes.length} scopes, at most ${ROUTE_SCOPE_LIMITS.maxScopesPerRoute}`;
+  return undefined;
 }
 
 function checkHttpsUrl(prop: string, value: unknown, add: (prop: string, message: string) => void): void {

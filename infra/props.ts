@@ -1,19 +1,33 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, DEFAULTS, type Algorithm, type ResponseMode } from '../lambda/contract/index.js';
+import type { RevocationReceiverOptions } from './revocation-receiver.js';
+import {
+  COGNITO_PRESET,
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_TOKEN_SOURCES,
+  DEFAULTS,
+  parseTokenSources,
+  type Algorithm,
+  type ResponseMode,
+  type TokenSource,
+} from '../lambda/contract/index.js';
 
 /** One token issuer the authorizer trusts, and what its tokens must satisfy. */
 export interface TrustedIssuer {
   /** Compared to the token's `iss` claim exactly, byte for byte. Must be an https URL. */
   readonly issuer: string;
-  /** The issuer's JSON Web Key Set URL (https), e.g. `https://issuer.example.com/.well-known/jwks.json`. */
-  readonly jwksUri: string;
+  /**
+   * The issuer's JSON Web Key Set URL (https), e.g. `https://issuer.example.com/.well-known/jwks.json`.
+   * @default - found by OIDC discovery from `<issuer>/.well-known/openid-configuration` at each cold start
+   */
+  readonly jwksUri?: string;
   /** Accepted `aud` values: a token passes when any of its audiences is listed. */
   readonly audience: string | readonly string[];
   /**
@@ -31,6 +45,22 @@ export interface TrustedIssuer {
    * @default - the construct's `subjectClaim`
    */
   readonly subjectClaim?: string;
+  /**
+   * The claim session revocations match.
+   * @default - the construct's `sessionClaim`
+   */
+  readonly sessionClaim?: string;
+}
+
+/** An Amazon Cognito user pool whose access tokens are accepted (JWT_PRESET=cognito). */
+export interface CognitoUserPoolTrust {
+  /** The pool: its issuer is `https://cognito-idp.<region>.amazonaws.com/<pool id>`, its keys the pool's well-known key set. */
+  readonly userPool: cognito.IUserPool;
+  /**
+   * The app clients whose access tokens pass: each token's `client_id` must be one of theirs
+   * (Cognito access tokens carry no `aud`). ID tokens are refused.
+   */
+  readonly clients: readonly cognito.IUserPoolClient[];
 }
 
 /** What the authorizer does when its revocation view cannot be loaded or is too old. */
@@ -68,8 +98,46 @@ export interface RevocationFunctionOptions {
 
 /** Props of a RevocationAuthorizer. */
 export interface RevocationAuthorizerProps {
-  /** The issuers whose tokens are accepted; at least one. */
-  readonly issuers: readonly TrustedIssuer[];
+  /**
+   * The issuers whose tokens are accepted; at least one, unless `cognito` is given.
+   * @default - none: `cognito` must be given
+   */
+  readonly issuers?: readonly TrustedIssuer[];
+
+  /**
+   * Trust one Amazon Cognito user pool instead of `issuers` (JWT_PRESET=cognito): access tokens of
+   * the listed app clients pass, ID tokens are refused, `cognito:groups` and `username` reach the
+   * context. Cannot be combined with `issuers`.
+   * @default - no Cognito user pool
+   */
+  readonly cognito?: CognitoUserPoolTrust;
+
+  /**
+   * Scopes per route (JWT_ROUTE_SCOPES), like API Gateway's `authorizationScopes`: a token must
+   * hold at least one of its route's scopes (`scope` or `scp`), or it is refused with
+   * `insufficient_scope` (403). Keys are route keys: `GET /orders/{id}`, `ANY /admin/{proxy+}`,
+   * `$default`; REST resources the same way. Routes not listed need no scope. `requireScopes`
+   * adds to this. With any route listed, every answer names its route, and a non-zero
+   * `resultsCacheTtl` puts the route in the authorizers' identity sources (see docs/deploy.md).
+   * @default - no route needs a scope
+   */
+  readonly routeScopes?: Readonly<Record<string, readonly string[]>>;
+
+  /**
+   * The claims the authorizer context carries (JWT_CONTEXT_CLAIMS), each under its own name:
+   * strings, numbers and booleans as they are, arrays and objects as JSON text.
+   * @default - `iss`, `jti`, `sub`, `client_id`, `scope` (and the subject claim when not `sub`)
+   */
+  readonly contextClaims?: readonly string[];
+
+  /**
+   * Where the token is looked for, in order (JWT_TOKEN_SOURCES): `header:authorization` (Bearer),
+   * `header:NAME`, `query:NAME`, `cookie:NAME`. The authorizers' identity sources follow: one header
+   * or query source is the identity source; several sources, or a cookie on an HTTP API, leave the
+   * authorizer without one, which API Gateway allows only with `resultsCacheTtl` 0.
+   * @default ['header:authorization']
+   */
+  readonly tokenSources?: readonly string[];
 
   /**
    * Signature algorithms accepted from every issuer that names none of its own.
@@ -90,6 +158,15 @@ export interface RevocationAuthorizerProps {
    * @default 'sub'
    */
   readonly subjectClaim?: string;
+
+  /**
+   * The claim session revocations match (`JWT_SESSION_CLAIM`): a session revocation refuses every
+   * token whose claim holds the revoked id. `sid` is the OpenID Connect session id; Cognito's access
+   * tokens carry `origin_jti`, shared by every token minted from one refresh token. A token without
+   * the claim cannot be revoked by session.
+   * @default 'origin_jti' with `cognito`, otherwise 'sid'
+   */
+  readonly sessionClaim?: string;
 
   /**
    * Clock skew allowed on `exp`, `nbf` and `iat`; also added to every revocation's TTL.
@@ -302,6 +379,13 @@ export interface RevocationAuthorizerProps {
    * @default false - the zips hold only the bundles
    */
   readonly includeSourceMaps?: boolean;
+  /**
+   * The revocation receiver: a function behind its own HTTP API accepting OIDC Back-Channel Logout
+   * tokens, SETs pushed per RFC 8935 (SSF: CAEP, RISC) and RFC 7009 revocation requests, publishing
+   * them as revocations to the topic (docs/receiver.md).
+   * @default - no receiver
+   */
+  readonly receiver?: RevocationReceiverOptions;
 }
 
 /** Options of an additional HTTP API authorizer from `createHttpAuthorizer`. */
@@ -358,9 +442,15 @@ export interface RestTokenAuthorizerOptions extends RestAuthorizerOptions {
 /** The construct's props with every default applied. */
 export interface ResolvedSettings {
   readonly issuers: readonly TrustedIssuer[];
+  readonly cognito: CognitoUserPoolTrust | undefined;
+  readonly routeScopes: Readonly<Record<string, readonly string[]>>;
+  readonly contextClaims: readonly string[] | undefined;
+  /** Parsed; the props' own list is checked by validateProps. */
+  readonly tokenSources: readonly TokenSource[];
   readonly algorithms: readonly Algorithm[] | undefined;
   readonly clientClaim: string;
   readonly subjectClaim: string;
+  readonly sessionClaim: string;
   readonly clockTolerance: Duration;
   readonly maxTokenLifetime: Duration;
   readonly syncInterval: Duration;
@@ -389,10 +479,15 @@ export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings
   return {
     // JSON from context may lack the array: validation then names the prop instead of crashing.
     issuers: props.issuers ?? [],
+    cognito: props.cognito,
+    routeScopes: props.routeScopes ?? {},
+    contextClaims: props.contextClaims,
+    tokenSources: parseTokenSources(Array.isArray(props.tokenSources) ? props.tokenSources.join(',') : DEFAULT_TOKEN_SOURCES).sources,
     algorithms: props.algorithms,
     // The functions' own defaults (lambda/contract/defaults.ts), so an unset prop means what an unset variable means.
     clientClaim: props.clientClaim ?? DEFAULTS.clientClaim,
     subjectClaim: props.subjectClaim ?? DEFAULTS.subjectClaim,
+    sessionClaim: props.sessionClaim ?? (props.cognito === undefined ? DEFAULTS.sessionClaim : COGNITO_PRESET.sessionClaim),
     clockTolerance: props.clockTolerance ?? Duration.seconds(DEFAULTS.clockToleranceSeconds),
     maxTokenLifetime: props.maxTokenLifetime ?? Duration.seconds(DEFAULTS.maxTokenLifetimeSeconds),
     syncInterval: props.syncInterval ?? Duration.millis(DEFAULTS.syncIntervalMs),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -15,11 +15,19 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FUNCTION_TIMEOUT_SECONDS, REVOCATION_TABLE_SCHEMA } from '../lambda/contract/index.js';
+import {
+  FUNCTION_TIMEOUT_SECONDS,
+  SERVICE_NAMES,
+  identitySourcesFor,
+  REVOCATION_TABLE_SCHEMA,
+  tokenAuthorizerHeader,
+  type TokenSource,
+} from '../lambda/contract/index.js';
 import { authorizerEnvironment, ingestEnvironment } from './function-environment.js';
 import { RevocationMonitoring } from './monitoring.js';
+import { receiverEnvironment, RevocationReceiver } from './revocation-receiver.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
-import { validateCacheTtl, validateProps } from './props-validation.js';
+import { routeScopesProblem, validateCacheTtl, validateProps } from './props-validation.js';
 import {
   resolveProps,
   type HttpAuthorizerOptions,
@@ -54,6 +62,10 @@ export class RevocationAuthorizer extends Construct {
   readonly table: dynamodb.ITable;
   /** The topic revocation messages are published to: created, or `existingTopic`. */
   readonly topic: sns.ITopic;
+  /** The revocation receiver's function, when the `receiver` prop is given. */
+  readonly receiverFunction?: lambda.Function;
+  /** The revocation receiver's HTTP API, URLs and alarms, when the `receiver` prop is given. */
+  readonly receiver?: RevocationReceiver;
   /** The key encrypting the topic and the dead-letter queues. */
   readonly encryptionKey: kms.IKey;
   /** The authorizer function. */
@@ -86,6 +98,12 @@ export class RevocationAuthorizer extends Construct {
   private readonly publishers: PublisherAllowlist;
   /** The authorizer handler as seen from other stacks, one reference per stack. */
   private readonly handlersByStack = new Map<Stack, lambda.IFunction>();
+  /** JWT_ROUTE_SCOPES: the `routeScopes` prop and every `requireScopes` call, rendered at synthesis. */
+  private readonly routeScopes: Record<string, string[]> = {};
+  private routeScopesInEnvironment = false;
+  private readonly tokenSources: readonly TokenSource[];
+  /** REST authorizers whose decision cache is keyed without the route: refused at synthesis if any route has scopes. */
+  private readonly routelessCachedAuthorizers: string[] = [];
 
   constructor(scope: Construct, id: string, props: RevocationAuthorizerProps) {
     super(scope, id);
@@ -220,6 +238,10 @@ export class RevocationAuthorizer extends Construct {
     acknowledgeRuntime(this.authorizerFunction);
     this.grantReadRevocations(this.authorizerFunction);
 
+    this.tokenSources = settings.tokenSources;
+    for (const [routeKey, scopes] of Object.entries(settings.routeScopes)) this.requireScopes(routeKey, scopes);
+    this.node.addValidation({ validate: () => this.validateCacheKeys() });
+
     this.httpAuthorizer = this.createHttpAuthorizer(id);
 
     if (settings.failMode === 'open') {
@@ -242,8 +264,54 @@ export class RevocationAuthorizer extends Construct {
       alarmAction: props.alarmAction,
       dashboardName: props.dashboardName,
     });
-    this.alarms = monitoring.alarms;
+    const alarms = [...monitoring.alarms];
+    this.alarms = alarms;
     this.dashboard = monitoring.dashboard;
+
+    if (props.receiver !== undefined) {
+      const receiverLogGroup = new logs.LogGroup(this, 'ReceiverLogGroup', { retention: settings.logRetention });
+      // The issuer variables the authorizer reads (JWT_ISSUERS, JWT_PRESET, JWT_* rules, JWKS_*):
+      // the receiver verifies logout tokens and RFC 7009's access tokens against the same issuers.
+      const shared = Object.fromEntries(
+        Object.entries(authorizerEnvironment(this, settings, this.table.tableName)).filter(
+          ([name]) =>
+            name.startsWith('JWT_') ||
+            name.startsWith('JWKS_') ||
+            name === 'POWERTOOLS_METRICS_NAMESPACE' ||
+            name === 'POWERTOOLS_LOG_LEVEL',
+        ),
+      );
+      this.receiverFunction = new lambda.Function(this, 'ReceiverFunction', {
+        ...common,
+        description: 'Receives OIDC back-channel logouts, pushed SETs (SSF, CAEP, RISC) and RFC 7009 revocations; publishes revocations',
+        code: bundleCode(bundleDirectory, 'receiver', props.includeSourceMaps ?? false),
+        handler: 'receiver.handler',
+        role: this.functionRole('ReceiverRole', receiverLogGroup),
+        logGroup: receiverLogGroup,
+        memorySize: 512,
+        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.receiver),
+        environment: {
+          ...shared,
+          ...receiverEnvironment(props.receiver, this.topic.topicArn, stack),
+          POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.receiver,
+        },
+      });
+      acknowledgeRuntime(this.receiverFunction);
+      this.grantPublish(this.receiverFunction);
+      acknowledgeNag(
+        this.receiverFunction.role!,
+        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        'kms:GenerateDataKey* on the revocation topic key only: what publishing to an encrypted topic needs (topic.grantPublish)',
+      );
+      props.receiver.clientsSecret?.grantRead(this.receiverFunction);
+      this.receiver = new RevocationReceiver(this, 'Receiver', {
+        ...props.receiver,
+        function: this.receiverFunction,
+        namespace: settings.metricsNamespace,
+        alarmAction: props.alarmAction,
+      });
+      alarms.push(...this.receiver.alarms);
+    }
   }
 
   /**
@@ -292,37 +360,118 @@ export class RevocationAuthorizer extends Construct {
   }
 
   /**
+   * Requires a token to hold at least one of `scopes` on `routeKey` (added to JWT_ROUTE_SCOPES),
+   * the way a route's `authorizationScopes` does for API Gateway's JWT authorizer, and returns
+   * `httpAuthorizer` to attach to that route:
+   * `api.addRoutes({ path: '/admin/{proxy+}', methods: [HttpMethod.GET], integration, authorizer: revocation.requireScopes('GET /admin/{proxy+}', ['admin']) })`.
+   * A route key given again gains the scopes (any one of them suffices). The scopes hold for
+   * that route key on every API this function serves, REST resources included
+   * (`GET /orders/{id}`). Throws for a route key or scope API Gateway would not accept.
+   */
+  requireScopes(routeKey: string, scopes: readonly string[]): HttpLambdaAuthorizer {
+    const problem = routeScopesProblem(routeKey, scopes);
+    if (problem !== undefined)
+      throw new RevocationAuthorizerPropsError([{ prop: `requireScopes(${JSON.stringify(routeKey)})`, message: problem }]);
+    this.routeScopes[routeKey] = [...new Set([...(this.routeScopes[routeKey] ?? []), ...scopes])];
+    if (!this.routeScopesInEnvironment) {
+      this.routeScopesInEnvironment = true;
+      // Rendered at synthesis, so routes added after this call are in it too.
+      this.authorizerFunction.addEnvironment('JWT_ROUTE_SCOPES', Lazy.string({ produce: () => JSON.stringify(this.routeScopes) }));
+    }
+    // Undefined only during the constructor, which assigns it right after the routeScopes prop.
+    return this.httpAuthorizer;
+  }
+
+  /**
    * A further HTTP API authorizer on the same function, for another HttpApi: API Gateway binds an
    * HttpLambdaAuthorizer to a single API, and `httpAuthorizer` is bound to the first one using it.
+   * Its identity source is the one token source (`tokenSources`), plus `$context.routeKey` when
+   * results are cached and some route has scopes, so a decision is cached per token and route.
    */
   createHttpAuthorizer(id: string, options: HttpAuthorizerOptions = {}): HttpLambdaAuthorizer {
+    const ttl = this.cacheTtl(options.resultsCacheTtl);
+    const identity = identitySourcesFor(this.tokenSources, 'http');
+    if (identity === undefined && ttl.toSeconds() > 0) throw this.noIdentitySourceError('http');
+    const cached = ttl.toSeconds() > 0;
     return new HttpLambdaAuthorizer(id, this.handlerFor(options.scope), {
       authorizerName: options.authorizerName ?? id,
       responseTypes: [this.httpResponseType],
-      identitySource: ['$request.header.Authorization'],
-      resultsCacheTtl: this.cacheTtl(options.resultsCacheTtl),
+      identitySource: Lazy.list(
+        { produce: () => [...(identity ?? []), ...(cached && this.hasRouteScopes ? ['$context.routeKey'] : [])] },
+        { omitEmpty: true },
+      ),
+      resultsCacheTtl: ttl,
     });
   }
 
-  /** A REST API TOKEN authorizer reading the Authorization header. */
+  /**
+   * A REST API TOKEN authorizer reading the first header of `tokenSources` (the Authorization
+   * header by default). A TOKEN authorizer's cache key is the token alone, so with scopes on any
+   * route its `resultsCacheTtl` must be 0 (checked at synthesis).
+   */
   createRestTokenAuthorizer(id: string, options: RestTokenAuthorizerOptions = {}): apigw.TokenAuthorizer {
+    const header = tokenAuthorizerHeader(this.tokenSources);
+    if (header === undefined) {
+      throw new RevocationAuthorizerPropsError([
+        {
+          prop: 'tokenSources',
+          message:
+            'lists no header, and a TOKEN authorizer reads only a header: use createRestRequestAuthorizer for query or cookie sources',
+        },
+      ]);
+    }
+    const ttl = this.cacheTtl(options.resultsCacheTtl);
+    if (ttl.toSeconds() > 0) this.routelessCachedAuthorizers.push(`TOKEN authorizer ${id}`);
     return new apigw.TokenAuthorizer(options.scope ?? this, id, {
       handler: this.handlerFor(options.scope),
-      identitySource: apigw.IdentitySource.header('Authorization'),
-      resultsCacheTtl: this.cacheTtl(options.resultsCacheTtl),
+      identitySource: apigw.IdentitySource.header(header),
+      resultsCacheTtl: ttl,
       authorizerName: options.authorizerName,
       validationRegex: options.validationRegex,
     });
   }
 
-  /** A REST API REQUEST authorizer whose identity source is the Authorization header. */
+  /**
+   * A REST API REQUEST authorizer whose identity source is the one token source (`tokenSources`:
+   * a header, a query parameter, or the Cookie header), none for several. With a decision cache
+   * and scopes on some route, `context.httpMethod` and `context.resourcePath` join it, so a
+   * decision is cached per token and method (call `requireScopes` before this, or pass
+   * `routeScopes`; synthesis fails otherwise).
+   */
   createRestRequestAuthorizer(id: string, options: RestAuthorizerOptions = {}): apigw.RequestAuthorizer {
+    const ttl = this.cacheTtl(options.resultsCacheTtl);
+    const identity = identitySourcesFor(this.tokenSources, 'rest');
+    if (identity === undefined && ttl.toSeconds() > 0) throw this.noIdentitySourceError('rest');
+    const byRoute = ttl.toSeconds() > 0 && this.hasRouteScopes;
+    if (ttl.toSeconds() > 0 && !byRoute) this.routelessCachedAuthorizers.push(`REQUEST authorizer ${id}`);
     return new apigw.RequestAuthorizer(options.scope ?? this, id, {
       handler: this.handlerFor(options.scope),
-      identitySources: [apigw.IdentitySource.header('Authorization')],
-      resultsCacheTtl: this.cacheTtl(options.resultsCacheTtl),
+      identitySources: [...(identity ?? []), ...(byRoute ? ['context.httpMethod', 'context.resourcePath'] : [])],
+      resultsCacheTtl: ttl,
       authorizerName: options.authorizerName,
     });
+  }
+
+  private get hasRouteScopes(): boolean {
+    return Object.keys(this.routeScopes).length > 0;
+  }
+
+  private noIdentitySourceError(api: 'http' | 'rest'): RevocationAuthorizerPropsError {
+    return new RevocationAuthorizerPropsError([
+      {
+        prop: 'resultsCacheTtl',
+        message: `must be 0 with tokenSources ${JSON.stringify(this.tokenSources.map((source) => `${source.kind}:${source.name}`))}: API Gateway keys its decision cache by the identity source, and ${api === 'http' ? 'several sources, or a cookie on an HTTP API,' : 'several sources'} leave the authorizer without one (it would answer 401 to a request lacking any listed source)`,
+      },
+    ]);
+  }
+
+  /** With scopes on some route, a decision cached without the route could let a token into a route it lacks the scope for. */
+  private validateCacheKeys(): string[] {
+    if (!this.hasRouteScopes) return [];
+    return this.routelessCachedAuthorizers.map(
+      (name) =>
+        `${name} caches decisions by token alone (resultsCacheTtl > 0) while routes have scopes (routeScopes / requireScopes): a decision cached on one route would answer for the others. Use resultsCacheTtl 0${name.startsWith('REQUEST') ? ', or declare the scopes before creating the authorizer so the route joins its identity sources' : ''}`,
+    );
   }
 
   /**
@@ -462,7 +611,7 @@ function attribute(key: { readonly name: string; readonly type: 'S' | 'N' }): dy
  * only its own code: the map is about 1 MB, more than the bundle, and of use only with
  * `--enable-source-maps`.
  */
-function bundleCode(directory: string, name: 'authorizer' | 'ingest', includeSourceMap: boolean): lambda.Code {
+function bundleCode(directory: string, name: 'authorizer' | 'ingest' | 'receiver', includeSourceMap: boolean): lambda.Code {
   const file = join(directory, `${name}.mjs`);
   if (!existsSync(file)) {
     throw new RevocationAuthorizerPropsError([

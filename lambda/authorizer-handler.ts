@@ -1,13 +1,17 @@
 import {
-  bearerToken,
-  NOT_A_STRING,
+  ContextBuilder,
+  hasAnyScope,
   readAuthorizerEvent,
   ResponseBuilder,
+  RouteScopes,
+  TokenSources,
   type AuthorizerEvent,
   type AuthorizerRequest,
   type AuthorizerResponse,
+  type RouteRule,
 } from './api-gateway/index.js';
-import type { ResponseMode } from './contract/index.js';
+import type { RequestSettings } from './config/index.js';
+import { parseTokenSources, DEFAULT_TOKEN_SOURCES, type ResponseMode } from './contract/index.js';
 import type { RevocationChecker } from './revocation/index.js';
 import {
   describeError,
@@ -49,18 +53,28 @@ export interface AuthorizerDependencies {
    */
   readonly initialize?: () => Promise<void>;
   readonly now?: () => number;
+  /**
+   * Token sources, route scopes and the context (JWT_TOKEN_SOURCES, JWT_ROUTE_SCOPES,
+   * JWT_CONTEXT_CLAIMS). @default the Authorization header, no route scopes, the default context
+   */
+  readonly request?: RequestSettings;
 }
 
 export type AuthorizerHandler = (event: AuthorizerEvent) => Promise<AuthorizerResponse>;
 
 /**
- * The decision path, top to bottom: event → bearer token → verify → revocation check → response.
- * A refused token is a deny with its reason logged; an infrastructure failure (keys or revocation
- * state unavailable) throws, so API Gateway answers 500 and caches nothing.
+ * The decision path, top to bottom: event → token (from its sources) → verify → route scopes →
+ * revocation check → response. A refused token is a deny with its reason logged; an
+ * infrastructure failure (keys or revocation state unavailable) throws, so API Gateway answers
+ * 500 and caches nothing. The scope check comes before the revocation check: it needs only the
+ * token, so a token without the route's scope is refused even while the table is unreachable.
  */
 export function createAuthorizerHandler(deps: AuthorizerDependencies): AuthorizerHandler {
   const now = deps.now ?? Date.now;
-  const responses = new ResponseBuilder(deps.responseMode);
+  const tokens = new TokenSources(deps.request?.tokenSources ?? parseTokenSources(DEFAULT_TOKEN_SOURCES).sources);
+  const routeScopes =
+    deps.request !== undefined && Object.keys(deps.request.routeScopes).length > 0 ? new RouteScopes(deps.request.routeScopes) : undefined;
+  const responses = new ResponseBuilder(deps.responseMode, new ContextBuilder(deps.request?.context, deps.log));
   deps.initialize?.().catch((error: unknown) => {
     deps.log.warn('cold-start preparation failed; requests will retry what they need', {
       code: errorCode(error),
@@ -73,22 +87,25 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
     const request = readAuthorizerEvent(event);
     const nowMs = now();
     let token: VerifiedToken | undefined;
+    let route: RouteRule | undefined;
     try {
-      if (request.authorization === NOT_A_STRING) {
-        throw new TokenRejectedError('malformed_token', 'the Authorization value is not a string');
-      }
-      const authorization = request.authorization?.trim();
-      if (!authorization) throw new TokenRejectedError('missing_token', 'no Authorization header');
-      const bearer = bearerToken(authorization);
-      if (bearer === undefined) throw new TokenRejectedError('malformed_token', 'Authorization must use the Bearer scheme');
-      const verified = deps.verifier.verify(bearer, nowMs);
+      const verified = deps.verifier.verify(tokens.tokenOf(request), nowMs);
       token = isPromise(verified) ? await verified : verified;
+      if (routeScopes !== undefined) {
+        route = routeScopes.routeOf(request);
+        if (route !== undefined && route.scopes.length > 0 && !hasAnyScope(token.scope, route.scopes)) {
+          throw new TokenRejectedError('insufficient_scope', `the token holds none of the scopes of ${route.key}`, {
+            claim: 'scope',
+            expected: route.scopes,
+          });
+        }
+      }
       // startedMs is performance.now(), the view's monotonic clock: one clock read less per request.
       const checked = deps.revocations.findRevocation(token, nowMs, startedMs);
       const revoked = isPromise(checked) ? await checked : checked;
       if (revoked !== undefined) throw new TokenRejectedError(revoked, 'token revoked');
     } catch (error) {
-      if (error instanceof TokenRejectedError) return refuse(request, error, token, startedMs);
+      if (error instanceof TokenRejectedError) return refuse(request, error, token, route, startedMs);
       deps.decisions?.recordFailure();
       deps.log.error('authorizer failed; answering 500', {
         code: errorCode(error),
@@ -106,13 +123,14 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
         requestId: request.requestId,
       });
     }
-    return responses.allow(request, token);
+    return responses.allow(request, token, route);
   };
 
   function refuse(
     request: AuthorizerRequest,
     error: TokenRejectedError,
     token: VerifiedToken | undefined,
+    route: RouteRule | undefined,
     startedMs: number,
   ): AuthorizerResponse {
     // A refusal is an answer, whatever happens to its bookkeeping: a metric or a log line that
@@ -128,13 +146,14 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies): Authorize
         detail: error.message,
         failedAssertion: error.failedAssertion,
         ...(token === undefined ? {} : claimsForLog(token)),
+        route: error.reason === 'insufficient_scope' ? route?.key : undefined,
         latencyMs: round(performance.now() - startedMs),
         requestId: request.requestId,
       });
     } catch {
       // Nothing to do: the log itself is what failed.
     }
-    return responses.deny(request, error.reason, token?.sub);
+    return responses.deny(request, error.reason, token?.sub, error.reason === 'insufficient_scope' ? route : undefined);
   }
 }
 
@@ -150,6 +169,8 @@ function claimsForLog(token: VerifiedToken): Record<string, unknown> {
     // The claim a subject cut-off matched, when it is not sub (WSO2's entity_id).
     subject: subjectIsSub ? undefined : loggableString(token.subject, ids.subject),
     client_id: loggableString(token.clientId, ids.client),
+    // The session claim's value (sid, or the issuer's JWT_SESSION_CLAIM), which session revocations match.
+    session: loggableString(token.sessionId, ids.session),
     jti: loggableString(token.tokenId, ids.jti),
     iss: token.issuer,
   };

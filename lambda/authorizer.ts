@@ -73,6 +73,7 @@ export const handler = createAuthorizerHandler({
   log,
   decisions,
   responseMode: config.responseMode,
+  request: config.request,
   // The handler logs a failed preparation (and so handles coldStart's rejection).
   initialize: () => coldStart.then(() => undefined),
 });

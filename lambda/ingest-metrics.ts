@@ -29,7 +29,7 @@ export class IngestMetrics implements IngestRecorder {
       single.addDimension(METRIC_DIMENSIONS.kind, kind);
       single.addMetric(INGEST_METRICS.revocationsApplied, MetricUnit.Count, count);
     }
-    const unchanged = result.unchanged.jti + result.unchanged.subject + result.unchanged.client;
+    const unchanged = Object.values(result.unchanged).reduce((sum, count) => sum + count, 0);
     this.metrics.addMetric(INGEST_METRICS.revocationsUnchanged, MetricUnit.Count, unchanged);
     this.metrics.publishStoredMetrics();
   }

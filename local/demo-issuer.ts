@@ -13,7 +13,20 @@ export interface MintRequest {
   readonly ttlSeconds?: number | undefined;
   /** @default a random UUID */
   readonly jti?: string | undefined;
+  /** The `sid` claim (the session a session revocation names). @default none */
+  readonly sid?: string | undefined;
 }
+
+/** What a logout token names: `sid`, `sub` or both (OIDC Back-Channel Logout 1.0 §2.4). */
+export interface LogoutRequest {
+  readonly sub?: string | undefined;
+  readonly sid?: string | undefined;
+}
+
+/** OIDC Back-Channel Logout 1.0 §2.4: the event member of a logout token. */
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+/** §4: "OPs are encouraged to use short expiration times in Logout Tokens, preferably at most two minutes in the future". */
+const LOGOUT_TOKEN_TTL_SECONDS = 120;
 
 export interface MintedToken {
   readonly token: string;
@@ -84,9 +97,33 @@ export class DemoIssuer {
       jti: request.jti ?? randomUUID(),
       client_id: request.clientId ?? 'demo-client',
       ...(request.scope === undefined ? {} : { scope: request.scope }),
+      ...(request.sid === undefined ? {} : { sid: request.sid }),
     };
     // RFC 9068 §2.1: access tokens carry typ at+jwt.
     const token = await new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: this.kid, typ: 'at+jwt' }).sign(this.privateKey);
+    return { token, claims };
+  }
+
+  /**
+   * A logout token as an OP sends it to the receiver's back-channel logout endpoint (OIDC
+   * Back-Channel Logout 1.0 §2.4, errata set 1): iss, aud (the demo audience, which the receiver
+   * accepts by default), iat, exp two minutes ahead, jti, events, `sid` and/or `sub`; no nonce;
+   * typed `logout+jwt` as §2.4 recommends.
+   */
+  async mintLogoutToken(request: LogoutRequest): Promise<MintedToken> {
+    if (request.sub === undefined && request.sid === undefined) throw new RangeError('a logout token names sub, sid or both');
+    const iat = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+      iss: this.issuer,
+      ...(request.sub === undefined ? {} : { sub: request.sub }),
+      aud: this.audience,
+      iat,
+      exp: iat + LOGOUT_TOKEN_TTL_SECONDS,
+      jti: randomUUID(),
+      ...(request.sid === undefined ? {} : { sid: request.sid }),
+      events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+    };
+    const token = await new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: this.kid, typ: 'logout+jwt' }).sign(this.privateKey);
     return { token, claims };
   }
 }

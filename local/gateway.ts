@@ -1,7 +1,11 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { authorizerEvent, identitySource, readHttpApiRequest, type HttpApiIdentity, type HttpApiRequest } from './http-api-event.js';
+import { DEFAULT_TOKEN_SOURCES, parseTokenSources, type ParsedRoute, type TokenSource } from '../lambda/contract/index.js';
+import { authorizerEvent, readHttpApiRequest, type HttpApiIdentity, type HttpApiRequest } from './http-api-event.js';
 import { loggableString } from '../lambda/shared/index.js';
 import type { InvocationResult } from './lambda-runtime.js';
+import { evaluatePolicyResponse } from './policy.js';
+import { identityValues, methodArn, requestEventV1, restTokenEvent } from './rest-api-event.js';
+import { RouteTable, type LocalApi } from './route-table.js';
 
 /** What an integration answers; the gateway writes it out as is. */
 export interface BackendResponse {
@@ -10,8 +14,16 @@ export interface BackendResponse {
   readonly body: Buffer | string;
 }
 
+/** What the integration is told about the request besides its content. */
+export interface RouteInfo {
+  readonly api: LocalApi;
+  readonly route: ParsedRoute;
+  /** The principal an IAM policy answer named (payload 1.0 and REST). */
+  readonly principalId?: string;
+}
+
 /** The route's integration: the echo backend, or the HTTP proxy to UPSTREAM_URL. */
-export type Backend = (request: HttpApiRequest, authorizerContext: Record<string, unknown>) => Promise<BackendResponse>;
+export type Backend = (request: HttpApiRequest, authorizerContext: Record<string, unknown>, info?: RouteInfo) => Promise<BackendResponse>;
 
 /** Handles the stack's own paths (JWKS, token minting, SNS, health). */
 export type LocalRoutes = (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<void>;
@@ -28,17 +40,29 @@ export interface GatewayOptions {
   readonly ready: Promise<void>;
   /** One line per API request. */
   readonly accessLog?: (line: string) => void;
+  /** Which API Gateway flavour to play (LOCAL_API). @default http-v2 */
+  readonly flavour?: LocalApi;
+  /** The routes requests are matched against (LOCAL_ROUTES). @default `$default` alone */
+  readonly routes?: RouteTable;
+  /** Where the authorizer looks for the token (JWT_TOKEN_SOURCES): decides the identity source. @default header:authorization */
+  readonly tokenSources?: readonly TokenSource[];
 }
 
 /** API Gateway's payload limit for HTTP APIs. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /**
- * An HTTP API with one `$default` route, a Lambda authorizer (payload 2.0, simple responses,
- * identity source `$request.header.Authorization`, no result caching) and an integration.
- * Answers exactly what API Gateway answers on its own: 401 without the identity source (the
- * authorizer is not invoked), 403 when the authorizer says no, 500 when it fails or answers
- * something that is not a simple response.
+ * An API Gateway API with routes (`$default` alone unless told), a Lambda authorizer with no result
+ * caching, and an integration, in one of four flavours (LOCAL_API): an HTTP API with payload 2.0
+ * and simple responses (default) or payload 1.0 and IAM policies, a REST API with a TOKEN or a
+ * REQUEST authorizer. Answers what API Gateway answers on its own:
+ * - 404 when no route matches;
+ * - 401 without the identity source (the authorizer is not invoked), the identity source being
+ *   what the CDK construct would declare for the token sources (none for several);
+ * - REST: 401 when the authorizer throws `Unauthorized`; 403 for an explicit or implicit deny;
+ * - HTTP APIs: 403 when the authorizer says no;
+ * - 500 when the authorizer fails or answers something API Gateway would not accept (not a
+ *   simple response; not a policy; a context value that is not a string, number or boolean).
  */
 export function createGateway(options: GatewayOptions): RequestListener {
   return (request, response) => {
@@ -68,35 +92,90 @@ async function handle(options: GatewayOptions, incoming: IncomingMessage, respon
   response.setHeader('apigw-requestid', request.requestId);
   const log = (status: number, outcome: string) =>
     options.accessLog?.(`${status} ${request.method} ${request.rawPath} ${outcome} ${Math.round(performance.now() - startedMs)} ms`);
+  const api = options.flavour ?? 'http-v2';
+  const isRest = api === 'rest-token' || api === 'rest-request';
 
-  if (identitySource(request) === undefined) {
-    sendMessage(response, 401, 'Unauthorized');
-    log(401, '(no Authorization header)');
+  const route = (options.routes ?? RouteTable.DEFAULT).match(request.method, request.rawPath);
+  if (route === undefined) {
+    sendMessage(response, 404, 'Not Found');
+    log(404, '(no route matches)');
     return;
   }
-  const invocation = await options.authorize(authorizerEvent(options.api, request));
+  const identity = identityValues(api, options.tokenSources ?? DEFAULT_SOURCES, request);
+  if (identity === undefined) {
+    sendMessage(response, 401, 'Unauthorized');
+    log(401, '(no identity source: the token is missing)');
+    return;
+  }
+  const event =
+    api === 'http-v2'
+      ? authorizerEvent(options.api, request, route, identity)
+      : api === 'rest-token'
+        ? restTokenEvent(options.api, request, identity[0]!)
+        : requestEventV1(options.api, api, request, route, identity);
+  const invocation = await options.authorize(event);
   if (!invocation.ok) {
+    // A REST API answers 401 when the authorizer fails with exactly `Unauthorized`; anything else is 500.
+    if (isRest && invocation.error.errorMessage === 'Unauthorized') {
+      sendMessage(response, 401, 'Unauthorized');
+      log(401, '(authorizer: Unauthorized)');
+      return;
+    }
     sendMessage(response, 500, 'Internal Server Error');
     log(500, `(authorizer failed: ${invocation.error.errorType}: ${invocation.error.errorMessage})`);
     return;
   }
-  const decision = readSimpleResponse(invocation.result);
-  if (decision === undefined) {
-    sendMessage(response, 500, 'Internal Server Error');
-    log(500, '(authorizer answer is not a simple response: isAuthorized must be a boolean)');
-    return;
+
+  let context: Record<string, unknown>;
+  let principalId: string | undefined;
+  if (api === 'http-v2') {
+    const decision = readSimpleResponse(invocation.result);
+    if (decision === undefined) {
+      sendMessage(response, 500, 'Internal Server Error');
+      log(500, '(authorizer answer is not a simple response: isAuthorized must be a boolean)');
+      return;
+    }
+    if (!decision.isAuthorized) {
+      sendMessage(response, 403, 'Forbidden');
+      log(403, `(denied${reasonOf(decision.context)})`);
+      return;
+    }
+    context = decision.context;
+  } else {
+    const decision = evaluatePolicyResponse(invocation.result, methodArn(options.api, api, request));
+    if (decision.kind === 'invalid') {
+      sendMessage(response, 500, 'Internal Server Error');
+      log(500, `(authorizer answer is not a valid policy response: ${decision.why})`);
+      return;
+    }
+    if (decision.kind !== 'allow') {
+      const message = !isRest
+        ? 'Forbidden'
+        : decision.kind === 'explicit-deny'
+          ? 'User is not authorized to access this resource with an explicit deny'
+          : 'User is not authorized to access this resource';
+      sendMessage(response, 403, message);
+      log(
+        403,
+        decision.kind === 'explicit-deny' ? `(denied${reasonOf(decision.context)})` : '(denied: no Allow statement covers the method)',
+      );
+      return;
+    }
+    context = decision.context;
+    principalId = (invocation.result as { principalId?: string }).principalId;
   }
-  if (!decision.isAuthorized) {
-    sendMessage(response, 403, 'Forbidden');
-    log(403, `(denied${typeof decision.context.reason === 'string' ? `: ${decision.context.reason}` : ''})`);
-    return;
-  }
-  const answer = await options.backend(request, decision.context);
+  const answer = await options.backend(request, context, { api, route, ...(principalId === undefined ? {} : { principalId }) });
   response.writeHead(answer.statusCode, answer.headers);
   response.end(answer.body);
   // A sub may be long or hold control characters (a line break would forge an access log line).
-  const sub = typeof decision.context.sub === 'string' ? loggableString(decision.context.sub) : undefined;
+  const sub = typeof context.sub === 'string' ? loggableString(context.sub) : undefined;
   log(answer.statusCode, `(allowed${sub === undefined ? '' : `: sub ${typeof sub === 'string' ? sub : JSON.stringify(sub)}`})`);
+}
+
+const DEFAULT_SOURCES = parseTokenSources(DEFAULT_TOKEN_SOURCES).sources;
+
+function reasonOf(context: Record<string, unknown>): string {
+  return typeof context.reason === 'string' ? `: ${context.reason}` : '';
 }
 
 /**

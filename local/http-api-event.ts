@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import type { ParsedRoute } from '../lambda/contract/index.js';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.js';
 
 /** The local HTTP API: its id and stage, and the region in its ARNs. */
@@ -86,20 +87,29 @@ export function identitySource(request: HttpApiRequest): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+/** The route of a stack without LOCAL_ROUTES: `$default`, which every request matches. */
+export const DEFAULT_ROUTE: ParsedRoute = Object.freeze({ kind: 'special', key: '$default' });
+
 /**
- * The payload 2.0 Lambda authorizer event for the `$default` route ("Working with AWS Lambda
- * authorizers for HTTP APIs"). Fields API Gateway leaves out when empty (cookies, query
- * parameters, path parameters, stage variables) are left out here too.
+ * The payload 2.0 Lambda authorizer event for `route` ("Working with AWS Lambda authorizers for
+ * HTTP APIs"), `identitySource` the values of the authorizer's identity sources (by default the
+ * Authorization header). Fields API Gateway leaves out when empty (cookies, query parameters,
+ * path parameters, stage variables) are left out here too.
  */
-export function authorizerEvent(api: HttpApiIdentity, request: HttpApiRequest): APIGatewayRequestAuthorizerEventV2 {
+export function authorizerEvent(
+  api: HttpApiIdentity,
+  request: HttpApiRequest,
+  route: ParsedRoute = DEFAULT_ROUTE,
+  identityValues?: readonly string[],
+): APIGatewayRequestAuthorizerEventV2 {
   const source = identitySource(request);
   const event: Record<string, unknown> = {
     version: '2.0',
     type: 'REQUEST',
     routeArn: routeArn(api, request),
-    identitySource: source === undefined ? [] : [source],
-    ...requestFields(request),
-    requestContext: requestContext(api, request),
+    identitySource: identityValues !== undefined ? [...identityValues] : source === undefined ? [] : [source],
+    ...requestFields(request, route),
+    requestContext: requestContext(api, request, route),
   };
   return event as unknown as APIGatewayRequestAuthorizerEventV2;
 }
@@ -109,11 +119,12 @@ export function integrationEvent(
   api: HttpApiIdentity,
   request: HttpApiRequest,
   authorizerContext: Record<string, unknown>,
+  route: ParsedRoute = DEFAULT_ROUTE,
 ): APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>> {
   const event: Record<string, unknown> = {
     version: '2.0',
-    ...requestFields(request),
-    requestContext: { ...requestContext(api, request), authorizer: { lambda: authorizerContext } },
+    ...requestFields(request, route),
+    requestContext: { ...requestContext(api, request, route), authorizer: { lambda: authorizerContext } },
     isBase64Encoded: false,
   };
   if (request.body.length > 0) {
@@ -130,18 +141,31 @@ export function routeArn(api: HttpApiIdentity, request: HttpApiRequest): string 
 }
 
 /** The request's own fields, the same in the authorizer event and the integration event. */
-function requestFields(request: HttpApiRequest): Record<string, unknown> {
+function requestFields(request: HttpApiRequest, route: ParsedRoute): Record<string, unknown> {
+  const parameters = pathParametersOf(route, request.rawPath);
   return {
-    routeKey: '$default',
+    routeKey: route.key,
     rawPath: request.rawPath,
     rawQueryString: request.rawQueryString,
     ...(request.cookies.length > 0 ? { cookies: request.cookies } : {}),
     headers: request.headers,
     ...(request.queryStringParameters ? { queryStringParameters: request.queryStringParameters } : {}),
+    ...(parameters === undefined ? {} : { pathParameters: parameters }),
   };
 }
 
-function requestContext(api: HttpApiIdentity, request: HttpApiRequest): RequestContextV2 {
+/** A route's `{parameters}` in the path (the `$default` route has none in payload 2.0), undefined when none. */
+function pathParametersOf(route: ParsedRoute, path: string): Record<string, string> | undefined {
+  if (route.kind !== 'path') return undefined;
+  const parts = path.replace(/^\//, '').split('/');
+  const parameters: Record<string, string> = {};
+  route.segments.forEach((segment, index) => {
+    if ('parameter' in segment) parameters[segment.parameter] = segment.greedy ? parts.slice(index).join('/') : parts[index]!;
+  });
+  return Object.keys(parameters).length === 0 ? undefined : parameters;
+}
+
+function requestContext(api: HttpApiIdentity, request: HttpApiRequest, route: ParsedRoute): RequestContextV2 {
   return {
     accountId: LOCAL_ACCOUNT_ID,
     apiId: api.apiId,
@@ -155,7 +179,7 @@ function requestContext(api: HttpApiIdentity, request: HttpApiRequest): RequestC
       userAgent: request.headers['user-agent'] ?? '',
     },
     requestId: request.requestId,
-    routeKey: '$default',
+    routeKey: route.key,
     stage: '$default',
     time: clfTime(request.timeEpoch),
     timeEpoch: request.timeEpoch,

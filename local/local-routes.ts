@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DemoIssuer } from './demo-issuer.js';
 import { MAX_DEMO_TTL_SECONDS } from './demo-issuer.js';
 import { sendJson, sendMessage } from './gateway.js';
+import { LOCAL_RECEIVER_PREFIX } from '../lambda/contract/index.js';
 
 /** Every path the stack keeps for itself; all other paths go through the authorizer. */
 export const RESERVED_PREFIX = '/_local';
@@ -11,12 +12,15 @@ export const LOCAL_PATHS = {
   jwks: `${RESERVED_PREFIX}/jwks.json`,
   token: `${RESERVED_PREFIX}/token`,
   sns: `${RESERVED_PREFIX}/sns`,
+  receiver: LOCAL_RECEIVER_PREFIX,
 } as const;
 
 export interface LocalRoutesOptions {
   /** Undefined when an external issuer is trusted: then /_local/token and /_local/jwks.json answer 404. */
   readonly demoIssuer: DemoIssuer | undefined;
   readonly sns: (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<void>;
+  /** The revocation receiver's routes, under /_local/receiver/ (local/receiver-route.ts). */
+  readonly receiver?: (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<void>;
   /** What /_local/health reports; `ready` false answers 503. */
   readonly status: () => { ready: boolean } & Record<string, unknown>;
 }
@@ -25,14 +29,21 @@ export interface LocalRoutesOptions {
  * The stack's own endpoints:
  * - `GET /_local/health`: 200 once the stack is ready (503 while starting), with its settings;
  * - `GET /_local/jwks.json`: the demo issuer's key set;
- * - `GET|POST /_local/token?sub=alice&client=web[&scope=…][&ttl=3600][&jti=…][&format=json]`:
+ * - `GET|POST /_local/token?sub=alice&client=web[&scope=…][&ttl=3600][&jti=…][&sid=…][&format=json]`:
  *   mints a demo access token, as text (or JSON with format=json or Accept: application/json);
- * - `POST /_local/sns`: the SNS Query API (Publish, PublishBatch) for the revocation topic.
+ * - `POST /_local/sns`: the SNS Query API (Publish, PublishBatch) for the revocation topic;
+ * - `POST /_local/receiver/oidc/backchannel-logout`, `…/ssf/events`, `…/oauth2/revoke`: the
+ *   revocation receiver, invoked as its HTTP API would;
+ * - `/_local/token?…&logout=1[&sid=…]`: a logout token for the back-channel logout endpoint instead.
  */
 export function createLocalRoutes(options: LocalRoutesOptions) {
   return async function localRoutes(request: IncomingMessage, response: ServerResponse, body: Buffer): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '');
+    if (path.startsWith(`${LOCAL_PATHS.receiver}/`)) {
+      if (options.receiver === undefined) return sendMessage(response, 404, 'Not Found');
+      return options.receiver(request, response, body);
+    }
     switch (path) {
       case LOCAL_PATHS.sns:
         return options.sns(request, response, body);
@@ -86,16 +97,26 @@ async function mint(
   if (ttlSeconds !== undefined && !(Number.isSafeInteger(ttlSeconds) && ttlSeconds >= 1 && ttlSeconds <= MAX_DEMO_TTL_SECONDS)) {
     return sendMessage(response, 400, `ttl must be a whole number of seconds from 1 to ${MAX_DEMO_TTL_SECONDS}, got "${ttlText}"`);
   }
-  for (const name of ['sub', 'client', 'scope', 'jti']) {
+  for (const name of ['sub', 'client', 'scope', 'jti', 'sid']) {
     if (params.get(name) === '') return sendMessage(response, 400, `${name} must not be empty`);
   }
-  const minted = await issuer.mint({
-    sub: params.get('sub') ?? 'demo-user',
-    clientId: params.get('client') ?? params.get('client_id') ?? undefined,
-    scope: params.get('scope') ?? undefined,
-    ttlSeconds,
-    jti: params.get('jti') ?? undefined,
-  });
+  const logout = params.get('logout');
+  if (logout !== null && logout !== '1' && logout !== 'true')
+    return sendMessage(response, 400, `logout must be 1 or true, got "${logout}"`);
+  const minted =
+    logout !== null
+      ? await issuer.mintLogoutToken({
+          sub: params.get('sub') ?? (params.get('sid') === null ? 'demo-user' : undefined),
+          sid: params.get('sid') ?? undefined,
+        })
+      : await issuer.mint({
+          sub: params.get('sub') ?? 'demo-user',
+          clientId: params.get('client') ?? params.get('client_id') ?? undefined,
+          scope: params.get('scope') ?? undefined,
+          ttlSeconds,
+          jti: params.get('jti') ?? undefined,
+          sid: params.get('sid') ?? undefined,
+        });
   const wantsJson = params.get('format') === 'json' || (request.headers.accept ?? '').includes('application/json');
   if (wantsJson) {
     return sendJson(response, 200, {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { MESSAGE_VERSION, readRevocationMessage, type MessageRules } from '../lambda/messages/index.js';
 import { coalesceRevocations } from '../lambda/messages/index.js';
-import type { ApplyResult, Revocation, RevocationWriter } from '../lambda/revocation/index.js';
+import { countsByKind, REVOCATION_KINDS, type ApplyResult, type Revocation, type RevocationWriter } from '../lambda/revocation/index.js';
 import { InvalidMessageError } from '../lambda/shared/index.js';
 import { readFileLine, splitRevocationFile } from './revocation-messages.js';
 
@@ -137,7 +137,7 @@ export async function writeImport(
     readonly onChunk: (progress: ImportProgress) => Promise<void>;
   },
 ): Promise<ImportOutcome> {
-  const outcome = { applied: { jti: 0, subject: 0, client: 0 }, unchanged: { jti: 0, subject: 0, client: 0 }, revocations: 0 };
+  const outcome = { applied: countsByKind(), unchanged: countsByKind(), revocations: 0 };
   let revocationsDone = options.revocationsBefore;
   let next = options.startItem;
   while (next < items.length) {
@@ -149,7 +149,7 @@ export async function writeImport(
     const written = chunk.length;
     if (written > 0) {
       const result = await writer.applyRevocations(coalesceRevocations(chunk), { concurrency: options.concurrency });
-      for (const kind of ['jti', 'subject', 'client'] as const) {
+      for (const kind of REVOCATION_KINDS) {
         outcome.applied[kind] += result.applied[kind];
         outcome.unchanged[kind] += result.unchanged[kind];
       }

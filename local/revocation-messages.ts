@@ -10,7 +10,8 @@ import { ANY_ISSUER } from '../lambda/revocation/index.js';
 export type RevocationEntry =
   | { readonly type: 'jti'; readonly jti: string; readonly iss?: string; readonly exp?: number }
   | { readonly type: 'subject'; readonly sub: string; readonly iss?: string; readonly revokedAt: number }
-  | { readonly type: 'client'; readonly clientId: string; readonly iss?: string; readonly revokedAt: number };
+  | { readonly type: 'client'; readonly clientId: string; readonly iss?: string; readonly revokedAt: number }
+  | { readonly type: 'session'; readonly sid: string; readonly iss?: string };
 
 /** A message body ready to publish, and how many revocations it carries. */
 export interface OutgoingMessage {

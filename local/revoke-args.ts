@@ -40,19 +40,21 @@ export const STDIN = '-';
 
 export const USAGE = `Usage: npm run revoke -- <what> [options]
 
-What to revoke (--jti, --token, --token-env, --sub and --client can be repeated and combined):
+What to revoke (--jti, --token, --token-env, --sub, --client and --session can be repeated and combined):
   --jti ID [--iss ISS] [--exp EPOCH_S]   the token with this jti (from ISS; until its exp, in epoch seconds)
   --token JWT | --token -                the token itself (its iss, jti and exp are read; the token is not sent);
                                          - reads it from standard input, so it is not in the process list
   --token-env NAME                       the token in environment variable NAME
   --sub SUB [--at EPOCH_MS]              every token of this subject issued at or before --at (default: now)
   --client ID [--at EPOCH_MS]            every token of this OAuth client issued at or before --at (default: now)
+  --session ID                           every token of this session (its sid claim, or JWT_SESSION_CLAIM's), whenever
+                                         issued, for the maximum token lifetime
   --raw MESSAGE | --raw -                publish MESSAGE verbatim (any format the ingest reads, or not); - reads standard input
   --file PATH | --file -                 one jti, JWT or JSON message per line, or a JSON array of them; published in batches;
                                          - reads standard input
 
 Options:
-  --iss ISS      issuer the --jti, --sub, --client (or --file jti lines) apply to; default: every trusted issuer
+  --iss ISS      issuer the --jti, --sub, --client, --session (or --file jti lines) apply to; default: every trusted issuer
   --dry-run      print the messages instead of publishing them
   -q, --quiet    print only errors (no progress, no summary); the exit status tells the outcome
   -h, --help     this text
@@ -77,6 +79,7 @@ export async function parseRevokeArgs(argv: readonly string[], rules: MessageRul
         'token-env': { type: 'string', multiple: true },
         sub: { type: 'string', multiple: true },
         client: { type: 'string', multiple: true },
+        session: { type: 'string', multiple: true },
         at: { type: 'string' },
         raw: { type: 'string' },
         file: { type: 'string' },
@@ -96,16 +99,25 @@ export async function parseRevokeArgs(argv: readonly string[], rules: MessageRul
   const tokenVariables = values['token-env'] ?? [];
   const subs = values.sub ?? [];
   const clients = values.client ?? [];
-  const fromFlags = jtis.length + tokens.length + tokenVariables.length + subs.length + clients.length > 0;
+  const sessions = values.session ?? [];
+  const fromFlags = jtis.length + tokens.length + tokenVariables.length + subs.length + clients.length + sessions.length > 0;
   const sources = [fromFlags, values.raw !== undefined, values.file !== undefined].filter(Boolean).length;
-  if (sources === 0) throw new UsageError('nothing to revoke: give --jti, --token, --token-env, --sub, --client, --raw or --file');
-  if (sources > 1)
-    throw new UsageError('--raw and --file each stand alone; do not combine them with each other or with --jti/--token/--sub/--client');
+  if (sources === 0) {
+    throw new UsageError('nothing to revoke: give --jti, --token, --token-env, --sub, --client, --session, --raw or --file');
+  }
+  if (sources > 1) {
+    throw new UsageError(
+      '--raw and --file each stand alone; do not combine them with each other or with --jti/--token/--sub/--client/--session',
+    );
+  }
   if (tokens.filter((token) => token === STDIN).length > 1) throw new UsageError('only one --token can be - (standard input)');
   if (values.exp !== undefined && jtis.length !== 1) throw new UsageError('--exp goes with exactly one --jti');
-  if (values.at !== undefined && subs.length + clients.length === 0) throw new UsageError('--at goes with --sub or --client');
-  if (values.iss !== undefined && jtis.length + subs.length + clients.length === 0 && values.file === undefined) {
-    throw new UsageError('--iss goes with --jti, --sub, --client or --file (a --token carries its own iss)');
+  if (values.at !== undefined && subs.length + clients.length === 0) {
+    // A session revocation refuses every token of the session, whenever issued: no time to give.
+    throw new UsageError('--at goes with --sub or --client (--session refuses every token of the session, whatever its iat)');
+  }
+  if (values.iss !== undefined && jtis.length + subs.length + clients.length + sessions.length === 0 && values.file === undefined) {
+    throw new UsageError('--iss goes with --jti, --sub, --client, --session or --file (a --token carries its own iss)');
   }
   if (values.iss === '') throw new UsageError('--iss must not be empty');
 
@@ -141,6 +153,8 @@ export async function parseRevokeArgs(argv: readonly string[], rules: MessageRul
     ...givenTokens.map(({ text, from }) => entryFromGivenToken(text, from, rules)),
     ...subs.map((sub): RevocationEntry => ({ type: 'subject', sub, ...iss, revokedAt: at })),
     ...clients.map((clientId): RevocationEntry => ({ type: 'client', clientId, ...iss, revokedAt: at })),
+    // No revokedAt: the ingest dates it at the publish time, which only sets how long it is kept.
+    ...sessions.map((sid): RevocationEntry => ({ type: 'session', sid, ...iss })),
   ];
   return { kind: 'entries', entries, dryRun, quiet };
 }

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvReader, loadAuthorizerConfig, loadIngestConfig, type Environment } from '../lambda/config/index.js';
+import { DEFAULT_TOKEN_SOURCES, parseTokenSources, type TokenSource } from '../lambda/contract/index.js';
 import { ConfigurationError } from '../lambda/shared/index.js';
 import { LOCAL_PATHS, RESERVED_PREFIX } from './local-routes.js';
+import { LOCAL_APIS, readRouteTable, RouteTable, type LocalApi } from './route-table.js';
 
 /** The local stack's settings, read once from the environment (README.md, "Configuration"). */
 export interface LocalStackConfig {
@@ -31,6 +33,12 @@ export interface LocalStackConfig {
    * gateway's warm authorizer from this long after the write on. @default 1000
    */
   readonly revocationSyncIntervalMs: number;
+  /** The API Gateway flavour the gateway plays (LOCAL_API). @default http-v2 */
+  readonly api: LocalApi;
+  /** The routes the gateway matches (LOCAL_ROUTES, LOCAL_ROUTES_FILE). @default the JWT_ROUTE_SCOPES keys and `$default` */
+  readonly routes: RouteTable;
+  /** The authorizer's JWT_TOKEN_SOURCES: what the gateway checks as the identity source. */
+  readonly tokenSources: readonly TokenSource[];
 }
 
 const REPOSITORY_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -70,6 +78,9 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
       };
   const authorizer = collectProblems(read.problems, () => loadAuthorizerConfig(functionEnv));
   collectProblems(read.problems, () => loadIngestConfig(functionEnv));
+  const api = read.oneOf('LOCAL_API', LOCAL_APIS, 'http-v2');
+  const routes = readRouteTable(env, cwd);
+  read.problems.push(...routes.problems);
   const config: LocalStackConfig = {
     host: read.string('HOST', '127.0.0.1'),
     port,
@@ -82,6 +93,9 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
     demoAudience,
     bundleDir: resolve(REPOSITORY_ROOT, 'dist'),
     revocationSyncIntervalMs: authorizer?.revocation.syncIntervalMs ?? 1000,
+    api,
+    routes: routes.table,
+    tokenSources: authorizer?.request.tokenSources ?? parseTokenSources(DEFAULT_TOKEN_SOURCES).sources,
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return Object.freeze(config);

@@ -11,6 +11,8 @@ export interface StackState {
   /** The fields below are written once the stack is ready; until then only pid and startedAt. */
   readonly gatewayUrl: string;
   readonly snsEndpoint: string;
+  /** The revocation receiver's routes: `<receiverUrl>/oidc/backchannel-logout`, `/ssf/events`, `/oauth2/revoke`. */
+  readonly receiverUrl?: string;
   readonly topicArn: string;
   readonly region: string;
   readonly dynamodbEndpoint: string;

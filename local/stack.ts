@@ -12,6 +12,7 @@ import { createGateway } from './gateway.js';
 import { LambdaFunction } from './lambda-runtime.js';
 import { closeServer, listen } from './listen.js';
 import { createLocalRoutes, LOCAL_PATHS, RESERVED_PREFIX } from './local-routes.js';
+import { createReceiverRoute, demoClientHashes } from './receiver-route.js';
 import { SnsSubscription } from './sns-delivery.js';
 import { createSnsEndpoint, localTopicArn } from './sns-endpoint.js';
 import type { LocalStackConfig } from './stack-config.js';
@@ -48,7 +49,11 @@ const DRAIN_TIMEOUT_MS = 5000;
  * with its environment set on process.env first (they read it at module scope).
  */
 export async function startLocalStack(config: LocalStackConfig, output: StackOutput): Promise<LocalStack> {
-  const bundles = { authorizer: join(config.bundleDir, 'authorizer.mjs'), ingest: join(config.bundleDir, 'ingest.mjs') };
+  const bundles = {
+    authorizer: join(config.bundleDir, 'authorizer.mjs'),
+    ingest: join(config.bundleDir, 'ingest.mjs'),
+    receiver: join(config.bundleDir, 'receiver.mjs'),
+  };
   for (const path of Object.values(bundles)) {
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build (npm start does it first)`);
   }
@@ -80,7 +85,7 @@ export async function startLocalStack(config: LocalStackConfig, output: StackOut
 async function startRest(
   config: LocalStackConfig,
   output: StackOutput,
-  bundles: { authorizer: string; ingest: string },
+  bundles: { authorizer: string; ingest: string; receiver: string },
   dynamo: DynamoServer,
   cleanups: (() => Promise<void>)[],
 ): Promise<LocalStack> {
@@ -98,6 +103,7 @@ async function startRest(
   let isReady = false;
   let authorizer: LambdaFunction | undefined;
   let ingest: LambdaFunction | undefined;
+  let receiver: LambdaFunction | undefined;
   let subscription: SnsSubscription | undefined;
   let demoIssuer: DemoIssuer | undefined;
   let trustedIssuer = '';
@@ -121,6 +127,7 @@ async function startRest(
           return demoIssuer;
         },
         sns,
+        receiver: createReceiverRoute({ api, receiver: () => receiver, enforcedWithinMs: config.revocationSyncIntervalMs }),
         status: () => ({
           ready: isReady,
           issuer: trustedIssuer,
@@ -128,10 +135,15 @@ async function startRest(
           tableName: config.tableName,
           dynamodbEndpoint: dynamo.endpoint,
           backend: config.upstreamUrl?.href ?? 'echo',
+          api: config.api,
+          routes: config.routes.keys,
         }),
       }),
       ready,
       accessLog: output.log,
+      flavour: config.api,
+      routes: config.routes,
+      tokenSources: config.tokenSources,
     }),
   );
   const port = await listen(server, config.port, config.host, 'PORT');
@@ -166,6 +178,16 @@ async function startRest(
     } else {
       trustedIssuer = process.env.JWT_ISSUER ?? process.env.JWT_ISSUERS ?? '';
     }
+    // The receiver publishes to this stack's SNS endpoint, as it publishes to the topic on AWS.
+    Object.assign(lambdaEnv, {
+      REVOCATION_TOPIC_ARN: topicArn,
+      AWS_ENDPOINT_URL_SNS: `${loopbackUrl}${LOCAL_PATHS.sns}`,
+      ...(config.issuerMode === 'demo' &&
+      process.env.RECEIVER_CLIENTS === undefined &&
+      process.env.RECEIVER_CLIENTS_SECRET_ARN === undefined
+        ? { RECEIVER_CLIENTS: JSON.stringify(demoClientHashes()) }
+        : {}),
+    });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     Object.assign(process.env, lambdaEnv);
@@ -183,6 +205,12 @@ async function startRest(
       region: config.region,
     });
     subscription = new SnsSubscription({ subscriber: ingest, deadLetterPath, log: output.log });
+    receiver = await loadFunction({
+      name: SERVICE_NAMES.receiver,
+      bundlePath: bundles.receiver,
+      timeoutMs: FUNCTION_TIMEOUT_SECONDS.receiver * 1000,
+      region: config.region,
+    });
   } catch (error) {
     failStart(error);
     throw error;
@@ -195,6 +223,7 @@ async function startRest(
     pid: process.pid,
     gatewayUrl,
     snsEndpoint: `${loopbackUrl}${LOCAL_PATHS.sns}`,
+    receiverUrl: `${gatewayUrl}${LOCAL_PATHS.receiver}`,
     topicArn,
     region: config.region,
     dynamodbEndpoint: dynamo.endpoint,
@@ -206,7 +235,7 @@ async function startRest(
   isReady = true;
   markReady();
 
-  const functions = [authorizer, ingest];
+  const functions = [authorizer, ingest, receiver];
   let stopping: Promise<void> | undefined;
   return {
     config,

@@ -81,11 +81,12 @@ function banner({ config, state, trustedIssuer, coldStart }: LocalStack): string
   const lines = [
     '',
     headline,
-    `  API, through the authorizer   ${url}/  (backend: ${config.upstreamUrl?.href ?? 'echo'})`,
+    `  API, through the authorizer   ${url}/  (${apiDescription(config)}backend: ${config.upstreamUrl?.href ?? 'echo'})`,
     ...(config.issuerMode === 'demo'
       ? [`  demo issuer                   ${url}${LOCAL_PATHS.token}?sub=alice&client=web  (JWKS ${url}${LOCAL_PATHS.jwks})`]
       : []),
     `  SNS endpoint                  ${state.snsEndpoint}  (topic ${state.topicArn})`,
+    `  revocation receiver           ${url}${LOCAL_PATHS.receiver}/oidc/backchannel-logout  (also /ssf/events, /oauth2/revoke)`,
     `  DynamoDB (dynalite)           ${state.dynamodbEndpoint}  (table ${config.tableName}, data in ${data}/)`,
     `  dead letters                  ${displayPath(state.deadLetterPath)}`,
     '',
@@ -98,6 +99,20 @@ function banner({ config, state, trustedIssuer, coldStart }: LocalStack): string
     `Ctrl-C stops the stack; revocations stay in ${data}/.`,
   ];
   return lines.join('\n');
+}
+
+/** The flavour and the routes when they are not the default (an HTTP API, payload 2.0, `$default` alone), as `…; `. */
+function apiDescription(config: LocalStackConfig): string {
+  const names = {
+    'http-v2': 'HTTP API payload 2.0',
+    'http-v1': 'HTTP API payload 1.0',
+    'rest-token': 'REST API, TOKEN authorizer',
+    'rest-request': 'REST API, REQUEST authorizer',
+  } as const;
+  const routes = config.routes.keys;
+  const defaultRoutes = routes.length === 1 && routes[0] === '$default';
+  if (config.api === 'http-v2' && defaultRoutes) return '';
+  return `${names[config.api]}${defaultRoutes ? '' : `, routes ${routes.join(', ')}`}; `;
 }
 
 function count(value: number, noun: string): string {

@@ -9,6 +9,7 @@ const OUT_DIR = 'dist';
 const entryPoints = {
   authorizer: 'lambda/authorizer.ts',
   ingest: 'lambda/ingest.ts',
+  receiver: 'lambda/receiver.ts',
 };
 
 const result = await build({

@@ -35,7 +35,7 @@ describe('dist/ingest.mjs, run as built in a fresh Node process', () => {
     const refused = await ingest.invoke(bad);
 
     // Assess
-    expect(accepted).toEqual({ ok: true, result: expect.objectContaining({ applied: { jti: 0, subject: 1, client: 0 } }) });
+    expect(accepted).toEqual({ ok: true, result: expect.objectContaining({ applied: { jti: 0, subject: 1, client: 0, session: 0 } }) });
     expect(refused).toEqual({
       ok: false,
       error: { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE', message: 'message is not valid JSON' },

@@ -217,7 +217,7 @@ describe('ingest handler', () => {
       const summary = await f.handler(event);
 
       // Assess
-      expect(summary.applied).toEqual({ jti: 0, subject: 1, client: 0 });
+      expect(summary.applied).toEqual({ jti: 0, subject: 1, client: 0, session: 0 });
       expect(await stored(f.table)).toEqual([
         {
           kind: 'subject',
@@ -307,8 +307,8 @@ describe('ingest handler', () => {
       const summary = await f.handler(event);
 
       // Assess
-      expect(summary.applied).toEqual({ jti: 0, subject: 0, client: 0 });
-      expect(summary.unchanged).toEqual({ jti: 1, subject: 1, client: 0 });
+      expect(summary.applied).toEqual({ jti: 0, subject: 0, client: 0, session: 0 });
+      expect(summary.unchanged).toEqual({ jti: 1, subject: 1, client: 0, session: 0 });
       expect(await items(f.table)).toEqual(before);
       expect(f.metrics.writes.at(-1)).toEqual({ applied: summary.applied, unchanged: summary.unchanged });
     });
@@ -327,6 +327,33 @@ describe('ingest handler', () => {
       // Assess: alice's tokens issued since the first delivery stay valid.
       expect(redelivery.unchanged.subject).toBe(1);
       expect(await stored(f.table)).toEqual([expect.objectContaining({ kind: 'subject', id: 'alice', revokedAtEpochMs: publishedAtMs })]);
+    });
+
+    it('keeps a session revocation one token lifetime from its first publish time: a redelivery is a no-op, a later revocation extends it', async () => {
+      // Prepare
+      const f = await fixture();
+      const publishedAtMs = f.nowMs - 1000;
+      const event = publish({ type: 'session', sid: 'kc-session-1', iss: ISSUER }, undefined, publishedAtMs);
+      const first = await f.handler(event);
+      const retentionSeconds = config.maxTokenLifetimeSeconds + config.clockToleranceSeconds;
+
+      // Act
+      f.nowMs += 10 * 60_000;
+      const redelivery = await f.handler(event);
+      const again = await f.handler(publish({ type: 'session', sid: 'kc-session-1', iss: ISSUER }, undefined, f.nowMs));
+
+      // Assess
+      expect([first.applied.session, redelivery.unchanged.session, again.applied.session]).toEqual([1, 1, 1]);
+      expect(await stored(f.table)).toEqual([
+        {
+          kind: 'session',
+          issuer: ISSUER,
+          id: 'kc-session-1',
+          revokedAtEpochMs: f.nowMs,
+          expiresAtEpochSeconds: Math.ceil(f.nowMs / 1000) + retentionSeconds,
+        },
+      ]);
+      expect(f.metrics.writes.map((write) => write.applied.session)).toEqual([1, 0, 1]);
     });
 
     it('never moves a cut-off back: an older event after a newer one changes nothing', async () => {
@@ -590,8 +617,8 @@ describe('ingest handler', () => {
       const again = await f.handler(publish(message));
 
       // Assess
-      expect(first.applied).toEqual({ jti: 1000, subject: 500, client: 500 });
-      expect(again.unchanged).toEqual({ jti: 1000, subject: 500, client: 500 });
+      expect(first.applied).toEqual({ jti: 1000, subject: 500, client: 500, session: 0 });
+      expect(again.unchanged).toEqual({ jti: 1000, subject: 500, client: 500, session: 0 });
       expect(await items(f.table)).toHaveLength(2000);
       console.info(
         `2,000-entry batch into dynalite: ${Math.round(elapsedMs)} ms, ${Math.round(2000 / (elapsedMs / 1000))} revocations/s (write concurrency ${config.writeConcurrency})`,
@@ -638,7 +665,7 @@ describe('ingest handler', () => {
       // Assess
       expect(failure).toBeInstanceOf(RevocationWriteError);
       expect(f.log.lines.some((line) => line.level === 'error' && line.extra.code === 'ERR_REVOCATION_WRITE_FAILED')).toBe(true);
-      expect(retry.applied).toEqual({ jti: 200, subject: 1, client: 1 });
+      expect(retry.applied).toEqual({ jti: 200, subject: 1, client: 1, session: 0 });
       expect(await stored('revocations', disk.client)).toEqual(await stored(control.table));
     });
   });

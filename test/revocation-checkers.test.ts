@@ -8,6 +8,7 @@ import {
   createRevocationClient,
   revocationIdsOf,
   RevocationStore,
+  sessionRevocation,
   type Revocation,
   type ViewRevocationChecker,
 } from '../lambda/revocation/index.js';
@@ -105,13 +106,17 @@ function token(fields: Partial<Omit<VerifiedToken, 'revocationIds'>> = {}): Veri
     tokenId: `token-${Math.random()}`,
     signatureIds: [],
     clientId: 'app-7',
+    sessionId: undefined,
     issuedAtEpochSeconds: T0 / 1000 - 60,
     expiresAtEpochSeconds: T0 / 1000 + 600,
     scope: undefined,
     claims: {},
     ...fields,
   };
-  return { ...token, revocationIds: revocationIdsOf(token.tokenId, token.subject, token.clientId, token.signatureIds) };
+  return {
+    ...token,
+    revocationIds: revocationIdsOf(token.tokenId, token.subject, token.clientId, token.signatureIds, token.sessionId),
+  };
 }
 
 const revokeJti = (jti: string, issuer = ISS): Revocation => ({ kind: 'jti', issuer, jti, expiresAtEpochSeconds: T0 / 1000 + 600 });
@@ -124,6 +129,8 @@ const cutoff = (kind: 'subject' | 'client', id: string, revokedAtEpochMs: number
 });
 const revokeSubject = (id: string, revokedAtEpochMs: number, issuer = ISS) => cutoff('subject', id, revokedAtEpochMs, issuer);
 const revokeClient = (id: string, revokedAtEpochMs: number, issuer = ISS) => cutoff('client', id, revokedAtEpochMs, issuer);
+const revokeSession = (id: string, revokedAtEpochMs: number, issuer = ISS) =>
+  sessionRevocation(issuer, id, revokedAtEpochMs, { maxTokenLifetimeSeconds: LIFETIME, clockToleranceSeconds: 60 });
 
 async function rejection(promise: Promise<unknown>): Promise<RevocationStateUnavailableError> {
   const error = await promise.then(
@@ -146,6 +153,27 @@ describe('createRevocationChecker decisions', () => {
     expect(await h.decide(token({ subject: 'bob', clientId: 'app-7', issuedAtEpochSeconds: t / 1000 - 30 }))).toBe('revoked_client');
     expect(await h.decide(token({ subject: 'alice', clientId: 'app-7', issuedAtEpochSeconds: t / 1000 + 1 }))).toBeUndefined();
     expect(await h.decide(token({ subject: 'bob', clientId: 'other' }))).toBeUndefined();
+  });
+
+  it('refuses every token of a revoked session, issued before or after T, of its issuer only, until lifetime + tolerance after T', async () => {
+    // Prepare
+    const h = await harness();
+    const t = T0 - 10_000;
+    await h.store.applyRevocations([revokeSession('sid-1', t), revokeSession('sid-any', t, ANY_ISSUER)], { nowMs: T0 - 5000 });
+    await h.checker.load();
+    const gone = t + (LIFETIME + 60) * 1000;
+
+    // Act + Assess
+    expect(await h.decide(token({ sessionId: 'sid-1', issuedAtEpochSeconds: t / 1000 - 600 }))).toBe('revoked_session');
+    expect(await h.decide(token({ sessionId: 'sid-1', issuedAtEpochSeconds: t / 1000 + 5 }))).toBe('revoked_session');
+    expect(await h.decide(token({ sessionId: 'sid-any', issuer: OTHER_ISS }))).toBe('revoked_session');
+    expect(await h.decide(token({ sessionId: 'sid-1', issuer: OTHER_ISS }))).toBeUndefined();
+    expect(await h.decide(token({ sessionId: 'sid-2' }))).toBeUndefined();
+    expect(await h.decide(token({ sessionId: undefined }))).toBeUndefined();
+    h.clock = gone - 1000;
+    expect(await h.decide(token({ sessionId: 'sid-1', issuedAtEpochSeconds: h.clock / 1000 }))).toBe('revoked_session');
+    h.clock = gone;
+    expect(await h.decide(token({ sessionId: 'sid-1', issuedAtEpochSeconds: h.clock / 1000 }))).toBeUndefined();
   });
 
   it('allows the same jti from another issuer, and refuses a jti revoked for any issuer from every issuer', async () => {
@@ -215,7 +243,7 @@ describe('createRevocationChecker decisions', () => {
 
     await h.checker.load();
 
-    expect(h.checker.view.entries).toEqual({ jti: 1, subject: 0, client: 0 });
+    expect(h.checker.view.entries).toEqual({ jti: 1, subject: 0, client: 0, session: 0 });
     expect(await h.decide(token({ tokenId: 'expired', issuedAtEpochSeconds: T0 / 1000 - 3 * LIFETIME }))).toBeUndefined();
     expect(await h.decide(token({ tokenId: 'live' }))).toBe('revoked_jti');
   });
@@ -228,7 +256,7 @@ describe('createRevocationChecker decisions', () => {
 
     await h.checker.load();
 
-    expect(h.checker.view.entries).toEqual({ jti: 3000, subject: 1000, client: 0 });
+    expect(h.checker.view.entries).toEqual({ jti: 3000, subject: 1000, client: 0, session: 0 });
     expect(h.observed.sent.get('ScanCommand')).toBeGreaterThanOrEqual(3);
     expect(await h.decide(token({ tokenId: 'jti-2999', subject: 'bob' }))).toBe('revoked_jti');
     expect(await h.decide(token({ subject: 'user-999' }))).toBe('revoked_subject');
@@ -469,6 +497,15 @@ describe('StrongChecker', () => {
     h.clock = T0 + 60_000;
     expect(await h.decide(token({ clientId: 'other' }))).toBeUndefined();
     expect(h.checker.view.viewAgeMs(T0 + 60_000)).toBe(0);
+  });
+
+  it('reads the token’s session key too, so a session revoked a moment ago refuses it', async () => {
+    const h = await harness({ REVOCATION_CONSISTENCY: 'strong' });
+    await h.checker.load();
+    await h.store.applyRevocations([revokeSession('sid-now', T0, ANY_ISSUER)], { nowMs: T0 + 10 });
+
+    expect(await h.decide(token({ sessionId: 'sid-now', clientId: 'x' }), T0 + 20)).toBe('revoked_session');
+    expect(await h.decide(token({ sessionId: 'sid-other', clientId: 'x' }), T0 + 20)).toBeUndefined();
   });
 
   it('reads a jti-less token’s signature ids too, so a signature revoked a moment ago refuses it (WSO2 JWT event)', async () => {

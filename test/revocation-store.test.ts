@@ -14,6 +14,7 @@ import {
   revocationId,
   revocationKey,
   RevocationStore,
+  sessionRevocation,
   shardOf,
   type Revocation,
 } from '../lambda/revocation/index.js';
@@ -53,6 +54,8 @@ const cutoff = (kind: 'subject' | 'client', id: string, revokedAtEpochMs = NOW_M
   revokedAtEpochMs,
   expiresAtEpochSeconds: Math.ceil(revokedAtEpochMs / 1000) + 86_460,
 });
+const session = (id: string, revokedAtEpochMs = NOW_MS, issuer = ISS): Revocation =>
+  sessionRevocation(issuer, id, revokedAtEpochMs, { maxTokenLifetimeSeconds: 86_400, clockToleranceSeconds: 60 });
 
 async function scanAll(store: RevocationStore, nowEpochSeconds = NOW, segments = 3): Promise<Revocation[]> {
   const found: Revocation[] = [];
@@ -77,11 +80,14 @@ const noSleep = async () => {};
 describe('RevocationStore.applyRevocations', () => {
   it('writes each kind with its TTL in epoch seconds, its shard and its update time', async () => {
     const store = await newStore();
-    const revocations = [jti('token-1'), cutoff('subject', 'alice'), cutoff('client', 'app-7')];
+    const revocations = [jti('token-1'), cutoff('subject', 'alice'), cutoff('client', 'app-7'), session('sid-1')];
 
     const result = await store.applyRevocations(revocations, { nowMs: NOW_MS });
 
-    expect(result).toEqual({ applied: { jti: 1, subject: 1, client: 1 }, unchanged: { jti: 0, subject: 0, client: 0 } });
+    expect(result).toEqual({
+      applied: { jti: 1, subject: 1, client: 1, session: 1 },
+      unchanged: { jti: 0, subject: 0, client: 0, session: 0 },
+    });
     const item = await rawItem(store, revocations[0]!);
     expect(item).toMatchObject({
       kind: { S: 'jti' },
@@ -95,6 +101,13 @@ describe('RevocationStore.applyRevocations', () => {
     const subject = await rawItem(store, revocations[1]!);
     expect(subject?.revokedAt).toEqual({ N: String(NOW_MS) });
     expect(Number(subject?.expiresAt?.N)).toBe(NOW + 86_460);
+    expect(await rawItem(store, revocations[3]!)).toMatchObject({
+      pk: { S: `session#${encodeURIComponent(ISS)}#sid-1` },
+      kind: { S: 'session' },
+      id: { S: 'sid-1' },
+      revokedAt: { N: String(NOW_MS) },
+      expiresAt: { N: String(NOW + 86_460) },
+    });
   });
 
   it('moves a cut-off only forward: an older or duplicate one is unchanged, not an error', async () => {
@@ -126,6 +139,24 @@ describe('RevocationStore.applyRevocations', () => {
     const item = await rawItem(store, jti('token-1'));
     expect(item?.expiresAt).toEqual({ N: String(NOW + 900) });
     expect(item?.revokedAt).toEqual({ N: String(NOW_MS) });
+  });
+
+  it('only extends a session’s expiry: a replayed or older revocation of it is unchanged, a later one moves both times on', async () => {
+    const store = await newStore();
+    await store.applyRevocations([session('sid-1', NOW_MS)], { nowMs: NOW_MS });
+
+    const replay = await store.applyRevocations([session('sid-1', NOW_MS - 60_000), session('sid-1', NOW_MS)], { nowMs: NOW_MS + 1000 });
+    const later = await store.applyRevocations([session('sid-1', NOW_MS + 5000)], { nowMs: NOW_MS + 6000 });
+
+    expect(replay).toMatchObject({ applied: { session: 0 }, unchanged: { session: 2 } });
+    expect(later.applied.session).toBe(1);
+    const item = await rawItem(store, session('sid-1'));
+    expect(item).toMatchObject({
+      revokedAt: { N: String(NOW_MS + 5000) },
+      expiresAt: { N: String(NOW + 5 + 86_460) },
+      updatedAt: { N: String(NOW_MS + 6000) },
+    });
+    expect(await scanAll(store)).toEqual([session('sid-1', NOW_MS + 5000)]);
   });
 
   it('keeps the same jti under two issuers as two items', async () => {
@@ -279,19 +310,29 @@ describe('RevocationStore reads', () => {
     expect(shards.size).toBe(REVOCATION_TABLE_SCHEMA.indexShards);
   });
 
-  it('reads a token’s jti, subject and client, for its issuer and any issuer, consistently', async () => {
+  it('reads a token’s jti, subject, client and session, for its issuer and any issuer, consistently', async () => {
     const store = await newStore();
     const mine = [
       jti('token-1'),
       jti('token-1', NOW + 60, ANY_ISSUER),
       cutoff('subject', 'alice'),
       cutoff('client', 'app', NOW_MS, ANY_ISSUER),
+      session('sid-1'),
+      session('sid-1', NOW_MS - 1000, ANY_ISSUER),
     ];
-    const others = [jti('token-2'), cutoff('subject', 'bob'), cutoff('subject', 'alice', NOW_MS, 'https://other.example.com')];
+    const others = [
+      jti('token-2'),
+      cutoff('subject', 'bob'),
+      cutoff('subject', 'alice', NOW_MS, 'https://other.example.com'),
+      session('sid-2'),
+      session('sid-1', NOW_MS, 'https://other.example.com'),
+      // A session revoked under the id of the token's jti: another namespace.
+      session('token-1'),
+    ];
     await store.applyRevocations([...mine, ...others], { nowMs: NOW_MS });
 
     const found = await store.getForToken(
-      { issuer: ISS, revocationIds: { jti: 'token-1', subject: 'alice', client: 'app', signatures: [] } },
+      { issuer: ISS, revocationIds: { jti: 'token-1', subject: 'alice', client: 'app', signatures: [], session: 'sid-1' } },
       NOW,
     );
 

@@ -3,6 +3,7 @@ import { createHmac, generateKeyPairSync, KeyObject, randomUUID } from 'node:cry
 import { exportJWK, importJWK, type CryptoKey } from 'jose';
 import { type AuthorizerConfig, loadAuthorizerConfig } from '../lambda/config/index.js';
 import { JwksUnavailableError, type RejectionReason, silentLog, TokenRejectedError } from '../lambda/shared/index.js';
+import { storedId } from '../lambda/revocation/index.js';
 import { KeyResolver, tokenHash, TokenVerifier } from '../lambda/token/index.js';
 import { createSigningKey, signRaw, TestIssuer, type SigningKey } from './support/issuer.js';
 
@@ -114,6 +115,26 @@ describe('TokenVerifier', () => {
       const token = await issuer.token({ sub: 'alice@carbon.super', entity_id: '8b4c6d0e-user' });
       const verified = await verifierFor({ JWT_SUBJECT_CLAIM: 'entity_id' }).verifier.verify(token, Date.now());
       expect(verified).toMatchObject({ sub: 'alice@carbon.super', subject: '8b4c6d0e-user', subjectClaim: 'entity_id' });
+    });
+
+    it('the session claim JWT_SESSION_CLAIM names, mapped once to the id session revocations are stored under', async () => {
+      // Prepare: a sid over 1024 bytes is stored as its hash (storedId); a token without the claim has no session.
+      const longSid = 's'.repeat(2000);
+      const withSid = await issuer.token({ sid: 'oidc-session-1' });
+      const withLongSid = await issuer.token({ sid: longSid });
+      const cognito = await issuer.token({ origin_jti: 'c0ffee-origin' });
+
+      // Act
+      const bySid = await verifierFor().verifier.verify(withSid, Date.now());
+      const byLongSid = await verifierFor().verifier.verify(withLongSid, Date.now());
+      const byOrigin = await verifierFor({ JWT_SESSION_CLAIM: 'origin_jti' }).verifier.verify(cognito, Date.now());
+      const without = await verifierFor().verifier.verify(cognito, Date.now());
+
+      // Assess
+      expect([bySid.sessionId, bySid.revocationIds.session]).toEqual(['oidc-session-1', 'oidc-session-1']);
+      expect([byLongSid.sessionId, byLongSid.revocationIds.session]).toEqual([longSid, storedId(longSid)]);
+      expect(byOrigin.revocationIds.session).toBe('c0ffee-origin');
+      expect([without.sessionId, without.revocationIds.session]).toEqual([undefined, undefined]);
     });
 
     it('scp arrays as a space-separated scope', async () => {

@@ -27,6 +27,8 @@ export interface AuthorizerRequest {
    */
   readonly resourceArn: string | undefined;
   readonly requestId: string | undefined;
+  /** The event itself, for what only some requests need (other token sources, the route). */
+  readonly event: AuthorizerEvent;
 }
 
 /** The value of {@link AuthorizerRequest.authorization} for a credential that is not a string. */
@@ -43,6 +45,7 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
       authorization: credential(findHeader(event.headers, 'authorization') ?? firstIdentitySource(event.identitySource)),
       resourceArn: event.routeArn === undefined ? undefined : requireArn(event.routeArn, 'routeArn'),
       requestId: requestIdOf(event.requestContext),
+      event,
     };
   }
   if (event.type === 'TOKEN') {
@@ -51,6 +54,7 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
       authorization: credential(event.authorizationToken),
       resourceArn: requireArn(event.methodArn, 'methodArn'),
       requestId: undefined,
+      event,
     };
   }
   if (event.type === 'REQUEST') {
@@ -63,6 +67,7 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
       authorization: credential(header ?? (request.version === '1.0' ? request.identitySource : undefined)),
       resourceArn: requireArn(request.methodArn, 'methodArn'),
       requestId: requestIdOf(request.requestContext),
+      event,
     };
   }
   throw new TypeError('not an API Gateway authorizer event: expected version 2.0, type TOKEN or type REQUEST');
@@ -80,8 +85,11 @@ function firstIdentitySource(identitySource: unknown): unknown {
   return Array.isArray(identitySource) ? identitySource[0] : NOT_A_STRING;
 }
 
-// Typed loosely: a direct invoke may put any JSON value in a header.
-function findHeader(headers: Record<string, unknown> | null | undefined, name: string): unknown {
+/**
+ * A header's value by lower-case name, whatever case the event spells it in. Typed loosely: a
+ * direct invoke may put any JSON value in a header.
+ */
+export function findHeader(headers: Record<string, unknown> | null | undefined, name: string): unknown {
   if (typeof headers !== 'object' || headers === null) return undefined;
   const exact = headers[name];
   if (exact !== undefined) return exact;

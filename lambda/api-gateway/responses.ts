@@ -1,10 +1,9 @@
 import type { ResponseMode } from '../contract/index.js';
 import type { RejectionReason } from '../shared/index.js';
 import type { VerifiedToken } from '../token/index.js';
+import { ContextBuilder, type AuthorizerContext } from './context-claims.js';
 import type { ApiFlavour, AuthorizerRequest } from './events.js';
-
-/** Context values reach the backend as `$context.authorizer.*`; REST allows only flat primitives. */
-export type AuthorizerContext = Record<string, string>;
+import type { RouteRule } from './route-scopes.js';
 
 export interface PolicyResponse {
   principalId: string;
@@ -36,20 +35,11 @@ export interface SimpleResponse {
 export type AuthorizerResponse = PolicyResponse | HttpV2Response | SimpleResponse;
 
 /**
- * The claims handed to the backend: `iss`, `jti`, `sub`, the client claim's value as `client_id`,
- * `scope`, and, when JWT_SUBJECT_CLAIM names another claim (WSO2's `entity_id`), that claim's
- * value under its own name unless the name is already taken.
+ * Whether a REST API answers the reason with an explicit Deny (403) rather than a thrown
+ * Unauthorized (401): a valid token that is revoked (any `revoked_*` kind) or lacks the route's scope.
  */
-export function contextOf(token: VerifiedToken): AuthorizerContext {
-  const context: AuthorizerContext = { iss: token.issuer, jti: token.tokenId };
-  if (token.sub !== undefined) context.sub = token.sub;
-  if (token.clientId !== undefined) context.client_id = token.clientId;
-  if (token.scope !== undefined) context.scope = token.scope;
-  const subjectClaim = token.subjectClaim;
-  if (subjectClaim !== 'sub' && token.subject !== undefined && !Object.hasOwn(context, subjectClaim) && subjectClaim !== '__proto__') {
-    context[subjectClaim] = token.subject;
-  }
-  return context;
+function isRestDeny(reason: RejectionReason): boolean {
+  return reason.startsWith('revoked_') || reason === 'insufficient_scope';
 }
 
 /**
@@ -58,23 +48,42 @@ export function contextOf(token: VerifiedToken): AuthorizerContext {
  */
 export class ResponseBuilder {
   private lastResourceArn: string | undefined;
+  private lastStagePrefix = '';
   private lastWholeApiArn = '';
+  private lastRoute: RouteRule | undefined;
+  private lastRoutePrefix = '';
+  private lastRouteArn = '';
+  private readonly denyContexts = new Map<RejectionReason, AuthorizerContext>();
 
-  /** @param mode shapes a payload 2.0 answer (see ResponseMode); undefined answers both forms at once. */
-  constructor(private readonly mode?: ResponseMode) {}
+  /**
+   * @param mode shapes a payload 2.0 answer (see ResponseMode); undefined answers both forms at once.
+   * @param contexts builds the allow context from the token's claims (JWT_CONTEXT_CLAIMS).
+   */
+  constructor(
+    private readonly mode?: ResponseMode,
+    private readonly contexts: ContextBuilder = new ContextBuilder(),
+  ) {}
 
-  allow(request: AuthorizerRequest, token: VerifiedToken): AuthorizerResponse {
-    return this.respond(request, 'Allow', token.sub ?? token.clientId ?? 'anonymous', contextOf(token));
+  /**
+   * The answer for an allowed token. Its policy names the whole stage, or only `route` when the
+   * authorizer checks scopes per route (JWT_ROUTE_SCOPES): a whole-stage Allow cached by API
+   * Gateway for one route would let the same token into a route whose scopes it lacks.
+   */
+  allow(request: AuthorizerRequest, token: VerifiedToken, route?: RouteRule): AuthorizerResponse {
+    return this.respond(request, 'Allow', token.sub ?? token.clientId ?? 'anonymous', this.contexts.contextOf(token), route);
   }
 
   /**
    * The answer for a refused token. A REST API answers 401 only when the authorizer throws
-   * `Unauthorized`, so a missing or invalid token throws there; a revoked one gets an explicit Deny
-   * (403). HTTP APIs answer 403 to a deny and 500 to a throw, so they always get a deny.
+   * `Unauthorized`, so a missing or invalid token throws there; a revoked one, or one without the
+   * route's scope, gets an explicit Deny (403). HTTP APIs answer 403 to a deny and 500 to a throw,
+   * so they always get a deny. A Deny for a missing scope names only the route.
    */
-  deny(request: AuthorizerRequest, reason: RejectionReason, principalId = 'anonymous'): AuthorizerResponse {
-    if (isRest(request.flavour) && !reason.startsWith('revoked_')) throw new Error('Unauthorized');
-    return this.respond(request, 'Deny', principalId, { reason });
+  deny(request: AuthorizerRequest, reason: RejectionReason, principalId = 'anonymous', route?: RouteRule): AuthorizerResponse {
+    if (isRest(request.flavour) && !isRestDeny(reason)) throw new Error('Unauthorized');
+    let context = this.denyContexts.get(reason);
+    if (context === undefined) this.denyContexts.set(reason, (context = Object.freeze({ reason })));
+    return this.respond(request, 'Deny', principalId, context, route);
   }
 
   private respond(
@@ -82,6 +91,7 @@ export class ResponseBuilder {
     effect: 'Allow' | 'Deny',
     principalId: string,
     context: AuthorizerContext,
+    route: RouteRule | undefined,
   ): AuthorizerResponse {
     const mode = this.mode;
     // Payload 1.0 and REST always expect a policy; only payload 2.0 has the simple form.
@@ -93,7 +103,7 @@ export class ResponseBuilder {
     }
     const policyDocument: PolicyResponse['policyDocument'] = {
       Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: this.wholeApiArnOf(request.resourceArn) }],
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: this.resourceOf(request.resourceArn, route) }],
     };
     // Built field by field rather than spread: this runs on every decision.
     if (request.flavour === 'http-v2' && mode === undefined) {
@@ -102,12 +112,19 @@ export class ResponseBuilder {
     return { principalId, policyDocument, context };
   }
 
-  private wholeApiArnOf(resourceArn: string): string {
+  private resourceOf(resourceArn: string, route: RouteRule | undefined): string {
     if (resourceArn !== this.lastResourceArn) {
-      this.lastWholeApiArn = wholeApiArn(resourceArn);
+      this.lastStagePrefix = stagePrefix(resourceArn);
+      this.lastWholeApiArn = this.lastStagePrefix === '' ? resourceArn : `${this.lastStagePrefix}*`;
       this.lastResourceArn = resourceArn;
     }
-    return this.lastWholeApiArn;
+    if (route === undefined || this.lastStagePrefix === '') return this.lastWholeApiArn;
+    if (route !== this.lastRoute || this.lastStagePrefix !== this.lastRoutePrefix) {
+      this.lastRouteArn = this.lastStagePrefix + route.resource;
+      this.lastRoute = route;
+      this.lastRoutePrefix = this.lastStagePrefix;
+    }
+    return this.lastRouteArn;
   }
 }
 
@@ -115,11 +132,20 @@ function isRest(flavour: ApiFlavour): boolean {
   return flavour === 'rest-token' || flavour === 'rest-request';
 }
 
+/** `arn:aws:execute-api:region:account:api/stage/VERB/path` → `arn:…:api/stage/`; '' for an ARN without a stage. */
+function stagePrefix(resourceArn: string): string {
+  const firstSlash = resourceArn.indexOf('/');
+  const secondSlash = firstSlash === -1 ? -1 : resourceArn.indexOf('/', firstSlash + 1);
+  if (secondSlash !== -1) return resourceArn.slice(0, secondSlash + 1);
+  // `api/stage` without a method: the whole stage is `api/stage/*`.
+  return firstSlash === -1 ? '' : `${resourceArn}/`;
+}
+
 /**
  * `arn:aws:execute-api:region:account:api/stage/VERB/path` → `arn:…:api/stage/*`: the decision is
  * about the token, not the route, so a cached result must hold for every route of the stage.
  */
 export function wholeApiArn(resourceArn: string): string {
-  const [api, stage] = resourceArn.split('/', 2);
-  return stage === undefined ? resourceArn : `${api}/${stage}/*`;
+  const prefix = stagePrefix(resourceArn);
+  return prefix === '' ? resourceArn : `${prefix}*`;
 }

@@ -1,3 +1,5 @@
 /** The functions' environment → typed settings: the loaders the Lambda entries call at cold start, and the reader local/ reuses. */
 export { EnvReader, type Environment } from './env-reader.js';
 export { loadAuthorizerConfig, loadIngestConfig, type AuthorizerConfig, type IngestConfig } from './load-config.js';
+export type { RequestSettings } from './request-settings.js';
+export { loadReceiverConfig, parseClients, type ReceiverConfig } from './receiver-config.js';

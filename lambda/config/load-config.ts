@@ -1,19 +1,20 @@
 import {
+  COGNITO_PRESET,
   CONSISTENCY_LEVELS,
-  DEFAULT_ALGORITHMS,
   DEFAULTS,
   FAIL_MODES,
   LIMITS,
+  PRESETS,
   RESPONSE_MODES,
-  splitList,
-  SUPPORTED_ALGORITHMS,
-  type Algorithm,
+  type Preset,
   type ResponseMode,
 } from '../contract/index.js';
-import { ANY_ISSUER, issuerProblem, type RevocationSettings } from '../revocation/index.js';
+import type { RevocationSettings } from '../revocation/index.js';
 import { ConfigurationError } from '../shared/index.js';
 import { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules } from '../token/index.js';
 import { EnvReader, type Environment } from './env-reader.js';
+import { readIssuers } from './issuers.js';
+import { readRequestSettings, type RequestSettings } from './request-settings.js';
 
 /**
  * The functions' environment → typed, frozen settings, read once per cold start. Defaults and
@@ -32,6 +33,10 @@ export interface AuthorizerConfig {
    * principalId, policyDocument), kept for deployments made before the variable existed
    */
   readonly responseMode: ResponseMode | undefined;
+  /** JWT_PRESET: settings for an issuer family (Cognito). @default undefined */
+  readonly preset: Preset | undefined;
+  /** Token sources, route scopes and the context (request-settings.ts). */
+  readonly request: RequestSettings;
 }
 
 export interface IngestConfig {
@@ -48,8 +53,9 @@ export interface IngestConfig {
 /** Reads and validates the authorizer's environment once; reports every problem at once. */
 export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
   const read = new EnvReader(env);
-  const rules = readTokenRules(read);
-  const issuers = readIssuers(read);
+  const preset = read.optional('JWT_PRESET') === undefined ? undefined : read.oneOf('JWT_PRESET', PRESETS, 'cognito');
+  const rules = readTokenRules(read, preset);
+  const issuers = readIssuers(read, preset);
   const jwks: JwksSettings = {
     timeoutMs: read.integer('JWKS_TIMEOUT_MS', DEFAULTS.jwksTimeoutMs, 'milliseconds', LIMITS.jwksTimeoutMs.min),
     cooldownMs: read.integer('JWKS_COOLDOWN_MS', DEFAULTS.jwksCooldownMs, 'milliseconds'),
@@ -99,8 +105,9 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
   const tokenCacheMaxEntries = read.integer('TOKEN_CACHE_MAX_ENTRIES', DEFAULTS.tokenCacheMaxEntries, 'entries');
   const responseMode =
     read.optional('AUTHORIZER_RESPONSE_MODE') === undefined ? undefined : read.oneOf('AUTHORIZER_RESPONSE_MODE', RESPONSE_MODES, 'simple');
+  const request = readRequestSettings(read, preset === 'cognito' ? COGNITO_PRESET.contextClaims : []);
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
-  return deepFreeze({ issuers, rules, jwks, revocation, tokenCacheMaxEntries, responseMode });
+  return deepFreeze({ issuers, rules, jwks, revocation, tokenCacheMaxEntries, responseMode, preset, request });
 }
 
 /** Reads and validates the ingest function's environment once. */
@@ -122,169 +129,32 @@ export function loadIngestConfig(env: Environment): IngestConfig {
   return Object.freeze(config);
 }
 
-function readTokenRules(read: EnvReader): TokenRules {
+export function readTokenRules(read: EnvReader, preset: Preset | undefined): TokenRules {
   const maxTokenAge = read.optional('JWT_MAX_TOKEN_AGE_SECONDS');
+  const typeRequired = read.boolean('JWT_TYP_REQUIRED', DEFAULTS.typeRequired);
+  if (preset === 'cognito' && typeRequired) {
+    read.problems.push('JWT_TYP_REQUIRED cannot be true with JWT_PRESET=cognito: Cognito access tokens carry no typ header');
+  }
   return {
     clockToleranceSeconds: readClockTolerance(read),
     maxTokenLifetimeSeconds: readMaxTokenLifetime(read),
     maxTokenAgeSeconds:
       maxTokenAge === undefined ? undefined : read.integer('JWT_MAX_TOKEN_AGE_SECONDS', 0, 'seconds', LIMITS.maxTokenAgeSeconds.min),
-    requiredClaims: read.list('JWT_REQUIRED_CLAIMS', DEFAULTS.requiredClaims),
+    requiredClaims: read.list('JWT_REQUIRED_CLAIMS', preset === 'cognito' ? COGNITO_PRESET.requiredClaims : DEFAULTS.requiredClaims),
     acceptedTypes: read.list('JWT_TYP', DEFAULTS.acceptedTypes).map(normalizeType),
-    typeRequired: read.boolean('JWT_TYP_REQUIRED', DEFAULTS.typeRequired),
+    typeRequired,
     maxTokenBytes: read.integer('JWT_MAX_TOKEN_BYTES', DEFAULTS.maxTokenBytes, 'bytes', LIMITS.maxTokenBytes.min, LIMITS.maxTokenBytes.max),
   };
 }
 
 /** Both functions read these two, with the same rule: TTLs and cut-offs must line up. */
-function readClockTolerance(read: EnvReader): number {
+export function readClockTolerance(read: EnvReader): number {
   const { min, max } = LIMITS.clockToleranceSeconds;
   return read.integer('JWT_CLOCK_TOLERANCE_SECONDS', DEFAULTS.clockToleranceSeconds, 'seconds', min, max);
 }
 
-function readMaxTokenLifetime(read: EnvReader): number {
+export function readMaxTokenLifetime(read: EnvReader): number {
   return read.integer('JWT_MAX_TOKEN_LIFETIME_SECONDS', DEFAULTS.maxTokenLifetimeSeconds, 'seconds', LIMITS.maxTokenLifetimeSeconds.min);
-}
-
-function readIssuers(read: EnvReader): IssuerConfig[] {
-  const json = read.optional('JWT_ISSUERS');
-  const single = read.optional('JWT_ISSUER');
-  const defaultAlgorithms = readAlgorithms(read, 'JWT_ALGORITHMS', read.optional('JWT_ALGORITHMS'));
-  const defaultClaims = {
-    clientClaim: read.string('JWT_CLIENT_CLAIM', DEFAULTS.clientClaim),
-    subjectClaim: read.string('JWT_SUBJECT_CLAIM', DEFAULTS.subjectClaim),
-  };
-  if (json !== undefined && single !== undefined) {
-    read.problems.push('set either JWT_ISSUERS (JSON, several issuers) or JWT_ISSUER with JWKS_URI, not both');
-    return [];
-  }
-  if (json !== undefined) return readIssuersJson(read, json, defaultAlgorithms, defaultClaims);
-  if (single === undefined) {
-    read.problems.push('JWT_ISSUER must name the trusted token issuer (or use JWT_ISSUERS for several)');
-    return [];
-  }
-  const jwksUri = read.optional('JWKS_URI');
-  if (jwksUri === undefined) read.problems.push('JWKS_URI must be the issuer key set URL (https://...)');
-  else checkJwksUri(read, 'JWKS_URI', jwksUri);
-  const audiences = read.list('JWT_AUDIENCE', []);
-  if (audiences.length === 0) read.problems.push('JWT_AUDIENCE must list the accepted audience values');
-  if (splitList(single).includes(ANY_ISSUER)) {
-    read.problems.push(`JWT_ISSUER "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
-  }
-  splitList(single).forEach((issuer, index) =>
-    checkIssuerRule(read, splitList(single).length === 1 ? 'JWT_ISSUER' : `JWT_ISSUER entry ${index + 1}`, issuer),
-  );
-  return splitList(single).map((issuer) => ({
-    issuer,
-    jwksUri: jwksUri ?? '',
-    audiences,
-    algorithms: defaultAlgorithms,
-    ...defaultClaims,
-  }));
-}
-
-function readIssuersJson(
-  read: EnvReader,
-  json: string,
-  defaultAlgorithms: readonly Algorithm[],
-  defaultClaims: { readonly clientClaim: string; readonly subjectClaim: string },
-): IssuerConfig[] {
-  const shape = 'a JSON array of {"issuer","jwksUri","audience"[,"algorithms","clientClaim","subjectClaim"]}';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    read.problems.push(`JWT_ISSUERS must be ${shape}, got invalid JSON`);
-    return [];
-  }
-  if (!Array.isArray(parsed) || parsed.length === 0) {
-    read.problems.push(`JWT_ISSUERS must be ${shape}, got ${JSON.stringify(parsed)}`);
-    return [];
-  }
-  const issuers: IssuerConfig[] = [];
-  parsed.forEach((entry: unknown, index) => {
-    const where = `JWT_ISSUERS[${index}]`;
-    if (typeof entry !== 'object' || entry === null) {
-      read.problems.push(`${where} must be an object`);
-      return;
-    }
-    const record = entry as Record<string, unknown>;
-    const issuer = record.issuer;
-    const jwksUri = record.jwksUri;
-    const audience = record.audience;
-    const audiences = typeof audience === 'string' ? [audience] : audience;
-    if (typeof issuer !== 'string' || issuer === '') read.problems.push(`${where}.issuer must be a non-empty string`);
-    if (typeof jwksUri !== 'string') read.problems.push(`${where}.jwksUri must be a URL string`);
-    else checkJwksUri(read, `${where}.jwksUri`, jwksUri);
-    if (!isNonEmptyStringArray(audiences)) read.problems.push(`${where}.audience must be a string or a non-empty array of strings`);
-    const algorithms =
-      record.algorithms === undefined
-        ? defaultAlgorithms
-        : Array.isArray(record.algorithms) && record.algorithms.every((alg) => typeof alg === 'string')
-          ? readAlgorithms(read, `${where}.algorithms`, record.algorithms.join(','))
-          : (read.problems.push(`${where}.algorithms must be an array of algorithm names`), defaultAlgorithms);
-    const clientClaim = record.clientClaim ?? defaultClaims.clientClaim;
-    if (typeof clientClaim !== 'string' || clientClaim === '') read.problems.push(`${where}.clientClaim must be a claim name`);
-    const subjectClaim = record.subjectClaim ?? defaultClaims.subjectClaim;
-    if (typeof subjectClaim !== 'string' || subjectClaim === '') read.problems.push(`${where}.subjectClaim must be a claim name`);
-    if (issuer === ANY_ISSUER)
-      read.problems.push(`${where}.issuer "${ANY_ISSUER}" is reserved: it marks revocations that apply to every issuer`);
-    else if (typeof issuer === 'string' && issuer !== '') checkIssuerRule(read, `${where}.issuer`, issuer);
-    if (
-      typeof issuer === 'string' &&
-      typeof jwksUri === 'string' &&
-      isNonEmptyStringArray(audiences) &&
-      typeof clientClaim === 'string' &&
-      typeof subjectClaim === 'string'
-    ) {
-      if (issuers.some((known) => known.issuer === issuer)) read.problems.push(`${where}.issuer "${issuer}" is listed twice`);
-      issuers.push({ issuer, jwksUri, audiences, algorithms, clientClaim, subjectClaim });
-    }
-  });
-  return issuers;
-}
-
-/**
- * Every trusted issuer must be one a revocation can name (issuerProblem: the table key holds it
- * beside any stored id), or its tokens would be allowed and never revocable.
- */
-function checkIssuerRule(read: EnvReader, name: string, issuer: string): void {
-  const problem = issuerProblem(issuer);
-  if (problem !== undefined) {
-    read.problems.push(`${name} ${problem}: revocations could not name it, so its tokens could never be revoked`);
-  }
-}
-
-function readAlgorithms(read: EnvReader, name: string, value: string | undefined): readonly Algorithm[] {
-  if (value === undefined) return DEFAULT_ALGORITHMS;
-  const requested = splitList(value);
-  const unsupported = requested.filter((alg) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg));
-  if (unsupported.length > 0 || requested.length === 0) {
-    read.problems.push(
-      `${name} must list algorithms from ${SUPPORTED_ALGORITHMS.join(', ')}; not allowed: ${unsupported.join(', ') || '(empty)'}`,
-    );
-    return DEFAULT_ALGORITHMS;
-  }
-  return requested as Algorithm[];
-}
-
-function checkJwksUri(read: EnvReader, name: string, value: string): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    read.problems.push(`${name} must be an absolute URL, got "${value}"`);
-    return;
-  }
-  // Plain HTTP only on loopback, where the local stack serves its demo issuer.
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    read.problems.push(`${name} must use https (plain http is allowed only on localhost), got "${value}"`);
-  }
-}
-
-function isNonEmptyStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.length > 0 && value.every((entry) => typeof entry === 'string' && entry !== '');
 }
 
 function deepFreeze<T>(value: T): T {

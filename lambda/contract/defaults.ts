@@ -22,6 +22,11 @@ export const DEFAULTS = {
   clientClaim: 'client_id',
   /** JWT_SUBJECT_CLAIM: the claim subject cut-offs match (WSO2 Identity Server: `entity_id`). */
   subjectClaim: 'sub',
+  /**
+   * JWT_SESSION_CLAIM: the claim session revocations match; `sid`, the OpenID Connect session id
+   * (Front-Channel Logout 1.0 §3, Back-Channel Logout 1.0 §2.4). Cognito: `origin_jti`.
+   */
+  sessionClaim: 'sid',
   /** JWKS_TIMEOUT_MS. */
   jwksTimeoutMs: 5000,
   /** JWKS_COOLDOWN_MS. */

@@ -7,6 +7,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   authorizer: 10,
   /** A 256 KB message of a few thousand revocations, with room for the SDK's retries on throttling. */
   ingest: 30,
+  /** A key set fetch (JWKS_TIMEOUT_MS, 5 s) and an SNS publish; senders retry what times out. */
+  receiver: 10,
 } as const;
 
 /**

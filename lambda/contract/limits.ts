@@ -19,3 +19,26 @@ export const LIMITS = {
   fullSyncIntervalMs: { min: 1000 },
   writeConcurrency: { min: 1, max: 1000 },
 } as const satisfies Record<string, { readonly min: number; readonly max?: number }>;
+
+/**
+ * The authorizer context built from JWT_CONTEXT_CLAIMS (api-gateway/context-claims.ts). API
+ * Gateway caps a Lambda authorizer's whole result (principal, policy, context) at 8 KB, a quota
+ * that cannot be raised ("Amazon API Gateway quotas": AWS Lambda authorizer result size), and
+ * context values often become request headers of the integration: half the result for the
+ * context leaves the policy and principal room, and a value of 1 KB holds some fifty group names.
+ * A claim over either bound is left out of the context (and logged), never cut.
+ */
+export const CONTEXT_LIMITS = {
+  /** UTF-8 bytes of one value as the context carries it (a flattened array or object: its JSON). */
+  valueMaxBytes: 1024,
+  /** UTF-8 bytes of every name and value together. */
+  totalMaxBytes: 4096,
+  /** Claims JWT_CONTEXT_CLAIMS may list. */
+  maxClaims: 64,
+} as const;
+
+/** OIDC discovery (token/discovery.ts): the largest configuration document read. Real ones are 1 to 10 KB. */
+export const DISCOVERY_MAX_BYTES = 65_536;
+
+/** JWT_ROUTE_SCOPES: the most routes and scopes per route it may list (HTTP APIs allow 300 routes by default). */
+export const ROUTE_SCOPE_LIMITS = { maxRoutes: 1000, maxScopesPerRoute: 50 } as const;

@@ -21,6 +21,7 @@ export const SERVICE_DIMENSION = 'service';
 export const SERVICE_NAMES = {
   authorizer: 'revocation-authorizer',
   ingest: 'revocation-ingest',
+  receiver: 'revocation-receiver',
 } as const;
 
 /** Metrics the authorizer emits. */
@@ -46,7 +47,7 @@ export const AUTHORIZER_METRICS = {
 
 /** Metrics the ingest function emits. */
 export const INGEST_METRICS = {
-  /** Count of revocations that changed the table. Dimensions: service, kind (jti|subject|client). */
+  /** Count of revocations that changed the table. Dimensions: service, kind (jti|subject|client|session). */
   revocationsApplied: 'RevocationsApplied',
   /** Count of revocations that changed nothing (older, duplicate or replayed). Dimensions: service. */
   revocationsUnchanged: 'RevocationsUnchanged',
@@ -59,14 +60,33 @@ export const INGEST_METRICS = {
   messagesNotApplicable: 'MessagesNotApplicable',
 } as const;
 
+/** Metrics the receiver emits (one per request). */
+export const RECEIVER_METRICS = {
+  /** Count of deliveries answered 2xx (logout tokens, SETs, RFC 7009 requests). Dimensions: service, endpoint. */
+  deliveriesAccepted: 'DeliveriesAccepted',
+  /**
+   * Count of deliveries refused (4xx: a token or SET that failed a check, bad client credentials,
+   * a malformed request). The construct's alarm reads it. Dimensions: service, endpoint.
+   */
+  deliveriesRefused: 'DeliveriesRefused',
+  /** Count of deliveries that failed on our side (5xx: keys unavailable, SNS refused the publish). Dimensions: service, endpoint. */
+  deliveriesFailed: 'DeliveriesFailed',
+  /** Count of SET events acknowledged with nothing to revoke (unknown or informational event types, RFC 8935 §2.2). Dimensions: service. */
+  eventsIgnored: 'EventsIgnored',
+  /** Count of revocations published to the topic. Dimensions: service. */
+  revocationsPublished: 'RevocationsPublished',
+} as const;
+
 /** Dimension names added per metric, on top of {@link SERVICE_DIMENSION}. */
 export const METRIC_DIMENSIONS = {
   /** On Decisions: `allow` or `deny`. */
   decision: 'decision',
   /** On Decisions (a RejectionReason for a deny, `allowed` for an allow) and MessagesRejected. */
   reason: 'reason',
-  /** On RevocationsApplied: `jti`, `subject` or `client`. */
+  /** On RevocationsApplied: `jti`, `subject`, `client` or `session`. */
   kind: 'kind',
+  /** On the receiver's delivery counts: `backchannelLogout`, `securityEvents` or `tokenRevocation`. */
+  endpoint: 'endpoint',
 } as const;
 
 /** The values of the `decision` dimension. */

@@ -3,9 +3,9 @@
  * construct and the store module.
  *
  * Item: { pk, kind, iss, id, revokedAt, expiresAt, shard, updatedAt }
- * - pk        `${kind}#${encodeURIComponent(iss)}#${id}`: one item per jti, subject or client
- *             per issuer; the issuer is encoded so a `#` inside it cannot move the boundary.
- * - revokedAt epoch ms: the cut-off T (subject, client) or the time of revocation (jti).
+ * - pk        `${kind}#${encodeURIComponent(iss)}#${id}`: one item per jti, subject, client or
+ *             session per issuer; the issuer is encoded so a `#` inside it cannot move the boundary.
+ * - revokedAt epoch ms: the cut-off T (subject, client), the time of revocation (jti, session).
  * - expiresAt epoch seconds: DynamoDB TTL; readers filter on it too, since TTL deletion lags.
  * - shard     0..INDEX_SHARDS-1, derived from pk: spreads the change index across partitions.
  * - updatedAt epoch ms of the last write that changed the item: the change index's sort key.

@@ -1,4 +1,4 @@
-import { cutoffRevocation, jtiRevocation, type Revocation } from '../revocation/index.js';
+import { cutoffRevocation, jtiRevocation, sessionRevocation, type Revocation } from '../revocation/index.js';
 import {
   at,
   defaultRevokedAtMs,
@@ -24,7 +24,7 @@ export const MESSAGE_VERSION = 1;
 /** Entries in one batch message. 256 KB holds at most a few thousand, so this only stops nonsense. */
 export const MAX_BATCH_ENTRIES = 10_000;
 
-export const MESSAGE_TYPES = ['jti', 'token', 'subject', 'client'] as const;
+export const MESSAGE_TYPES = ['jti', 'token', 'subject', 'client', 'session'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /** The fields each entry type allows besides `type`; anything else is refused, so a typo is never silently ignored. */
@@ -33,6 +33,7 @@ const ENTRY_FIELDS: Record<MessageType, readonly string[]> = {
   token: ['token'],
   subject: ['sub', 'iss', 'revokedAt'],
   client: ['clientId', 'iss', 'revokedAt'],
+  session: ['sid', 'iss', 'revokedAt'],
 };
 
 /** Revocations from a message in the project's format; throws InvalidMessageError naming the offending field. */
@@ -104,6 +105,12 @@ function parseEntry(entry: unknown, path: string, defaultIssuer: string, rules: 
       const id = readId(entry[idField], at(path, idField));
       const revokedAt = readRevokedAtMs(entry.revokedAt, at(path, 'revokedAt'), rules) ?? defaultRevokedAtMs(rules);
       return storable(cutoffRevocation(messageType, issuer, id, revokedAt, rules), at(path, idField), at(path, 'revokedAt'));
+    }
+    case 'session': {
+      const sid = readId(entry.sid, at(path, 'sid'));
+      // revokedAt dates the revocation (how long it is kept); every token of the session is refused meanwhile.
+      const revokedAt = readRevokedAtMs(entry.revokedAt, at(path, 'revokedAt'), rules) ?? defaultRevokedAtMs(rules);
+      return storable(sessionRevocation(issuer, sid, revokedAt, rules), at(path, 'sid'), at(path, 'revokedAt'));
     }
   }
 }

@@ -94,8 +94,9 @@ function recognise(message: Record<string, unknown>): MessageFormat {
 }
 
 /**
- * Merges revocations of the same thing (kind, issuer, id) into one: the latest cut-off and the
- * longest TTL, as two separate writes would leave them, in one write and a deterministic count.
+ * Merges revocations of the same thing (kind, issuer, id) into one: the latest cut-off, the
+ * longest TTL of a jti or a session, as two separate writes would leave them, in one write and a
+ * deterministic count.
  */
 export function coalesceRevocations(revocations: readonly Revocation[]): Revocation[] {
   const merged = new Map<string, Revocation>();
@@ -105,7 +106,7 @@ export function coalesceRevocations(revocations: readonly Revocation[]): Revocat
     const seen = merged.get(key);
     if (seen === undefined) {
       merged.set(key, revocation);
-    } else if (seen.kind === 'jti' || revocation.kind === 'jti') {
+    } else if (seen.kind === 'jti' || seen.kind === 'session' || revocation.kind === 'jti' || revocation.kind === 'session') {
       if (revocation.expiresAtEpochSeconds > seen.expiresAtEpochSeconds) merged.set(key, revocation);
     } else if (revocation.revokedAtEpochMs > seen.revokedAtEpochMs) {
       merged.set(key, revocation);

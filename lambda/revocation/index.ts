@@ -24,6 +24,7 @@ export { createRevocationClient, RevocationStore, type RevocationStoreOptions } 
 export { RevocationView, type RevocationCounters, type RevocationViewOptions } from './revocation-view.js';
 export {
   ANY_ISSUER,
+  countsByKind,
   cutoffExpiresAtEpochSeconds,
   cutoffRetentionSeconds,
   cutoffRevocation,
@@ -33,6 +34,7 @@ export {
   REVOCATION_KINDS,
   revocationId,
   revocationIdsOf,
+  sessionRevocation,
   storedId,
   type CutoffRevocation,
   type JtiRevocation,
@@ -40,6 +42,7 @@ export {
   type Revocation,
   type RevocationIds,
   type RevocationKind,
+  type SessionRevocation,
 } from './revocation.js';
 export type { Consistency, FailMode, RevocationSettings } from './settings.js';
 export { StrongChecker } from './strong-checker.js';

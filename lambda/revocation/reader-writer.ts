@@ -32,7 +32,7 @@ export interface RevocationReader {
 
 /** The write the ingest needs. Rejects with RevocationWriteError; retrying the whole batch is safe. */
 export interface RevocationWriter {
-  /** Conditional, idempotent, monotonic writes: a cut-off only moves forward, a jti's expiry only extends. */
+  /** Conditional, idempotent, monotonic writes: a cut-off only moves forward, a jti's or a session's expiry only extends. */
   applyRevocations(revocations: readonly Revocation[], options?: ApplyOptions): Promise<ApplyResult>;
 }
 
@@ -60,8 +60,9 @@ export interface ReadSummary {
 export interface TokenKeys {
   readonly issuer: string;
   /**
-   * The stored ids (storedId, revocation.ts) of the token's jti (or whole-token hash), subject and
-   * client, and the signature spellings of a token without jti: computed once when the token is verified, never per request.
+   * The stored ids (storedId, revocation.ts) of the token's jti (or whole-token hash), subject,
+   * client and session, and the signature spellings of a token without jti: computed once when the
+   * token is verified, never per request.
    */
   readonly revocationIds: RevocationIds;
 }

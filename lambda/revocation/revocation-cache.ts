@@ -1,15 +1,17 @@
 import { randomInt } from 'node:crypto';
 import { HashedTable } from './hashed-table.js';
-import { ANY_ISSUER, type Revocation } from './revocation.js';
+import { ANY_ISSUER, type Revocation, type RevocationKind } from './revocation.js';
 
 /**
  * The authorizer's in-process view of the revocation table: "is this jti revoked", "what is this
- * subject's cut-off", "what is this client's cut-off", each answered in O(1) without allocating.
+ * subject's cut-off", "what is this client's cut-off", "is this session revoked", each answered in
+ * O(1) without allocating.
  *
  * Each kind lives in open-addressing hash tables (linear probing, backward-shift deletion) held
  * in typed arrays. A slot stores a 64-bit hash of (issuer, id) instead of the strings, so an entry
- * costs 12 bytes per slot for a jti (hash + expiry in epoch seconds) and 16 for a cut-off (hash +
- * T in epoch milliseconds as a float64, exact for `iat * 1000 <= T`). Tables double at a load
+ * costs 12 bytes per slot for a jti or a session (hash + expiry in epoch seconds: a session is
+ * refused whatever the token's iat, so only its expiry matters) and 16 for a cut-off (hash + T in
+ * epoch milliseconds as a float64, exact for `iat * 1000 <= T`). Tables double at a load
  * factor of 0.75, so a growing jti table costs 16 to 32 bytes per entry (25 at one million); one
  * that sweeps leave under 1/8 full is rebuilt smaller. A `Map<string, number>` of the same
  * (issuer, jti) data takes about 150 bytes per entry (bench/revocation-measure.ts).
@@ -30,6 +32,8 @@ export class RevocationCache {
   private readonly subjectsAnyIssuer: HashedTable;
   private readonly clients: HashedTable;
   private readonly clientsAnyIssuer: HashedTable;
+  private readonly sessions: HashedTable;
+  private readonly sessionsAnyIssuer: HashedTable;
 
   constructor(options: RevocationCacheOptions) {
     const seed = options.seed ?? randomInt(0, 2 ** 32);
@@ -43,6 +47,8 @@ export class RevocationCache {
     this.subjectsAnyIssuer = new HashedTable(retention, seed);
     this.clients = new HashedTable(retention, seed);
     this.clientsAnyIssuer = new HashedTable(retention, seed);
+    this.sessions = new HashedTable(undefined, seed);
+    this.sessionsAnyIssuer = new HashedTable(undefined, seed);
   }
 
   /**
@@ -73,6 +79,14 @@ export class RevocationCache {
           revocation.issuer,
           revocation.id,
           revocation.revokedAtEpochMs,
+          nowEpochSeconds,
+        );
+      case 'session':
+        // Expiry layout, like a jti: the entry refuses every token of the session while it lives.
+        return (any ? this.sessionsAnyIssuer : this.sessions).raise(
+          revocation.issuer,
+          revocation.id,
+          revocation.expiresAtEpochSeconds,
           nowEpochSeconds,
         );
     }
@@ -106,6 +120,14 @@ export class RevocationCache {
     );
   }
 
+  /** Whether this session of this issuer (or of any issuer) is revoked: every token carrying it is refused, whatever its iat. */
+  isSessionRevoked(issuer: string, session: string, nowEpochSeconds: number): boolean {
+    return (
+      this.sessions.hasLive(issuer, session, nowEpochSeconds) ||
+      (this.sessionsAnyIssuer.size > 0 && this.sessionsAnyIssuer.hasLive(ANY_ISSUER, session, nowEpochSeconds))
+    );
+  }
+
   /** The subject's cut-off T in epoch ms (the later of its issuer's and any issuer's), or -Infinity. For diagnostics. */
   subjectCutoffMs(issuer: string, subject: string, nowEpochSeconds: number): number {
     return Math.max(
@@ -135,11 +157,12 @@ export class RevocationCache {
   }
 
   /** Live and not-yet-swept entries, per kind. */
-  get sizes(): { readonly jti: number; readonly subject: number; readonly client: number } {
+  get sizes(): Readonly<Record<RevocationKind, number>> {
     return {
       jti: this.jtis.size + this.jtisAnyIssuer.size,
       subject: this.subjects.size + this.subjectsAnyIssuer.size,
       client: this.clients.size + this.clientsAnyIssuer.size,
+      session: this.sessions.size + this.sessionsAnyIssuer.size,
     };
   }
 
@@ -157,8 +180,18 @@ export class RevocationCache {
     return bytes;
   }
 
+  /** Every table the cache holds, the one list of them: sweep, size and byteLength go through it. */
   private tables(): HashedTable[] {
-    return [this.jtis, this.jtisAnyIssuer, this.subjects, this.subjectsAnyIssuer, this.clients, this.clientsAnyIssuer];
+    return [
+      this.jtis,
+      this.jtisAnyIssuer,
+      this.subjects,
+      this.subjectsAnyIssuer,
+      this.clients,
+      this.clientsAnyIssuer,
+      this.sessions,
+      this.sessionsAnyIssuer,
+    ];
   }
 }
 

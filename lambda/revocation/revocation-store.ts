@@ -12,7 +12,7 @@ import { DEFAULTS, REVOCATION_TABLE_SCHEMA as SCHEMA } from '../contract/index.j
 import { describeError, RevocationStateUnavailableError, RevocationWriteError } from '../shared/index.js';
 import type { ApplyOptions, ApplyResult, ReadSummary, RevocationReader, RevocationWriter, TokenKeys } from './reader-writer.js';
 import { errorName, forEachLimited, Retrier, type RetryOptions } from './retry.js';
-import type { Revocation } from './revocation.js';
+import { countsByKind, type Revocation } from './revocation.js';
 import { ScanBudget } from './scan-budget.js';
 import {
   assertStorable,
@@ -59,7 +59,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
 
   /**
    * Writes revocations with conditional, idempotent, monotonic updates: a cut-off only moves
-   * forward, a jti's expiry only extends. A duplicate or older revocation changes nothing and is
+   * forward, the expiry of a jti or a session only extends. A duplicate or older revocation changes nothing and is
    * counted as `unchanged`. Throttling and timeouts are retried with exponential backoff and full
    * jitter. Writes run `concurrency` at a time.
    *
@@ -81,10 +81,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
   async applyRevocations(revocations: readonly Revocation[], options: ApplyOptions = {}): Promise<ApplyResult> {
     assertStorable(revocations);
     const fixedStampMs = options.nowMs === undefined ? undefined : Math.floor(options.nowMs);
-    const result: ApplyResult = {
-      applied: { jti: 0, subject: 0, client: 0 },
-      unchanged: { jti: 0, subject: 0, client: 0 },
-    };
+    const result: ApplyResult = { applied: countsByKind(), unchanged: countsByKind() };
     let headAtMs = -Infinity;
     await forEachLimited(revocations, options.concurrency ?? 32, async (revocation) => {
       const changed = await this.retrier.run(() => {
@@ -237,8 +234,8 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
   }
 
   /**
-   * Strongly consistent reads of every key a token can be revoked under: its jti, subject and
-   * client, each for its issuer and for any issuer. Returns the live revocations found.
+   * Strongly consistent reads of every key a token can be revoked under: its jti, subject,
+   * client and session, each for its issuer and for any issuer. Returns the live revocations found.
    */
   async getForToken(token: TokenKeys, nowEpochSeconds: number, signal?: AbortSignal): Promise<Revocation[]> {
     const request = liveItemsRequest(nowEpochSeconds);

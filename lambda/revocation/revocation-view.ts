@@ -3,7 +3,7 @@ import { DEFAULTS, READ_DEADLINE_CAP_MS, READ_DEADLINE_MAX_MS } from '../contrac
 import { describeError, RevocationStateUnavailableError, silentLog, type Log, type RevocationReason } from '../shared/index.js';
 import type { RevocableToken, RevocationReader, TokenKeys } from './reader-writer.js';
 import { RevocationCache } from './revocation-cache.js';
-import { cutoffRetentionSeconds, type RetentionRules } from './revocation.js';
+import { cutoffRetentionSeconds, type RetentionRules, type RevocationKind } from './revocation.js';
 import type { RevocationSettings } from './settings.js';
 
 export interface RevocationViewOptions {
@@ -164,7 +164,7 @@ export class RevocationView {
   }
 
   /** Entries held in memory, per kind. */
-  get entries(): { readonly jti: number; readonly subject: number; readonly client: number } {
+  get entries(): Readonly<Record<RevocationKind, number>> {
     return this.cache.sizes;
   }
 
@@ -193,6 +193,8 @@ export class RevocationView {
     const iat = token.issuedAtEpochSeconds;
     if (ids.subject !== undefined && cache.isSubjectRevoked(token.issuer, ids.subject, iat, nowEpochSeconds)) return 'revoked_subject';
     if (ids.client !== undefined && cache.isClientRevoked(token.issuer, ids.client, iat, nowEpochSeconds)) return 'revoked_client';
+    // docs/design.md, "Revocation semantics": a revoked session refuses its tokens whatever their iat.
+    if (ids.session !== undefined && cache.isSessionRevoked(token.issuer, ids.session, nowEpochSeconds)) return 'revoked_session';
     return undefined;
   }
 

@@ -21,9 +21,10 @@ export const MAX_CLEAR_ID_BYTES = 1024;
 const CONTROL_OR_LONE_SURROGATE = /[\u0000-\u001f\u007f-\u009f]|\p{Surrogate}/u;
 
 /**
- * The id a revoked id (a jti or whole-token hash, a subject, a client id) is stored under, in the
- * table key and in the authorizer's memory: the ingest applies it to every id a message names,
- * the verifier to the ids of every token it verifies, so both sides meet whatever the id holds.
+ * The id a revoked id (a jti or whole-token hash, a subject, a client id, a session id) is stored
+ * under, in the table key and in the authorizer's memory: the ingest applies it to every id a
+ * message names, the verifier to the ids of every token it verifies, so both sides meet whatever
+ * the id holds.
  *
  * - An id that is well-formed UTF-16 (no lone surrogate), holds no control character (C0, DEL,
  *   C1), does not start with {@link HASHED_ID_PREFIX} and is at most {@link MAX_CLEAR_ID_BYTES}
@@ -48,13 +49,15 @@ export function storedId(id: string): string {
   return HASHED_ID_PREFIX + createHash('sha256').update(Buffer.from(id, 'utf16le')).digest('base64url');
 }
 
-/** The stored ids a token is revoked under: its jti (or whole-token hash), its subject and its client. */
+/** The stored ids a token is revoked under: its jti (or whole-token hash), its subject, its client and its session. */
 export interface RevocationIds {
   readonly jti: string;
   readonly subject: string | undefined;
   readonly client: string | undefined;
   /** For a token without jti, its signature spellings (jti namespace: WSO2 revokes such a token by its signature). */
   readonly signatures: readonly string[];
+  /** The session claim's value (`sid` by default); undefined for a token without one, which no session revocation names. */
+  readonly session: string | undefined;
 }
 
 /** {@link storedId} of each id of a token; the verifier computes them once per token it verifies. */
@@ -63,12 +66,14 @@ export function revocationIdsOf(
   subject: string | undefined,
   client: string | undefined,
   signatures: readonly string[] = [],
+  session: string | undefined = undefined,
 ): RevocationIds {
   return {
     jti: storedId(jti),
     subject: subject === undefined ? undefined : storedId(subject),
     client: client === undefined ? undefined : storedId(client),
     signatures: signatures.map(storedId),
+    session: session === undefined ? undefined : storedId(session),
   };
 }
 
@@ -98,13 +103,31 @@ export interface CutoffRevocation {
   readonly expiresAtEpochSeconds: number;
 }
 
-export type Revocation = JtiRevocation | CutoffRevocation;
+/**
+ * Every token whose session claim (`sid` by default) equals the id is refused, whatever its iat:
+ * the session is over. Kept as long as a token of the session issued up to T can live.
+ */
+export interface SessionRevocation {
+  readonly kind: 'session';
+  readonly issuer: string;
+  /** {@link storedId} of the session claim's value. */
+  readonly id: string;
+  /**
+   * T, when the session was revoked: it dates the entry (how long it is kept), it selects no
+   * tokens. Stored as the item's `revokedAt`.
+   */
+  readonly revokedAtEpochMs: number;
+  /** When the entry may be forgotten: T + maximum token lifetime + clock tolerance. */
+  readonly expiresAtEpochSeconds: number;
+}
+
+export type Revocation = JtiRevocation | CutoffRevocation | SessionRevocation;
 export type RevocationKind = Revocation['kind'];
 
 /** Every kind, in the order the table and the metrics list them. */
-export const REVOCATION_KINDS: readonly RevocationKind[] = ['jti', 'subject', 'client'];
+export const REVOCATION_KINDS: readonly RevocationKind[] = ['jti', 'subject', 'client', 'session'];
 
-/** What a revocation names within its kind and issuer: the stored id of the jti, the subject or the client. */
+/** What a revocation names within its kind and issuer: the stored id of the jti, the subject, the client or the session. */
 export function revocationId(revocation: Revocation): string {
   return revocation.kind === 'jti' ? revocation.jti : revocation.id;
 }
@@ -165,4 +188,25 @@ export function cutoffRevocation(
     revokedAtEpochMs,
     expiresAtEpochSeconds: cutoffExpiresAtEpochSeconds(revokedAtEpochMs, cutoffRetentionSeconds(rules)),
   };
+}
+
+/**
+ * A session revoked at T (epoch ms), kept until no token of it issued up to T can be alive: the
+ * same retention as a cut-off at T (T + max lifetime + tolerance), so a token issued before the
+ * revocation expires before the entry goes. `id` is the session claim's value as tokens carry it,
+ * stored under {@link storedId}.
+ */
+export function sessionRevocation(issuer: string, id: string, revokedAtEpochMs: number, rules: RetentionRules): SessionRevocation {
+  return {
+    kind: 'session',
+    issuer,
+    id: storedId(id),
+    revokedAtEpochMs,
+    expiresAtEpochSeconds: cutoffExpiresAtEpochSeconds(revokedAtEpochMs, cutoffRetentionSeconds(rules)),
+  };
+}
+
+/** Whole empty counts per kind, e.g. what a batch applied; one place, so a new kind is never left out. */
+export function countsByKind(): Record<RevocationKind, number> {
+  return { jti: 0, subject: 0, client: 0, session: 0 };
 }

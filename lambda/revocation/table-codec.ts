@@ -20,9 +20,10 @@ import {
  * nothing but this module and the store that sends its requests knows the attribute names.
  *
  * Item: { pk, kind, iss, id, revokedAt, expiresAt, shard, updatedAt } (docs/design.md, "The revocation table")
- * - pk        `${kind}#${encodeURIComponent(iss)}#${id}`: one item per jti, subject or client
- *             per issuer; the issuer is encoded so a `#` inside it cannot move the boundary.
- * - revokedAt epoch ms: the cut-off T (subject, client) or the time of revocation (jti).
+ * - pk        `${kind}#${encodeURIComponent(iss)}#${id}`: one item per jti, subject, client or
+ *             session per issuer; the issuer is encoded so a `#` inside it cannot move the boundary.
+ * - revokedAt epoch ms: the cut-off T (subject, client), the time of revocation (jti), or the
+ *             time of the session revocation that set the item's expiry (session).
  * - expiresAt epoch seconds: DynamoDB TTL; readers filter on it too, since TTL deletion lags.
  * - shard     0..indexShards-1, derived from pk: spreads the change index across partitions.
  * - updatedAt epoch ms of the last write that changed the item: the change index's sort key.
@@ -201,14 +202,26 @@ export function toRevocation(item: Record<string, AttributeValue>): Revocation |
   if (key === undefined || !Number.isFinite(expiresAtEpochSeconds)) return undefined;
   if (key.kind === 'jti') return { kind: 'jti', issuer: key.issuer, jti: key.id, expiresAtEpochSeconds };
   const revokedAtEpochMs = Number(item[ATTRIBUTES.revokedAt]?.N);
+  if (key.kind === 'session') {
+    // A session is enforced by its expiry alone (revokedAt only dates it): an item without a
+    // readable revokedAt still refuses its tokens.
+    return {
+      kind: 'session',
+      issuer: key.issuer,
+      id: key.id,
+      revokedAtEpochMs: Number.isFinite(revokedAtEpochMs) ? revokedAtEpochMs : 0,
+      expiresAtEpochSeconds,
+    };
+  }
   if (!Number.isFinite(revokedAtEpochMs)) return undefined;
   return { kind: key.kind, issuer: key.issuer, id: key.id, revokedAtEpochMs, expiresAtEpochSeconds };
 }
 
 /**
  * The ingest's write of one revocation, stamped `nowMs`: a conditional update that only moves a
- * cut-off forward and only extends a jti's expiry, so a duplicate, older or replayed revocation
- * fails the condition and changes nothing (docs/design.md, "Revocation semantics").
+ * cut-off forward and only extends the expiry of a jti or a session, so a duplicate, older or
+ * replayed revocation fails the condition and changes nothing (docs/design.md, "Revocation
+ * semantics").
  */
 export function conditionalUpdate(revocation: Revocation, nowMs: number) {
   const id = revocationId(revocation);
@@ -239,6 +252,12 @@ export function conditionalUpdate(revocation: Revocation, nowMs: number) {
     values[':revokedAt'] = { N: String(nowMs) };
     update = `SET ${common}, #revokedAt = if_not_exists(#revokedAt, :revokedAt)`;
     condition = 'attribute_not_exists(#pk) OR #expiresAt < :expiresAt';
+  } else if (revocation.kind === 'session') {
+    // A session refuses its tokens while the entry lives, whatever their iat: only a longer life
+    // changes it. revokedAt goes with the expiry it set (a later revocation of the session).
+    values[':revokedAt'] = { N: String(revocation.revokedAtEpochMs) };
+    update = `SET ${common}, #revokedAt = :revokedAt`;
+    condition = 'attribute_not_exists(#pk) OR #expiresAt < :expiresAt';
   } else {
     // docs/design.md, "Revocation semantics": a cut-off only moves forward; an older, duplicate or replayed one changes nothing.
     values[':revokedAt'] = { N: String(revocation.revokedAtEpochMs) };
@@ -255,8 +274,8 @@ export function conditionalUpdate(revocation: Revocation, nowMs: number) {
 }
 
 /**
- * The keys of every item a token can be revoked under: its jti (and signature ids), subject and
- * client (their stored ids), each for its issuer and for any issuer. Every one fits the table (the issuer rule and
+ * The keys of every item a token can be revoked under: its jti (and signature ids), subject,
+ * client and session (their stored ids), each for its issuer and for any issuer. Every one fits the table (the issuer rule and
  * storedId see to it), so a consistent read of them is never a validation error.
  */
 export function keysForToken(token: TokenKeys): Record<string, AttributeValue>[] {
@@ -267,6 +286,7 @@ export function keysForToken(token: TokenKeys): Record<string, AttributeValue>[]
     for (const id of ids.signatures) keys.add(revocationKey('jti', issuer, id));
     if (ids.subject !== undefined) keys.add(revocationKey('subject', issuer, ids.subject));
     if (ids.client !== undefined) keys.add(revocationKey('client', issuer, ids.client));
+    if (ids.session !== undefined) keys.add(revocationKey('session', issuer, ids.session));
   }
   return [...keys].map((pk) => ({ [SCHEMA.partitionKey.name]: { S: pk } }));
 }

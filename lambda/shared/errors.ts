@@ -36,10 +36,11 @@ export type RejectionReason =
   | 'lifetime_too_long'
   | 'too_old'
   | 'wrong_audience'
+  | 'insufficient_scope'
   | RevocationReason;
 
 /** The revocation kinds a token can match; see docs/design.md, "Revocation semantics". */
-export type RevocationReason = 'revoked_jti' | 'revoked_subject' | 'revoked_client';
+export type RevocationReason = 'revoked_jti' | 'revoked_subject' | 'revoked_client' | 'revoked_session';
 
 /**
  * What was checked and what was found, for the log line (never holds the token). `actual` is

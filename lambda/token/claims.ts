@@ -9,6 +9,8 @@ export interface CheckedClaims {
   readonly subject: string | undefined;
   readonly jti: string | undefined;
   readonly clientId: string | undefined;
+  /** The value of the issuer's session claim (`sid` unless JWT_SESSION_CLAIM says otherwise): what session revocations match. */
+  readonly sessionId: string | undefined;
   readonly issuedAtEpochSeconds: number | undefined;
   readonly expiresAtEpochSeconds: number;
   readonly scope: string | undefined;
@@ -84,6 +86,8 @@ export function checkClaims(
     subject: issuer.subjectClaim === 'sub' ? sub : optionalString(payload, issuer.subjectClaim),
     jti: optionalString(payload, 'jti'),
     clientId: optionalString(payload, issuer.clientClaim),
+    // Like the client claim: present means a non-empty string, or the token could not be revoked by its session.
+    sessionId: optionalString(payload, issuer.sessionClaim),
     issuedAtEpochSeconds: iat,
     expiresAtEpochSeconds: exp,
     scope: readScope(payload),

@@ -4,10 +4,21 @@
  * tokens with parseToken and names jti-less ones with tokenHash, as the verifier does.
  */
 export { checkClaims, type CheckedClaims } from './claims.js';
+export {
+  DiscoveryError,
+  discoverJwksUri,
+  discoveryUrl,
+  isAllowedKeyUrl,
+  type DiscoveryKind,
+  type DiscoveryProblemKind,
+} from './discovery.js';
+export { checkJwsHeader } from './header-check.js';
+export { checkIssuerRules } from './issuer-rules.js';
 export { KeyResolver } from './key-resolver.js';
 export { parseToken, TokenParser, type ParsedToken } from './parse-token.js';
 export { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules, type VerifierSettings } from './settings.js';
 export { signatureIds } from './signature-ids.js';
+export { SignedJwtVerifier, type SignedJwt } from './signed-jwt-verifier.js';
 export { keyMismatch, MIN_RSA_MODULUS_BITS, SignatureVerifier } from './signature.js';
 export { parseJsonObject } from './strict-json.js';
 export { tokenHash, TOKEN_HASH_PREFIX } from './token-hash.js';

@@ -10,6 +10,8 @@ import {
   type Log,
   type MaybePromise,
 } from '../shared/index.js';
+import { BodyTooLargeError, readBoundedBody } from './bounded-body.js';
+import { DiscoveryError, discoverJwksUri, discoveryUrl } from './discovery.js';
 import type { IssuerConfig, JwksSettings } from './settings.js';
 import { keyMismatch } from './signature.js';
 
@@ -22,13 +24,23 @@ import { keyMismatch } from './signature.js';
  * - a held key set is refreshed in the background after `cacheMaxAgeMs`, and kept if that fails,
  *   so an outage of the issuer does not break warm instances that already hold its keys.
  *
+ * - an issuer configured without a key set URL has it found by OIDC discovery (discovery.ts): at
+ *   cold start with the key prefetch, again with each background refresh (a changed `jwks_uri`
+ *   replaces the key set), kept when a later discovery fails; until one succeeds, tokens of the
+ *   issuer fail as an unreachable key set does (500), one attempt per cooldown at most.
+ *
  * Header-supplied keys (`jwk`, `jku`, `x5u`, `x5c`) are never consulted: only `alg` and `kid`
  * reach the key set.
  */
 export class KeyResolver {
-  private readonly remote: RemoteJWKSet;
+  private remote: RemoteJWKSet | undefined;
+  /** The key set URL: configured, or discovered; undefined until discovery succeeds. */
+  private jwksUri: string | undefined;
   // jose writes `uat` here after every successful fetch: our signal that the key set changed.
-  private readonly fetched: JWKSCacheInput = {};
+  // Replaced (with the remote set) when discovery names another key set URL.
+  private fetched: JWKSCacheInput = {};
+  private discovering: Promise<RemoteJWKSet> | undefined;
+  private lastDiscoveryFailureMs = Number.NEGATIVE_INFINITY;
   // By alg, then kid: two lookups of short strings cost less than building and hashing `${alg} ${kid}`.
   private memo = new Map<Algorithm, Map<string | undefined, KeyObject>>();
   private memoFetchedAt: number | undefined;
@@ -41,15 +53,28 @@ export class KeyResolver {
     private readonly settings: JwksSettings,
     private readonly log: Log,
   ) {
-    this.remote = createRemoteJWKSet(new URL(issuer.jwksUri), {
-      timeoutDuration: settings.timeoutMs,
-      cooldownDuration: settings.cooldownMs,
+    if (issuer.jwksUri !== undefined) this.useKeySet(issuer.jwksUri);
+  }
+
+  private useKeySet(jwksUri: string, keySet = this.createKeySet(jwksUri)): RemoteJWKSet {
+    this.fetched = keySet.fetched;
+    this.remote = keySet.remote;
+    this.jwksUri = jwksUri;
+    return keySet.remote;
+  }
+
+  private createKeySet(jwksUri: string): { remote: RemoteJWKSet; fetched: JWKSCacheInput } {
+    const fetched: JWKSCacheInput = {};
+    const remote = createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: this.settings.timeoutMs,
+      cooldownDuration: this.settings.cooldownMs,
       // Age is handled here, by a background refresh that keeps the old keys on failure; jose's
       // own max age would refetch in the request path and fail the request when the fetch fails.
       cacheMaxAge: Infinity,
-      [jwksCache]: this.fetched,
+      [jwksCache]: fetched,
       [customFetch]: (url, init) => this.fetchCapped(url, init),
     });
+    return { remote, fetched };
   }
 
   /**
@@ -65,26 +90,12 @@ export class KeyResolver {
       await response.body?.cancel().catch(() => {});
       return new Response(null, { status: response.status, headers: response.headers });
     }
-    const maxBytes = this.settings.maxBytes;
-    const declared = Number(response.headers.get('content-length') ?? undefined);
-    if (declared > maxBytes) {
-      await response.body.cancel().catch(() => {});
-      throw this.tooLarge(declared, true);
+    try {
+      return new Response(await readBoundedBody(response, this.settings.maxBytes), { status: 200, headers: response.headers });
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw this.tooLarge(error.bytes, error.declared);
+      throw error;
     }
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let bytes = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      bytes += value.byteLength;
-      if (bytes > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw this.tooLarge(bytes, false);
-      }
-      chunks.push(value);
-    }
-    return new Response(Buffer.concat(chunks), { status: 200, headers: response.headers });
   }
 
   private tooLarge(bytes: number, declared: boolean): JwksTooLargeError {
@@ -94,7 +105,7 @@ export class KeyResolver {
     this.log.error('issuer key set refused: larger than JWKS_MAX_BYTES; keeping the keys already held', {
       code: error.code,
       issuer: this.issuer.issuer,
-      jwksUri: this.issuer.jwksUri,
+      jwksUri: this.jwksUri,
       maxBytes: this.settings.maxBytes,
       [declared ? 'declaredBytes' : 'bytesRead']: bytes,
     });
@@ -108,15 +119,62 @@ export class KeyResolver {
 
   /** Fetches the key set now, at cold start, so the first request does not pay for it. Never throws. */
   async prefetch(): Promise<void> {
+    let remote: RemoteJWKSet;
     try {
-      await this.remote.reload();
+      remote = await this.remoteKeySet(Date.now());
+    } catch {
+      return; // logged by discover
+    }
+    try {
+      await remote.reload();
     } catch (error) {
       this.log.warn('could not prefetch the issuer key set; the first request will try again', {
         code: errorCode(error),
         issuer: this.issuer.issuer,
-        jwksUri: this.issuer.jwksUri,
+        jwksUri: this.jwksUri,
         error: describeError(error),
       });
+    }
+  }
+
+  /** The remote key set, after discovering its URL when the issuer was configured without one. */
+  private remoteKeySet(nowMs: number): MaybePromise<RemoteJWKSet> {
+    if (this.remote !== undefined) return this.remote;
+    if (this.discovering !== undefined) return this.discovering;
+    if (nowMs - this.lastDiscoveryFailureMs < this.retryAfterFailureMs) {
+      throw new JwksUnavailableError(`the OIDC discovery of ${this.issuer.issuer} failed recently; no key set is known yet`);
+    }
+    this.discovering = this.discover(nowMs)
+      .then((jwksUri) => this.useKeySet(jwksUri))
+      .finally(() => {
+        this.discovering = undefined;
+      });
+    return this.discovering;
+  }
+
+  /** Runs one discovery; logs a failure (an issuer mismatch as an error) and throws JwksUnavailableError. */
+  private async discover(nowMs: number): Promise<string> {
+    try {
+      return await discoverJwksUri(this.issuer.issuer, this.settings.timeoutMs, this.issuer.discovery);
+    } catch (error) {
+      this.lastDiscoveryFailureMs = nowMs;
+      const problem = error instanceof DiscoveryError ? error.problem : 'unreachable';
+      const extra = {
+        issuer: this.issuer.issuer,
+        discoveryUrl: discoveryUrl(this.issuer.issuer, this.issuer.discovery),
+        problem,
+        error: describeError(error),
+        ...(error instanceof Error && error.cause !== undefined ? { cause: describeError(error.cause) } : {}),
+      };
+      // A document naming another issuer is a misconfiguration (or someone else's document), not an outage.
+      if (problem === 'issuer_mismatch' || problem === 'insecure_jwks_uri') this.log.error('OIDC discovery refused', extra);
+      else this.log.warn('OIDC discovery failed; tokens of this issuer fail until it succeeds', extra);
+      throw new JwksUnavailableError(
+        `OIDC discovery of ${this.issuer.issuer} failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -134,10 +192,17 @@ export class KeyResolver {
       this.refreshInBackground(nowMs);
     }
     const key = this.memo.get(alg)?.get(kid);
-    return key ?? this.resolveFromKeySet(alg, kid, nowMs);
+    if (key !== undefined) return key;
+    if (this.remote === undefined) return this.resolveAfterDiscovery(alg, kid, nowMs);
+    return this.resolveFromKeySet(this.remote, alg, kid, nowMs);
   }
 
-  private async resolveFromKeySet(alg: Algorithm, kid: string | undefined, nowMs: number): Promise<KeyObject> {
+  private async resolveAfterDiscovery(alg: Algorithm, kid: string | undefined, nowMs: number): Promise<KeyObject> {
+    const remote = await this.remoteKeySet(nowMs);
+    return this.resolveFromKeySet(remote, alg, kid, nowMs);
+  }
+
+  private async resolveFromKeySet(remote: RemoteJWKSet, alg: Algorithm, kid: string | undefined, nowMs: number): Promise<KeyObject> {
     // jose rate-limits refetches only after a successful fetch. While the issuer is down, a stream
     // of tokens naming unknown kids would each start a fetch; fail those fast instead.
     if (nowMs - this.lastFetchFailureMs < this.retryAfterFailureMs && !this.holdsKid(kid)) {
@@ -147,7 +212,7 @@ export class KeyResolver {
     const fetchedAtStart = this.fetched.uat;
     let cryptoKey;
     try {
-      cryptoKey = await this.remote({ alg, kid });
+      cryptoKey = await remote({ alg, kid });
     } catch (error) {
       const translated = this.translate(error, alg, kid);
       if (translated instanceof JwksUnavailableError) this.lastFetchFailureMs = nowMs;
@@ -185,16 +250,40 @@ export class KeyResolver {
     if (error instanceof errors.JWKSMultipleMatchingKeys) {
       return new TokenRejectedError('unknown_key', `several keys match ${alg} and the token names none with kid`);
     }
-    return new JwksUnavailableError(`cannot fetch the key set of ${this.issuer.issuer} from ${this.issuer.jwksUri}`, {
+    return new JwksUnavailableError(`cannot fetch the key set of ${this.issuer.issuer} from ${this.jwksUri ?? '(not discovered)'}`, {
       cause: error,
     });
+  }
+
+  /** Reloads the key set; first, for a discovered one, discovers again, switching sets if its URL changed. */
+  private async refresh(nowMs: number): Promise<void> {
+    if (this.issuer.jwksUri === undefined) {
+      let jwksUri: string | undefined;
+      try {
+        jwksUri = await this.discover(nowMs);
+      } catch {
+        // Logged by discover; the key set already held is kept and reloaded below.
+      }
+      if (jwksUri !== undefined && jwksUri !== this.jwksUri) {
+        this.log.info('OIDC discovery names a new key set URL; switching to it', {
+          issuer: this.issuer.issuer,
+          jwksUri,
+          was: this.jwksUri,
+        });
+        const next = this.createKeySet(jwksUri);
+        // Only a set that loads replaces the one held: a new URL that does not answer keeps the old keys.
+        await next.remote.reload();
+        this.useKeySet(jwksUri, next);
+        return;
+      }
+    }
+    await this.remote?.reload();
   }
 
   private refreshInBackground(nowMs: number): void {
     if (this.refreshing !== undefined || nowMs - this.lastRefreshAttemptMs < this.settings.cooldownMs) return;
     this.lastRefreshAttemptMs = nowMs;
-    this.refreshing = this.remote
-      .reload()
+    this.refreshing = this.refresh(nowMs)
       .catch((error: unknown) => {
         this.log.warn('key set refresh failed; keeping the keys already held', {
           code: errorCode(error),

@@ -1,10 +1,14 @@
 import type { Algorithm } from '../contract/index.js';
+import type { DiscoveryKind } from './discovery.js';
 
 /** One trusted token issuer and what its tokens must satisfy. */
 export interface IssuerConfig {
   /** Compared to the `iss` claim exactly, byte for byte. */
   readonly issuer: string;
-  readonly jwksUri: string;
+  /** The key set URL; undefined: found by OIDC discovery from the issuer (token/discovery.ts). */
+  readonly jwksUri?: string | undefined;
+  /** The metadata document discovery reads: `ssf` for a Shared Signals transmitter (the receiver's). @default openid */
+  readonly discovery?: DiscoveryKind | undefined;
   /** A token passes when any of its `aud` values equals any of these. */
   readonly audiences: readonly string[];
   readonly algorithms: readonly Algorithm[];
@@ -12,6 +16,16 @@ export interface IssuerConfig {
   readonly clientClaim: string;
   /** The claim subject cut-offs match (WSO2 Identity Server: `entity_id`). @default sub */
   readonly subjectClaim: string;
+  /** The `token_use` a token must carry (Cognito: `access`); undefined: not checked. @default undefined */
+  readonly tokenUse?: string | undefined;
+  /**
+   * For a token without `aud`, the claim matched against `audiences` instead (Cognito access
+   * tokens: `client_id`, as API Gateway's JWT authorizer does); undefined: such a token passes
+   * the audience check only if `aud` is not required. @default undefined
+   */
+  readonly audienceClaim?: string | undefined;
+  /** The claim session revocations match: the OpenID Connect session id (Cognito: `origin_jti`). @default sid */
+  readonly sessionClaim: string;
 }
 
 /** Claim and structure rules shared by every issuer. */

@@ -22,7 +22,9 @@ export interface VerifiedToken extends RevocableToken {
   readonly signatureIds: readonly string[];
   /** The value of the issuer's client claim (`client_id` by default). */
   readonly clientId: string | undefined;
-  /** The ids revocations of this token are stored under (storedId of tokenId, subject, clientId), computed once, here. */
+  /** The value of the issuer's session claim (`sid` by default, JWT_SESSION_CLAIM): what session revocations match. */
+  readonly sessionId: string | undefined;
+  /** The ids revocations of this token are stored under (storedId of tokenId, subject, clientId, sessionId), computed once, here. */
   readonly revocationIds: RevocationIds;
   /** `iat`; undefined only when the operator removed iat from the required claims. */
   readonly issuedAtEpochSeconds: number | undefined;

@@ -3,6 +3,8 @@ import type { Algorithm } from '../contract/index.js';
 import { revocationIdsOf } from '../revocation/index.js';
 import { isPromise, TokenRejectedError, type MaybePromise } from '../shared/index.js';
 import { checkClaims } from './claims.js';
+import { checkJwsHeader } from './header-check.js';
+import { checkIssuerRules } from './issuer-rules.js';
 import type { KeyResolver } from './key-resolver.js';
 import { TokenParser, type ParsedToken } from './parse-token.js';
 import { normalizeType, type IssuerConfig, type VerifierSettings } from './settings.js';
@@ -12,9 +14,6 @@ import { tokenHash } from './token-hash.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { VerifiedToken } from './verified-token.js';
 
-// RFC 7515 §4.1.11: a recipient must refuse a `crit` it does not understand, and this verifier
-// understands no extension. That also refuses RFC 7797 unencoded payloads, which require crit.
-const UNDERSTOOD_CRITICAL_HEADERS: readonly string[] = [];
 const NO_SIGNATURE_IDS: readonly string[] = Object.freeze([]);
 
 /**
@@ -88,6 +87,7 @@ export class TokenVerifier {
       throw new TokenRejectedError('bad_signature', 'signature does not verify with the issuer key');
     }
     const claims = checkClaims(parsed.payload, issuer.config, this.config.rules, nowMs / 1000);
+    if (issuer.config.tokenUse !== undefined || issuer.config.audienceClaim !== undefined) checkIssuerRules(parsed.payload, issuer.config);
     const tokenId = claims.jti ?? tokenHash(token);
     // WSO2 revokes a token without jti by its signature: computed once here, a remembered token
     // carries them to every later request.
@@ -101,8 +101,9 @@ export class TokenVerifier {
       tokenId,
       signatureIds: sigIds,
       clientId: claims.clientId,
+      sessionId: claims.sessionId,
       // Once per verified token (the cache keeps them), so no request maps an id again.
-      revocationIds: revocationIdsOf(tokenId, claims.subject, claims.clientId, sigIds),
+      revocationIds: revocationIdsOf(tokenId, claims.subject, claims.clientId, sigIds, claims.sessionId),
       issuedAtEpochSeconds: claims.issuedAtEpochSeconds,
       expiresAtEpochSeconds: claims.expiresAtEpochSeconds,
       scope: claims.scope,
@@ -131,29 +132,8 @@ export class TokenVerifier {
   }
 
   private checkHeader(parsed: ParsedToken, issuer: IssuerConfig): Algorithm {
-    const { alg, crit, b64, typ, kid } = parsed.header;
-    // RFC 8725 §3.1: only algorithms the issuer is configured for; never `none`, never HMAC.
-    if (typeof alg !== 'string' || !(issuer.algorithms as readonly string[]).includes(alg)) {
-      throw new TokenRejectedError('algorithm_not_allowed', 'alg is not allowed for this issuer', {
-        actual: alg,
-        expected: issuer.algorithms,
-      });
-    }
-    if (crit !== undefined) {
-      const names = Array.isArray(crit) ? crit : [crit];
-      const unknown = names.filter((name) => !UNDERSTOOD_CRITICAL_HEADERS.includes(name as string));
-      if (unknown.length > 0 || names.length === 0) {
-        throw new TokenRejectedError('unsupported_header', 'crit names extensions this verifier does not understand', {
-          actual: crit,
-        });
-      }
-    }
-    if (b64 !== undefined) {
-      throw new TokenRejectedError('unsupported_header', 'b64 (RFC 7797 unencoded payload) is not accepted');
-    }
-    if (kid !== undefined && typeof kid !== 'string') {
-      throw new TokenRejectedError('malformed_token', 'kid must be a string', { actual: kid });
-    }
+    const alg = checkJwsHeader(parsed.header, issuer.algorithms);
+    const typ = parsed.header.typ;
     const rules = this.config.rules;
     if (typ === undefined) {
       if (rules.typeRequired) throw new TokenRejectedError('wrong_type', 'typ header is required', { expected: rules.acceptedTypes });
@@ -163,7 +143,7 @@ export class TokenVerifier {
       throw new TokenRejectedError('wrong_type', 'typ is not an accepted token type', { actual: typ, expected: rules.acceptedTypes });
     }
     // Only a header that passed is remembered; its object is frozen and the issuer's config too.
-    this.lastHeaderCheck = { header: parsed.header, issuer, alg: alg as Algorithm };
-    return alg as Algorithm;
+    this.lastHeaderCheck = { header: parsed.header, issuer, alg };
+    return alg;
   }
 }

@@ -75,7 +75,9 @@ describe.concurrent('DynamoDB at cold start, and during ingest', () => {
     await store.applyRevocations([revokeJti('cold-throttled')]);
     let throttles = 4;
     proxy.policy = (operation) => (operation === 'Scan' && throttles-- > 0 ? 'throttle' : 'pass');
-    const child = authorizer(name, proxy, { REVOCATION_SCAN_SEGMENTS: '2' });
+    // The SDK waits up to a second per throttled attempt; a staleness bound of 30 s gives the load a
+    // 30 s deadline, so a loaded CI machine tests the retries rather than the 5 s default deadline.
+    const child = authorizer(name, proxy, { REVOCATION_SCAN_SEGMENTS: '2', REVOCATION_MAX_STALENESS_MS: '30000' });
 
     // Act
     const revoked = await decide(child, await issuer.token({ jti: 'cold-throttled' }));

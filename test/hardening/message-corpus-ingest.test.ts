@@ -84,7 +84,7 @@ async function snapshot(): Promise<Map<string, Item>> {
   return items;
 }
 
-/** The documented write: a cut-off only moves forward, a jti expiry only extends; one write per key. */
+/** The documented write: a cut-off only moves forward, a jti's or a session's expiry only extends; one write per key. */
 function applyModel(table: Map<string, Item>, revocations: readonly Revocation[], nowMs: number): { applied: number; unchanged: number } {
   const merged = new Map<string, Revocation>();
   for (const revocation of revocations) {
@@ -93,7 +93,7 @@ function applyModel(table: Map<string, Item>, revocations: readonly Revocation[]
     const seen = merged.get(key);
     const later =
       seen === undefined ||
-      (revocation.kind === 'jti'
+      (revocation.kind === 'jti' || revocation.kind === 'session'
         ? revocation.expiresAtEpochSeconds > seen.expiresAtEpochSeconds
         : revocation.revokedAtEpochMs > (seen as { revokedAtEpochMs: number }).revokedAtEpochMs);
     if (later) merged.set(key, revocation);
@@ -105,7 +105,7 @@ function applyModel(table: Map<string, Item>, revocations: readonly Revocation[]
     const id = revocationId(revocation);
     const changes =
       stored === undefined ||
-      (revocation.kind === 'jti'
+      (revocation.kind === 'jti' || revocation.kind === 'session'
         ? (stored.expiresAt as number) < revocation.expiresAtEpochSeconds
         : (stored.revokedAt as number) < revocation.revokedAtEpochMs);
     if (!changes) {

@@ -44,7 +44,7 @@ function expectInvariants(revocations: Revocation[], rules: MessageRules): void 
   expect(revocations.length).toBeGreaterThan(0);
   const tolerance = rules.clockToleranceSeconds;
   for (const revocation of revocations) {
-    expect(['jti', 'subject', 'client']).toContain(revocation.kind);
+    expect(['jti', 'subject', 'client', 'session']).toContain(revocation.kind);
     expect(typeof revocation.issuer).toBe('string');
     expect(revocation.issuer.trim()).not.toBe('');
     expect(Buffer.byteLength(revocation.issuer)).toBeLessThanOrEqual(512);
@@ -68,13 +68,14 @@ function expectInvariants(revocations: Revocation[], rules: MessageRules): void 
     expect(expires).toBeLessThanOrEqual(latest);
 
     if (revocation.kind !== 'jti') {
-      // T is epoch ms, after 2000, and clamped to now + the clock tolerance.
+      // T (a cut-off, or when a session was revoked) is epoch ms, after 2000, and clamped to now + the clock tolerance.
       const t = revocation.revokedAtEpochMs;
       expect(Number.isSafeInteger(t)).toBe(true);
       expect(t).toBeGreaterThanOrEqual(EPOCH_2000_MS);
       expect(t).toBeLessThanOrEqual(rules.nowMs + tolerance * 1000);
       // Kept at least until the last token it refuses (iat * 1000 <= T, lifetime at most the
-      // maximum) has expired beyond the tolerance: iat <= T / 1000, exp <= iat + lifetime.
+      // maximum; for a session, every token issued up to T) has expired beyond the tolerance:
+      // iat <= T / 1000, exp <= iat + lifetime.
       expect(expires * 1000).toBeGreaterThanOrEqual(t + (rules.maxTokenLifetimeSeconds + tolerance) * 1000);
       // ... and not much longer: one second of rounding at most.
       expect(expires * 1000).toBeLessThan(t + (rules.maxTokenLifetimeSeconds + tolerance + 1) * 1000);
@@ -150,12 +151,14 @@ const ownEntry = fc.oneof(
   fc.record({ type: fc.constant('token'), token: fc.oneof(fc.string(), fc.anything()) }, { requiredKeys: ['type'] }),
   fc.record({ type: fc.constant('subject'), sub: idLike, revokedAt: timeLike, ...issField }, { requiredKeys: ['type', 'sub'] }),
   fc.record({ type: fc.constant('client'), clientId: idLike, revokedAt: timeLike, ...issField }, { requiredKeys: ['type', 'clientId'] }),
+  fc.record({ type: fc.constant('session'), sid: idLike, revokedAt: timeLike, ...issField }, { requiredKeys: ['type', 'sid'] }),
   fc.record(
     {
       type: fc.anything(),
       jti: idLike,
       sub: idLike,
       clientId: idLike,
+      sid: idLike,
       revokedAt: timeLike,
       exp: timeLike,
       token: fc.anything(),

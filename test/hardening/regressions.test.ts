@@ -133,6 +133,7 @@ describe('the delta sync', () => {
       subject: 's',
       subjectClaim: 'sub',
       clientId: 'c',
+      sessionId: undefined,
       revocationIds: revocationIdsOf('same-ms', 's', 'c'),
       issuedAtEpochSeconds: clock / 1000 - 10,
       expiresAtEpochSeconds: clock / 1000 + 600,

@@ -9,22 +9,24 @@ import { TestIssuer } from '../support/issuer.js';
 import { decide, until, type Outcome } from './support/decisions.js';
 
 /**
- * Issue 11, items 2 and 4: every token the authorizer allows can be revoked by jti, by whole
- * token, by subject and by client, and the revocation then denies it, whatever its ids hold
- * (long, control characters, lone surrogates, blanks, the look of a stored hash). Through the real
- * parts: SNS events into dist/ingest.mjs, dynalite, dist/authorizer.mjs syncing from it.
+ * Issue 11, items 2 and 4 (and issue 13's session revocation): every token the authorizer allows
+ * can be revoked by jti, by whole token, by subject, by client and, when it carries the session
+ * claim (`sid`), by session, and the revocation then denies it, whatever its ids hold (long,
+ * control characters, lone surrogates, blanks, the look of a stored hash). Through the real parts:
+ * SNS events into dist/ingest.mjs, dynalite, dist/authorizer.mjs syncing from it.
  *
- * Each of the four ways revokes under its own trusted issuer (the four share one key set), so a
+ * Each of the five ways revokes under its own trusted issuer (the five share one key set), so a
  * subject cut-off of one run cannot refuse the token another way is about to revoke.
  */
 
-const WAYS = ['jti', 'token', 'subject', 'client'] as const;
+const WAYS = ['jti', 'token', 'subject', 'client', 'session'] as const;
 type Way = (typeof WAYS)[number];
 const EXPECTED: Record<Way, Outcome> = {
   jti: 'deny:revoked_jti',
   token: 'deny:revoked_jti',
   subject: 'deny:revoked_subject',
   client: 'deny:revoked_client',
+  session: 'deny:revoked_session',
 };
 const TABLE = 'revocations';
 
@@ -42,7 +44,7 @@ beforeAll(async () => {
   authorizer = new BundleProcess('authorizer', {
     ...env,
     JWT_ISSUERS: JSON.stringify(WAYS.map((way) => ({ issuer: issuerOf(way), jwksUri: issuer.jwksUri, audience: issuer.audience }))),
-    // Room for three 3,000-unit ids that JSON spells with six bytes each (a lone surrogate is \udxxx).
+    // Room for four 3,000-unit ids that JSON spells with six bytes each (a lone surrogate is \udxxx).
     JWT_MAX_TOKEN_BYTES: '131072',
     REVOCATION_SYNC_INTERVAL_MS: '100',
   });
@@ -67,11 +69,13 @@ interface Claims {
   readonly sub: string;
   readonly jti: string;
   readonly client: string;
+  readonly sid: string;
 }
 
 /** The ids each way has revoked: a later run reusing one would find its token refused already. */
-const used: Record<Way, Set<string>> = { jti: new Set(), token: new Set(), subject: new Set(), client: new Set() };
-const idOf = (way: Way, claims: Claims) => (way === 'subject' ? claims.sub : way === 'client' ? claims.client : claims.jti);
+const used: Record<Way, Set<string>> = { jti: new Set(), token: new Set(), subject: new Set(), client: new Set(), session: new Set() };
+const idOf = (way: Way, claims: Claims) =>
+  way === 'subject' ? claims.sub : way === 'client' ? claims.client : way === 'session' ? claims.sid : claims.jti;
 
 /** The revocation message each way publishes for a token. */
 function messageFor(way: Way, token: string, claims: Claims, exp: number): string {
@@ -84,14 +88,16 @@ function messageFor(way: Way, token: string, claims: Claims, exp: number): strin
       return JSON.stringify({ type: 'subject', sub: claims.sub, iss: issuerOf(way) });
     case 'client':
       return JSON.stringify({ type: 'client', clientId: claims.client, iss: issuerOf(way) });
+    case 'session':
+      return JSON.stringify({ type: 'session', sid: claims.sid, iss: issuerOf(way) });
   }
 }
 
 describe('every token the authorizer allows', () => {
-  it('can be revoked by jti, by whole token, by subject and by client, each revocation then denying it', async () => {
+  it('can be revoked by jti, by whole token, by subject, by client and by session, each revocation then denying it', async () => {
     let runs = 0;
     await fc.assert(
-      fc.asyncProperty(fc.record({ sub: id, jti: id, client: id }), async (claims) => {
+      fc.asyncProperty(fc.record({ sub: id, jti: id, client: id, sid: id }), async (claims) => {
         fc.pre(WAYS.every((way) => !used[way].has(idOf(way, claims))));
         for (const way of WAYS) used[way].add(idOf(way, claims));
         runs++;
@@ -100,16 +106,24 @@ describe('every token the authorizer allows', () => {
         const exp = nowSeconds + 600;
         const tokens = await Promise.all(
           WAYS.map((way) =>
-            issuer.token({ iss: issuerOf(way), sub: claims.sub, jti: claims.jti, client_id: claims.client, iat: nowSeconds, exp }),
+            issuer.token({
+              iss: issuerOf(way),
+              sub: claims.sub,
+              jti: claims.jti,
+              client_id: claims.client,
+              sid: claims.sid,
+              iat: nowSeconds,
+              exp,
+            }),
           ),
         );
         for (const token of tokens) expect(await decide(authorizer, token)).toBe('allow');
 
-        // Act: the four revocations, one SNS message each, in one delivery.
+        // Act: the five revocations, one SNS message each, in one delivery.
         const published = await ingest.invoke(snsEvent(...WAYS.map((way, index) => messageFor(way, tokens[index]!, claims, exp))));
 
         // Assess: each denied, for its own reason, once the authorizer has synced.
-        expect(published).toMatchObject({ ok: true, result: { messages: 4, revocations: 4 } });
+        expect(published).toMatchObject({ ok: true, result: { messages: 5, revocations: 5 } });
         const answers = await Promise.all(
           WAYS.map(async (way, index) => (await until(authorizer, tokens[index]!, (outcome) => outcome !== 'allow', 5000, 25))?.outcome),
         );
@@ -120,9 +134,9 @@ describe('every token the authorizer allows', () => {
         numRuns: 24,
         // The issue's three examples, first.
         examples: [
-          [{ sub: 'u'.repeat(3000), jti: 'example-1', client: 'example-client-1' }],
-          [{ sub: 'bob\u0085', jti: 'example-2', client: 'bob\u0085' }],
-          [{ sub: 'example-sub-3', jti: 'x\ud800', client: 'example-client-3' }],
+          [{ sub: 'u'.repeat(3000), jti: 'example-1', client: 'example-client-1', sid: 'example-sid-1' }],
+          [{ sub: 'bob\u0085', jti: 'example-2', client: 'bob\u0085', sid: 'bob\u0085' }],
+          [{ sub: 'example-sub-3', jti: 'x\ud800', client: 'example-client-3', sid: 's'.repeat(1025) }],
         ],
       },
     );

@@ -9,6 +9,7 @@ import {
   jtiRevocation,
   revocationId,
   revocationIdsOf,
+  sessionRevocation,
   type ReadSummary,
   type Revocation,
   type RevocationReader,
@@ -25,9 +26,11 @@ import type { VerifiedToken } from '../../lambda/token/index.js';
  *
  * Reference semantics: a token is refused by a jti revocation of its (issuer or '*', jti); by a
  * subject or client cut-off T of its (issuer or '*', id) when iat * 1000 <= T (or it has no iat);
- * cut-offs combine as the maximum. Expiry is not part of the reference: the test only presents
- * tokens the verifier would accept (exp - iat <= lifetime, exp > now - tolerance), so an entry
- * that expires while such a token is still presented is a bug.
+ * cut-offs combine as the maximum; by a session revocation of its (issuer or '*', session id),
+ * whatever its iat, while the entry lives (until ceil(T / 1000) + lifetime + tolerance, compared
+ * with whole seconds of now). Expiry is otherwise not part of the reference: the test only presents
+ * tokens the verifier would accept (exp - iat <= lifetime, exp > now - tolerance), so a jti or
+ * cut-off entry that expires while such a token is still presented is a bug.
  *
  * Revocations are made by the ingest's own constructors (lambda/revocation/revocation.ts), so their TTLs are
  * the ones the ingest writes.
@@ -59,7 +62,7 @@ class ModelTable implements RevocationReader {
     const stored = this.items.get(key)?.revocation;
     const newer =
       stored === undefined ||
-      (revocation.kind === 'jti'
+      (revocation.kind === 'jti' || revocation.kind === 'session'
         ? stored.expiresAtEpochSeconds < revocation.expiresAtEpochSeconds
         : (stored as { revokedAtEpochMs: number }).revokedAtEpochMs < revocation.revokedAtEpochMs);
     if (newer) this.items.set(key, { revocation, updatedAtMs: this.clock() });
@@ -105,7 +108,9 @@ class ModelTable implements RevocationReader {
  * The reference: the decision docs/design.md asks for, given every revocation written so far. A token
  * without iat (possible only when an operator removes iat from JWT_REQUIRED_CLAIMS) cannot be
  * placed before or after T, so it is refused by a cut-off only while that cut-off is kept
- * (T + lifetime + tolerance); `nowSeconds` leaves a second of rounding either way.
+ * (T + lifetime + tolerance); `nowSeconds` leaves a second of rounding either way. A session
+ * refuses while its entry lives at `nowSeconds` (the view compares whole seconds); without
+ * `nowSeconds`, at any time.
  */
 function reference(token: VerifiedToken, revocations: readonly Revocation[], nowSeconds?: number): RevocationReason | undefined {
   const applies = (issuer: string) => issuer === token.issuer || issuer === ANY_ISSUER;
@@ -123,18 +128,44 @@ function reference(token: VerifiedToken, revocations: readonly Revocation[], now
   };
   if (cutoff('subject', token.subject)) return 'revoked_subject';
   if (cutoff('client', token.clientId)) return 'revoked_client';
+  if (sessionRefuses(token, revocations, nowSeconds)) return 'revoked_session';
   return undefined;
+}
+
+/** Whether a session revocation of the token's session (its issuer's or any issuer's) lives at `nowSeconds` (any time when undefined). */
+function sessionRefuses(token: VerifiedToken, revocations: readonly Revocation[], nowSeconds?: number): boolean {
+  const session = token.sessionId;
+  if (session === undefined) return false;
+  const live = (expiresAt: number) => nowSeconds === undefined || expiresAt > Math.floor(nowSeconds);
+  return revocations.some(
+    (r) =>
+      r.kind === 'session' && r.id === session && (r.issuer === token.issuer || r.issuer === ANY_ISSUER) && live(r.expiresAtEpochSeconds),
+  );
 }
 
 type Op =
   | { type: 'revoke-jti'; issuer: number; jti: number }
   | { type: 'revoke-cutoff'; kind: 'subject' | 'client'; issuer: number; id: number; agoMs: number }
-  | { type: 'check'; issuer: number; jti: number; subject: number; client: number; ageMs: number; lifetimeMs: number; noIat: boolean }
+  | { type: 'revoke-session'; issuer: number; id: number; agoMs: number }
+  | {
+      type: 'check';
+      issuer: number;
+      jti: number;
+      subject: number;
+      client: number;
+      /** 6 and up: a token without the session claim. */
+      session: number;
+      ageMs: number;
+      lifetimeMs: number;
+      noIat: boolean;
+    }
   | { type: 'advance'; ms: number }
   | { type: 'outage'; on: boolean }
   | { type: 'cold-start' }
   /** A token refused by one of the cut-offs written, presented in the last second of its life. */
-  | { type: 'end-of-life'; pick: number; iatBeforeMs: number; beforeEndMs: number };
+  | { type: 'end-of-life'; pick: number; iatBeforeMs: number; beforeEndMs: number }
+  /** A fresh token of a revoked session, presented around the moment its entry may go. */
+  | { type: 'session-end'; pick: number; offsetMs: number };
 
 const ids = fc.integer({ min: 0, max: 5 });
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -158,6 +189,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('revoke-session' as const),
+      issuer: fc.integer({ min: 0, max: 2 }),
+      id: ids,
+      agoMs: fc.oneof(fc.integer({ min: -90_000, max: LIFETIME_SECONDS * 1000 }), fc.constantFrom(0, 500, 999, 1000, 1001)),
+    }),
+  },
+  {
     weight: 8,
     arbitrary: fc.record({
       type: fc.constant('check' as const),
@@ -165,6 +205,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       jti: fc.integer({ min: 0, max: 30 }),
       subject: ids,
       client: ids,
+      session: fc.integer({ min: 0, max: 7 }),
       // iat up to a lifetime ago (fractional ms included), exp up to a lifetime after iat.
       ageMs: fc.oneof(fc.integer({ min: -TOLERANCE_SECONDS * 1000, max: LIFETIME_SECONDS * 1000 }), fc.integer({ min: 0, max: 3000 })),
       lifetimeMs: fc.oneof(fc.integer({ min: 1, max: LIFETIME_SECONDS * 1000 }), fc.constant(LIFETIME_SECONDS * 1000)),
@@ -187,6 +228,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       pick: fc.nat(),
       iatBeforeMs: fc.constantFrom(0, 1, 100, 400, 999, 1000, 1500),
       beforeEndMs: fc.integer({ min: 1, max: 1000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('session-end' as const),
+      pick: fc.nat(),
+      offsetMs: fc.oneof(fc.integer({ min: -1500, max: 1500 }), fc.constantFrom(-1000, -1, 0, 1, 999, 1000)),
     }),
   },
 );
@@ -231,6 +280,8 @@ describe('the revocation checker against the reference model', () => {
       let checks = 0;
       let refusals = 0;
       let endOfLife = 0;
+      let sessionEnds = 0;
+      let sessionRefusals = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(op, { minLength: 60, maxLength: 200 }), async (ops) => {
           let clock = START_MS;
@@ -256,7 +307,10 @@ describe('the revocation checker against the reference model', () => {
           const issuerOf = (index: number) => (index === 2 ? ANY_ISSUER : ISSUERS[index]!);
 
           const check = async (fields: Omit<VerifiedToken, 'revocationIds'>): Promise<void> => {
-            const token: VerifiedToken = { ...fields, revocationIds: revocationIdsOf(fields.tokenId, fields.subject, fields.clientId) };
+            const token: VerifiedToken = {
+              ...fields,
+              revocationIds: revocationIdsOf(fields.tokenId, fields.subject, fields.clientId, [], fields.sessionId),
+            };
             checks++;
             const nowSeconds = clock / 1000;
             const got = await answer(checker, token, clock);
@@ -279,9 +333,14 @@ describe('the revocation checker against the reference model', () => {
               expect(got, `${JSON.stringify(token)} must be refused (${mustRefuse})`).toBeDefined();
               if (mustRefuse === 'revoked_jti') expect(got).toBe('revoked_jti');
             }
-            // ... and nothing is refused that no revocation refuses.
+            // ... and nothing is refused that no revocation refuses (a session's entry no longer lives).
             if (everything === undefined) expect(got).toBeUndefined();
+            if (got === 'revoked_session') {
+              const entries = written.map((entry) => entry.revocation);
+              expect(sessionRefuses(token, entries, nowSeconds), `${JSON.stringify(token)}: no session entry lives`).toBe(true);
+            }
             if (got !== undefined) refusals++;
+            if (got === 'revoked_session') sessionRefusals++;
             // With the table up (and an interval since it last failed), the view is never older
             // than one sync interval after a check.
             if (!table.failing && clock - table.lastFailureMs >= INTERVAL_MS)
@@ -306,6 +365,13 @@ describe('the revocation checker against the reference model', () => {
                 written.push({ revocation, sequence: table.writes });
                 break;
               }
+              case 'revoke-session': {
+                const t = Math.min(Math.floor(clock - step.agoMs), clock);
+                const revocation = sessionRevocation(issuerOf(step.issuer), `session-${step.id}`, t, rules());
+                table.write(revocation);
+                written.push({ revocation, sequence: table.writes });
+                break;
+              }
               case 'advance':
                 clock += step.ms;
                 break;
@@ -325,7 +391,7 @@ describe('the revocation checker against the reference model', () => {
               case 'end-of-life': {
                 const cutoffs = written
                   .map((entry) => entry.revocation)
-                  .filter((r): r is Extract<Revocation, { kind: 'subject' | 'client' }> => r.kind !== 'jti');
+                  .filter((r): r is Extract<Revocation, { kind: 'subject' | 'client' }> => r.kind === 'subject' || r.kind === 'client');
                 if (cutoffs.length === 0) break;
                 const cutoff = cutoffs[step.pick % cutoffs.length]!;
                 const iat = (cutoff.revokedAtEpochMs - step.iatBeforeMs) / 1000;
@@ -343,12 +409,41 @@ describe('the revocation checker against the reference model', () => {
                   subject: cutoff.kind === 'subject' ? cutoff.id : 'nobody',
                   subjectClaim: 'sub',
                   clientId: cutoff.kind === 'client' ? cutoff.id : 'no-client',
+                  sessionId: undefined,
                   issuedAtEpochSeconds: iat,
                   expiresAtEpochSeconds: exp,
                   scope: undefined,
                   claims: {},
                 });
                 endOfLife++;
+                break;
+              }
+              case 'session-end': {
+                const sessions = written
+                  .map((entry) => entry.revocation)
+                  .filter((r): r is Extract<Revocation, { kind: 'session' }> => r.kind === 'session');
+                if (sessions.length === 0) break;
+                const session = sessions[step.pick % sessions.length]!;
+                const target = session.expiresAtEpochSeconds * 1000 + step.offsetMs;
+                if (target <= clock) break;
+                clock = target;
+                // Issued just now, so the verifier accepts it whatever T was: only the entry's life decides.
+                const iat = clock / 1000 - 5;
+                await check({
+                  issuer: session.issuer === ANY_ISSUER ? ISSUERS[step.pick % 2]! : session.issuer,
+                  tokenId: `session-end-${checks}`,
+                  signatureIds: [],
+                  sub: undefined,
+                  subject: 'nobody',
+                  subjectClaim: 'sub',
+                  clientId: 'no-client',
+                  sessionId: session.id,
+                  issuedAtEpochSeconds: iat,
+                  expiresAtEpochSeconds: iat + 60,
+                  scope: undefined,
+                  claims: {},
+                });
+                sessionEnds++;
                 break;
               }
               case 'check': {
@@ -367,6 +462,7 @@ describe('the revocation checker against the reference model', () => {
                   subject: `subject-${step.subject}`,
                   subjectClaim: 'sub',
                   clientId: `client-${step.client}`,
+                  sessionId: step.session < 6 ? `session-${step.session}` : undefined,
                   issuedAtEpochSeconds: step.noIat && !useJti ? undefined : iat,
                   expiresAtEpochSeconds: exp,
                   scope: undefined,
@@ -384,6 +480,8 @@ describe('the revocation checker against the reference model', () => {
       expect(checks).toBeGreaterThan(5000);
       expect(refusals).toBeGreaterThan(500);
       expect(endOfLife).toBeGreaterThan(200);
+      expect(sessionEnds).toBeGreaterThan(200);
+      expect(sessionRefusals).toBeGreaterThan(200);
     },
   );
 });

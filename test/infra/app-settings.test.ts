@@ -67,6 +67,11 @@ describe('readAppSettings', () => {
     expect(read({ config }).authorizer).toMatchObject({ subjectClaim: 'entity_id', clientClaim: 'azp' });
   });
 
+  it('reads sessionClaim, the claim session revocations match (Cognito: origin_jti)', () => {
+    const config = configFile('cognito.json', { ...ISSUER, sessionClaim: 'origin_jti' });
+    expect(read({ config }).authorizer).toMatchObject({ sessionClaim: 'origin_jti' });
+  });
+
   it('lets a context value override the file', () => {
     const config = configFile('override.json', { ...ISSUER, failMode: 'closed' });
     expect(read({ config, failMode: 'open' }).authorizer.failMode).toBe('open');

@@ -114,6 +114,13 @@ beforeAll(() => {
     const integration = () => new HttpUrlIntegration('Backend', 'https://backend.acme.test/');
     const httpApi = new apigwv2.HttpApi(authStack, 'Api', { defaultAuthorizer: revocation.httpAuthorizer });
     httpApi.addRoutes({ path: '/orders', methods: [apigwv2.HttpMethod.GET], integration: integration() });
+    // Per-route scopes, as a route's authorizationScopes would be for the built-in JWT authorizer.
+    httpApi.addRoutes({
+      path: '/admin/{proxy+}',
+      methods: [apigwv2.HttpMethod.GET],
+      integration: integration(),
+      authorizer: revocation.requireScopes('GET /admin/{proxy+}', ['admin']),
+    });
     const existing = apigwv2.HttpApi.fromHttpApiAttributes(authStack, 'Existing', { httpApiId: 'a1b2c3d4e5' });
     new apigwv2.HttpRoute(authStack, 'Orders', {
       httpApi: existing,
@@ -193,6 +200,14 @@ describe('the usages docs/deploy.md shows, in one app', () => {
 
   it('passes cdk-nag’s AwsSolutionsChecks, every finding fixed or acknowledged with a reason', () => {
     expect(usages.nagError).toBeUndefined();
+  });
+
+  it('sends requireScopes’ route scopes to the authorizer function, the route using its authorizer', () => {
+    const auth = templateOf(usages.authStack);
+    auth.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ JWT_ROUTE_SCOPES: '{"GET /admin/{proxy+}":["admin"]}' }) },
+    });
+    auth.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /admin/{proxy+}', AuthorizationType: 'CUSTOM' });
   });
 });
 

@@ -20,6 +20,7 @@ const SECOND_ISSUER = {
   algorithms: ['ES256'],
   clientClaim: 'azp',
   subjectClaim: 'sub',
+  sessionClaim: 'sid',
 } as const;
 
 const EXTENSION_LAYER_ARN = 'arn:aws:lambda:eu-west-1:111111111111:layer:observability-extension:3';
@@ -38,6 +39,7 @@ beforeAll(() => {
     algorithms: ['RS256', 'ES256'],
     clientClaim: 'cid',
     subjectClaim: 'entity_id',
+    sessionClaim: 'origin_jti',
     clockTolerance: Duration.seconds(30),
     maxTokenLifetime: Duration.hours(12),
     syncInterval: Duration.seconds(2),
@@ -80,7 +82,7 @@ afterAll(() => bundles.remove());
 const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
 describe('RevocationAuthorizer with every prop set', () => {
-  it('passes several issuers as JWT_ISSUERS JSON, with per-issuer algorithms, client and subject claims', () => {
+  it('passes several issuers as JWT_ISSUERS JSON, with per-issuer algorithms, client, subject and session claims', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'authorizer.handler',
       Environment: {
@@ -89,6 +91,7 @@ describe('RevocationAuthorizer with every prop set', () => {
           JWT_ALGORITHMS: 'RS256,ES256',
           JWT_CLIENT_CLAIM: 'cid',
           JWT_SUBJECT_CLAIM: 'entity_id',
+          JWT_SESSION_CLAIM: 'origin_jti',
         }),
       },
     });

@@ -340,6 +340,7 @@ describe('RevocationAuthorizer with default props', () => {
             JWT_ISSUERS: JSON.stringify([TEST_ISSUER]),
             JWT_CLIENT_CLAIM: 'client_id',
             JWT_SUBJECT_CLAIM: 'sub',
+            JWT_SESSION_CLAIM: 'sid',
             JWT_ALGORITHMS: Match.absent(),
             JWT_CLOCK_TOLERANCE_SECONDS: '60',
             JWT_MAX_TOKEN_LIFETIME_SECONDS: '86400',

@@ -71,6 +71,11 @@ describe('RevocationAuthorizer props validation', () => {
     ).toEqual(['algorithms', 'issuers[0].algorithms']);
   });
 
+  it('throws when sessionClaim, or an issuer’s own, names no claim', () => {
+    const issuer = { ...TEST_ISSUER, sessionClaim: '' };
+    expect(propsAtFault({ sessionClaim: ' ', issuers: [issuer] })).toEqual(['sessionClaim', 'issuers[0].sessionClaim']);
+  });
+
   it('throws when subjectClaim, or an issuer’s own, names no claim', () => {
     const issuer = { ...TEST_ISSUER, subjectClaim: ' ' };
     expect(propsAtFault({ subjectClaim: '', issuers: [issuer] })).toEqual(['subjectClaim', 'issuers[0].subjectClaim']);

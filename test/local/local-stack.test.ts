@@ -334,6 +334,36 @@ describe('tsx local/start.ts with the demo issuer and UPSTREAM_URL', () => {
     expect((await call(`${stack.url}/x`, newByClient)).status).toBe(201);
   });
 
+  it('revokes every token of a session with --session (minted after it too), and a session line of a --file, and no other', async () => {
+    // Prepare: demo tokens carrying sid, from /_local/token and from `npm run token -- --sid`.
+    const before = await mint('sub=trent&sid=local-session-1');
+    const otherSession = await mint('sub=trent&sid=local-session-2');
+    const noSession = await mint('sub=trent');
+    const minted = await runCli('token', ['--sub', 'trent', '--sid', 'file-session', '--json'], env);
+    expect(minted.code, minted.stderr).toBe(0);
+    const { access_token: fromFileSession, claims } = JSON.parse(minted.stdout) as { access_token: string; claims: { sid: string } };
+    expect(claims.sid).toBe('file-session');
+    for (const token of [before, otherSession, noSession, fromFileSession]) expect((await call(`${stack.url}/x`, token)).status).toBe(201);
+    const file = join(dataDir, 'sessions.txt');
+    await writeFile(file, `${JSON.stringify({ type: 'session', sid: 'file-session' })}\n`);
+
+    // Act
+    const dryRun = await runCli('revoke', ['--session', 'local-session-1', '--dry-run'], env);
+    const revoke = await runCli('revoke', ['--session', 'local-session-1'], env);
+    const after = await mint('sub=trent&sid=local-session-1');
+    const byFile = await runCli('revoke', ['--file', file], env);
+
+    // Assess
+    expect(JSON.parse(dryRun.stdout)).toEqual({ version: 1, type: 'session', sid: 'local-session-1' });
+    expect([revoke.code, byFile.code], revoke.stderr + byFile.stderr).toEqual([0, 0]);
+    expect(await deniedWithin(`${stack.url}/x`, before, SYNC_INTERVAL_MS + 1000)).toBeDefined();
+    expect((await call(`${stack.url}/x`, after)).status).toBe(403);
+    expect(await deniedWithin(`${stack.url}/x`, fromFileSession, SYNC_INTERVAL_MS + 1000)).toBeDefined();
+    expect((await call(`${stack.url}/x`, otherSession)).status).toBe(201);
+    expect((await call(`${stack.url}/x`, noSession)).status).toBe(201);
+    expect(stack.output).toContain('(denied: revoked_session)');
+  });
+
   it('revokes a whole token with --token, sending only its jti', async () => {
     const token = await mint('sub=heidi&jti=whole-token-1');
 

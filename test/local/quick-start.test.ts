@@ -166,7 +166,7 @@ describe('quickStartSteps and missingLine', () => {
   it('finds README marked blocks: npm ci and npm start in terminal 1, then the calls in terminal 2, each with its output', () => {
     const steps = quickStartSteps(README);
 
-    expect(steps.map((step) => step.terminal)).toEqual([1, 2, 2]);
+    expect(steps.map((step) => step.terminal)).toEqual([1, 2, 2, 2]);
     expect(steps[0]!.commands).toEqual(['npm ci', 'npm start']);
     expect(steps.every((step) => step.expected.length > 0)).toBe(true);
   });
@@ -239,7 +239,8 @@ describe.skipIf(reason !== undefined)(`README quick start in a fresh clone${reas
         }
         outputs.push(asReadme(output));
       }
-      const revokeOutput = outputs.at(-1)!.split('curl -i')[0]!;
+      const revokeStep = calls.findIndex((step) => step.commands.some((command) => command.includes('npm run revoke')));
+      const revokeOutput = outputs[revokeStep]!.split('curl -i')[0]!;
       const token = (await client.run(`printf '@@token %s@@\\n' "$TOKEN"`, 10_000)).output.match(/@@token ([^%\s]\S*)@@/)?.[1];
       // Ctrl-C, and the same start again: the revoked token is refused on the first request.
       const stopping = server.transcript.length;

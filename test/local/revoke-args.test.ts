@@ -38,7 +38,7 @@ describe('parseRevokeArgs', () => {
     const ids = ['u'.repeat(3000), 'bob\u0085', 'x\ud800', '   '];
 
     // Act
-    const request = await parse(ids.flatMap((id) => ['--sub', id, '--client', id, '--jti', id]));
+    const request = await parse(ids.flatMap((id) => ['--sub', id, '--client', id, '--jti', id, '--session', id]));
     if (request.kind !== 'entries') throw new Error(`expected entries, got ${request.kind}`);
     const message = messageOf(request.entries, rules);
 
@@ -83,6 +83,26 @@ describe('parseRevokeArgs', () => {
     });
   });
 
+  it('builds session entries from repeated --session, scoped by --iss, without a time: the ingest dates them at publish', async () => {
+    const request = await parse(['--session', 'sid-1', '--session', 'origin-jti-2', '--iss', 'https://i/', '--sub', 'alice']);
+
+    expect(request).toMatchObject({
+      kind: 'entries',
+      entries: [
+        { type: 'subject', sub: 'alice', iss: 'https://i/', revokedAt: NOW_MS },
+        { type: 'session', sid: 'sid-1', iss: 'https://i/' },
+        { type: 'session', sid: 'origin-jti-2', iss: 'https://i/' },
+      ],
+    });
+    if (request.kind !== 'entries') throw new Error(`expected entries, got ${request.kind}`);
+    expect(parseRevocationMessage(messageOf(request.entries, rules).body, {}, rules).map((revocation) => revocation.kind)).toEqual([
+      'subject',
+      'session',
+      'session',
+    ]);
+    expect(await parse(['--session', 'sid-3'])).toMatchObject({ entries: [{ type: 'session', sid: 'sid-3' }] });
+  });
+
   it('cuts subjects and clients off at now when --at is not given', async () => {
     expect(await parse(['--sub', 'alice'])).toMatchObject({ entries: [{ type: 'subject', sub: 'alice', revokedAt: NOW_MS }] });
   });
@@ -115,6 +135,8 @@ describe('parseRevokeArgs', () => {
     [['--file', 'f', '--sub', 'x'], 'stand alone'],
     [['--exp', '1768482000', '--jti', 'a', '--jti', 'b'], '--exp goes with exactly one --jti'],
     [['--jti', 'a', '--at', '1768478400000'], '--at goes with --sub or --client'],
+    [['--session', 's', '--at', '1768478400000'], '--session refuses every token of the session, whatever its iat'],
+    [['--file', 'f', '--session', 's'], 'stand alone'],
     [['--token', jwt({ exp: 1768482000 }), '--iss', 'x'], 'a --token carries its own iss'],
     [['--sub', 'x', '--at', 'yesterday'], '--at must be a whole number of epoch milliseconds'],
     [['--token', 'not-a-jwt'], '--token: token must be three base64url segments'],
@@ -236,6 +258,11 @@ describe('revocation messages', () => {
       message: { body: '{"revokedToken":"abc","ttl":"60"}', revocations: 1 },
     });
     expect(() => readFileLine('{"type":"subject"}', undefined, rules)).toThrow('sub: is required');
+    expect(readFileLine('{"type":"session","sid":"s-1","iss":"https://i/"}', undefined, rules)).toEqual({
+      kind: 'message',
+      message: { body: '{"type":"session","sid":"s-1","iss":"https://i/"}', revocations: 1 },
+    });
+    expect(() => readFileLine('{"type":"session","sid":""}', undefined, rules)).toThrow('sid: must not be empty');
   });
 
   it('splits a file into its lines, the elements of a JSON array, or one pretty-printed message', () => {

@@ -32,9 +32,27 @@ describe('loadLocalStackConfig', () => {
   });
 
   it("checks an external issuer's variables before anything starts", () => {
-    expect(problemsOf({ JWT_ISSUER: 'https://issuer.example.com/' })).toEqual([
-      'JWKS_URI must be the issuer key set URL (https://...)',
-      'JWT_AUDIENCE must list the accepted audience values',
+    // JWKS_URI may be left out: an https issuer's key set is found by OIDC discovery.
+    expect(problemsOf({ JWT_ISSUER: 'https://issuer.example.com/' })).toEqual(['JWT_AUDIENCE must list the accepted audience values']);
+    expect(problemsOf({ JWT_ISSUER: 'issuer-name', JWT_AUDIENCE: 'api' })).toEqual([
+      'JWT_ISSUER "issuer-name" is not an https URL, so its key set cannot be found by OIDC discovery: set JWKS_URI to the issuer key set URL (https://...)',
+    ]);
+  });
+
+  it('reads LOCAL_API and the routes: LOCAL_ROUTES, else the JWT_ROUTE_SCOPES keys and $default', () => {
+    const explicit = loadLocalStackConfig({ LOCAL_API: 'rest-request', LOCAL_ROUTES: 'GET /orders/{id}, ANY /admin/{proxy+}' }, '/tmp');
+    const fromScopes = loadLocalStackConfig({ JWT_ROUTE_SCOPES: '{"GET /admin/{proxy+}":["admin"]}' }, '/tmp');
+
+    expect(explicit.api).toBe('rest-request');
+    expect(explicit.routes.keys).toEqual(['GET /orders/{id}', 'ANY /admin/{proxy+}']);
+    expect(fromScopes).toMatchObject({ api: 'http-v2' });
+    expect(fromScopes.routes.keys).toEqual(['$default', 'GET /admin/{proxy+}']);
+  });
+
+  it('refuses an unknown LOCAL_API and a route key API Gateway would not accept, with the other problems', () => {
+    expect(problemsOf({ LOCAL_API: 'grpc', LOCAL_ROUTES: 'GET /a,/b' })).toEqual([
+      'LOCAL_API must be one of http-v2, http-v1, rest-token, rest-request, got "grpc"',
+      'LOCAL_ROUTES: "/b" is not a route key: use METHOD /path, $default or $connect',
     ]);
   });
 

@@ -413,8 +413,8 @@ function describeSnsSample({ file, source, timestamp }: SnsSample): void {
           messages: 1,
           notApplicable: 0,
           revocations: 1,
-          applied: { jti: 1, subject: 0, client: 0 },
-          unchanged: { jti: 0, subject: 0, client: 0 },
+          applied: { jti: 1, subject: 0, client: 0, session: 0 },
+          unchanged: { jti: 0, subject: 0, client: 0, session: 0 },
         },
       });
       const stored: Revocation[] = [];

@@ -59,7 +59,7 @@ export class BundleProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly pending: ((invocation: Invocation) => void)[] = [];
 
-  constructor(bundle: 'authorizer' | 'ingest', env: Record<string, string>, options: BundleProcessOptions = {}) {
+  constructor(bundle: 'authorizer' | 'ingest' | 'receiver', env: Record<string, string>, options: BundleProcessOptions = {}) {
     const path = resolve('dist', `${bundle}.mjs`);
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first (npm test does)`);
     this.child = spawn(process.execPath, ['--input-type=module', '-e', RUNTIME], {

@@ -8,6 +8,7 @@ const request = (overrides: Partial<AuthorizerRequest> = {}): AuthorizerRequest 
   authorization: 'Bearer x',
   resourceArn: ARN,
   requestId: 'r',
+  event: { version: '2.0' } as AuthorizerRequest['event'],
   ...overrides,
 });
 const token: VerifiedToken = {
@@ -18,7 +19,8 @@ const token: VerifiedToken = {
   tokenId: 'token-1',
   signatureIds: [],
   clientId: 'app-7',
-  revocationIds: { jti: 'token-1', subject: 'alice', client: 'app-7', signatures: [] },
+  sessionId: undefined,
+  revocationIds: { jti: 'token-1', subject: 'alice', client: 'app-7', signatures: [], session: undefined },
   issuedAtEpochSeconds: 1,
   expiresAtEpochSeconds: 2,
   scope: 'read',
@@ -93,6 +95,36 @@ describe('ResponseBuilder', () => {
     expect(new ResponseBuilder().deny(request({ resourceArn: undefined }), 'missing_token')).toEqual({
       isAuthorized: false,
       context: { reason: 'missing_token' },
+    });
+  });
+
+  it('names the route, not the stage, when given one, and keeps each route apart across requests', () => {
+    const responses = new ResponseBuilder('iam');
+    const admin = { key: 'GET /admin/{proxy+}', scopes: ['admin'], resource: 'GET/admin/*' };
+    const orders = { key: 'GET /orders/{id}', scopes: [], resource: 'GET/orders/*' };
+    const resourceOf = (answer: unknown) =>
+      (answer as { policyDocument: { Statement: [{ Resource: string }] } }).policyDocument.Statement[0].Resource;
+
+    const first = resourceOf(responses.allow(request(), token, admin));
+    const second = resourceOf(responses.allow(request(), token, orders));
+    const third = resourceOf(responses.deny(request(), 'insufficient_scope', 'alice', admin));
+    const other = resourceOf(
+      responses.allow(request({ resourceArn: 'arn:aws:execute-api:eu-west-1:111111111111:abc123/test/GET/orders/1' }), token, orders),
+    );
+
+    expect([first, second, third, other]).toEqual([
+      'arn:aws:execute-api:eu-west-1:111111111111:abc123/prod/GET/admin/*',
+      'arn:aws:execute-api:eu-west-1:111111111111:abc123/prod/GET/orders/*',
+      'arn:aws:execute-api:eu-west-1:111111111111:abc123/prod/GET/admin/*',
+      'arn:aws:execute-api:eu-west-1:111111111111:abc123/test/GET/orders/*',
+    ]);
+  });
+
+  it('denies a missing scope on REST with an explicit Deny (403), not Unauthorized', () => {
+    expect(new ResponseBuilder().deny(request({ flavour: 'rest-token' }), 'insufficient_scope', 'alice')).toMatchObject({
+      principalId: 'alice',
+      policyDocument: { Statement: [{ Effect: 'Deny' }] },
+      context: { reason: 'insufficient_scope' },
     });
   });
 });

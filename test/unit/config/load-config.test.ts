@@ -30,6 +30,7 @@ describe('loadAuthorizerConfig', () => {
         algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'],
         clientClaim: 'client_id',
         subjectClaim: 'sub',
+        sessionClaim: 'sid',
       },
     ]);
     expect(config.rules).toEqual({
@@ -101,6 +102,33 @@ describe('loadAuthorizerConfig', () => {
       ['entity_id', 'azp'],
       ['sub', 'azp'],
     ]);
+  });
+
+  it('reads JWT_SESSION_CLAIM for every issuer, and a sessionClaim of its own per JWT_ISSUERS entry', () => {
+    // Prepare
+    const env = {
+      JWT_SESSION_CLAIM: 'origin_jti',
+      JWT_ISSUERS: JSON.stringify([
+        { issuer: 'https://cognito-idp.example.com/pool', jwksUri: 'https://cognito-idp.example.com/pool/jwks', audience: 'api' },
+        { issuer: 'https://kc.example.com/realms/a', jwksUri: 'https://kc.example.com/keys', audience: 'api', sessionClaim: 'sid' },
+      ]),
+    };
+
+    // Act
+    const config = loadAuthorizerConfig(env);
+
+    // Assess
+    expect(config.issuers.map((issuer) => issuer.sessionClaim)).toEqual(['origin_jti', 'sid']);
+    expect(loadAuthorizerConfig({ ...ISSUER, JWT_SESSION_CLAIM: 'sess' }).issuers[0]!.sessionClaim).toBe('sess');
+  });
+
+  it('names a JWT_ISSUERS entry whose sessionClaim is not a claim name', () => {
+    const env = {
+      JWT_ISSUERS: JSON.stringify([
+        { issuer: 'https://a.example.com', jwksUri: 'https://a.example.com/keys', audience: 'api', sessionClaim: '' },
+      ]),
+    };
+    expect(() => loadAuthorizerConfig(env)).toThrow(/JWT_ISSUERS\[0\]\.sessionClaim must be a claim name/);
   });
 
   it('names a JWT_ISSUERS entry whose subjectClaim is not a claim name', () => {

@@ -173,12 +173,13 @@ describe('parseRevocationMessage', () => {
         { type: 'jti', jti: id },
         { type: 'subject', sub: id },
         { type: 'client', clientId: id },
+        { type: 'session', sid: id },
         { revokedToken: id, ttl: '60' },
       ];
 
       const ids = messages.map((message) => revocationId(parseRevocationMessage(JSON.stringify(message), {}, rules)[0]!));
 
-      expect(ids).toEqual([storedId(id), storedId(id), storedId(id), storedId(id)]);
+      expect(ids).toEqual([storedId(id), storedId(id), storedId(id), storedId(id), storedId(id)]);
     });
 
     it('keep the error messages free of the id', () => {
@@ -213,6 +214,26 @@ describe('parseRevocationMessage', () => {
     expect(publishedAhead).toMatchObject({ revokedAtEpochMs: nowMs });
   });
 
+  it('dates a session revocation at its publish time, or at revokedAt clamped to now + tolerance, and keeps it one token lifetime from then', () => {
+    const nowMs = 1_800_000_000_000;
+    const at = (body: object, publishedAtMs = nowMs - 2000) =>
+      parseRevocationMessage(JSON.stringify(body), {}, { ...rules, nowMs, publishedAtMs, clockToleranceSeconds: 5 })[0];
+    const retention = rules.maxTokenLifetimeSeconds + 5;
+
+    expect(at({ type: 'session', sid: 's1' })).toEqual({
+      kind: 'session',
+      issuer: '*',
+      id: 's1',
+      revokedAtEpochMs: nowMs - 2000,
+      expiresAtEpochSeconds: Math.ceil((nowMs - 2000) / 1000) + retention,
+    });
+    expect(at({ type: 'session', sid: 's1' }, nowMs + 30_000)).toMatchObject({ revokedAtEpochMs: nowMs });
+    expect(at({ type: 'session', sid: 's1', revokedAt: nowMs + 3_600_000 })).toMatchObject({
+      revokedAtEpochMs: nowMs + 5000,
+      expiresAtEpochSeconds: nowMs / 1000 + 5 + retention,
+    });
+  });
+
   it('answers every input with revocations or an InvalidMessageError, never another error', () => {
     // Prepare
     const bodies = fc.oneof(
@@ -221,9 +242,10 @@ describe('parseRevocationMessage', () => {
       fc
         .record(
           {
-            type: fc.constantFrom('jti', 'token', 'subject', 'client', 'x'),
+            type: fc.constantFrom('jti', 'token', 'subject', 'client', 'session', 'x'),
             jti: fc.anything(),
             sub: fc.anything(),
+            sid: fc.anything(),
             clientId: fc.anything(),
             token: fc.anything(),
             revokedAt: fc.anything(),
@@ -273,6 +295,9 @@ describe('coalesceRevocations', () => {
         { type: 'client', clientId: 'alice', revokedAt: 1735689000000 },
         { type: 'jti', jti: 'j1', exp: 1735690000 },
         { type: 'jti', jti: 'j1', exp: 1735699000 },
+        { type: 'session', sid: 'alice', revokedAt: 1735689000000 },
+        { type: 'session', sid: 'alice', revokedAt: 1735689400000 },
+        { type: 'session', sid: 'alice', revokedAt: 1735689200000 },
       ],
     });
 
@@ -285,6 +310,13 @@ describe('coalesceRevocations', () => {
       expect.objectContaining({ kind: 'subject', issuer: 'https://issuer.example.com/', id: 'alice' }),
       expect.objectContaining({ kind: 'client', issuer: '*', id: 'alice' }),
       expect.objectContaining({ kind: 'jti', jti: 'j1', expiresAtEpochSeconds: 1735699060 }),
+      expect.objectContaining({
+        kind: 'session',
+        issuer: '*',
+        id: 'alice',
+        revokedAtEpochMs: 1735689400000,
+        expiresAtEpochSeconds: 1735689400 + rules.maxTokenLifetimeSeconds + rules.clockToleranceSeconds,
+      }),
     ]);
   });
 });
@@ -330,7 +362,7 @@ describe('schema/revocation-message.schema.json', () => {
 
     // Act
     const fields = Object.fromEntries(
-      ['jti', 'token', 'subject', 'client'].map((type) => [type, Object.keys(defs[type]!.properties!).sort()]),
+      ['jti', 'token', 'subject', 'client', 'session'].map((type) => [type, Object.keys(defs[type]!.properties!).sort()]),
     );
 
     // Assess
@@ -339,6 +371,7 @@ describe('schema/revocation-message.schema.json', () => {
       token: ['token', 'type'],
       subject: ['iss', 'revokedAt', 'sub', 'type'],
       client: ['clientId', 'iss', 'revokedAt', 'type'],
+      session: ['iss', 'revokedAt', 'sid', 'type'],
     });
   });
 });

@@ -37,7 +37,7 @@ const settings: RevocationSettings = {
 const rules = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
 const token = (jti: string): RevocableToken => ({
   issuer: ISS,
-  revocationIds: { jti, subject: undefined, client: undefined, signatures: [] },
+  revocationIds: { jti, subject: undefined, client: undefined, session: undefined, signatures: [] },
   issuedAtEpochSeconds: T0 / 1000,
 });
 

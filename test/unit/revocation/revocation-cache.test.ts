@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ANY_ISSUER, HashedTable, type Revocation, RevocationCache } from '../../../lambda/revocation/index.js';
+import { ANY_ISSUER, HashedTable, type Revocation, RevocationCache, sessionRevocation } from '../../../lambda/revocation/index.js';
 
 const ISS = 'https://issuer.example.com';
 const NOW = 1_800_000_000;
@@ -23,6 +23,9 @@ const cutoff = (kind: 'subject' | 'client', id: string, revokedAtEpochMs: number
   revokedAtEpochMs,
   expiresAtEpochSeconds: Math.ceil(revokedAtEpochMs / 1000) + RETENTION,
 });
+// The ingest's own constructor, with the retention the cache is built for (lifetime + tolerance = RETENTION).
+const session = (id: string, revokedAtEpochMs: number, issuer = ISS): Revocation =>
+  sessionRevocation(issuer, id, revokedAtEpochMs, { maxTokenLifetimeSeconds: RETENTION - 60, clockToleranceSeconds: 60 });
 
 describe('RevocationCache', () => {
   it('answers that a revoked jti is revoked for its issuer only', () => {
@@ -41,11 +44,13 @@ describe('RevocationCache', () => {
     revocations.apply(jti('token-1', NOW + 60, ANY_ISSUER), NOW);
     revocations.apply(cutoff('subject', 'alice', NOW * 1000, ANY_ISSUER), NOW);
     revocations.apply(cutoff('client', 'app', NOW * 1000, ANY_ISSUER), NOW);
+    revocations.apply(session('sid-1', NOW * 1000, ANY_ISSUER), NOW);
 
     expect(revocations.isJtiRevoked('https://a.example.com', 'token-1', NOW)).toBe(true);
     expect(revocations.subjectCutoffMs('https://b.example.com', 'alice', NOW)).toBe(NOW * 1000);
     expect(revocations.clientCutoffMs('https://c.example.com', 'app', NOW)).toBe(NOW * 1000);
-    expect(revocations.sizes).toEqual({ jti: 1, subject: 1, client: 1 });
+    expect(revocations.isSessionRevoked('https://d.example.com', 'sid-1', NOW)).toBe(true);
+    expect(revocations.sizes).toEqual({ jti: 1, subject: 1, client: 1, session: 1 });
   });
 
   it('combines an issuer cut-off and an any-issuer cut-off as the later one', () => {
@@ -73,6 +78,51 @@ describe('RevocationCache', () => {
     expect(revocations.isClientRevoked(ISS, 'app', NOW - 61, NOW)).toBe(true);
     expect(revocations.isClientRevoked(ISS, 'app', NOW - 60, NOW)).toBe(false);
     expect(revocations.isClientRevoked('https://other.example.com', 'app', NOW - 61, NOW)).toBe(false);
+  });
+
+  it('refuses every token of a revoked session, whatever its iat, for its issuer only, until the entry expires', () => {
+    const revocations = cache();
+    const t = NOW * 1000 - 500;
+    const expiresAt = Math.ceil(t / 1000) + RETENTION;
+
+    expect(revocations.apply(session('sid-1', t), NOW)).toBe(true);
+
+    expect(revocations.isSessionRevoked(ISS, 'sid-1', NOW)).toBe(true);
+    expect(revocations.isSessionRevoked(ISS, 'sid-1', expiresAt - 1)).toBe(true);
+    expect(revocations.isSessionRevoked(ISS, 'sid-1', expiresAt)).toBe(false);
+    expect(revocations.isSessionRevoked(ISS, 'sid-2', NOW)).toBe(false);
+    expect(revocations.isSessionRevoked('https://other.example.com', 'sid-1', NOW)).toBe(false);
+    expect(revocations.sweep(expiresAt)).toBe(1);
+    expect(revocations.sizes.session).toBe(0);
+  });
+
+  it('extends a session only to a later expiry, and keeps sessions apart from jtis, subjects and clients', () => {
+    const revocations = cache();
+
+    expect(revocations.apply(session('shared-id', NOW * 1000), NOW)).toBe(true);
+    expect(revocations.apply(session('shared-id', NOW * 1000 - 5000), NOW)).toBe(false);
+    expect(revocations.apply(session('shared-id', NOW * 1000), NOW)).toBe(false);
+    expect(revocations.apply(session('shared-id', NOW * 1000 + 1000), NOW)).toBe(true);
+    expect(revocations.isSessionRevoked(ISS, 'shared-id', NOW + RETENTION)).toBe(true);
+
+    expect(revocations.isJtiRevoked(ISS, 'shared-id', NOW)).toBe(false);
+    expect(revocations.isSubjectRevoked(ISS, 'shared-id', NOW - 10, NOW)).toBe(false);
+    expect(revocations.isClientRevoked(ISS, 'shared-id', undefined, NOW)).toBe(false);
+    revocations.apply(jti('only-a-jti', NOW + 60), NOW);
+    expect(revocations.isSessionRevoked(ISS, 'only-a-jti', NOW)).toBe(false);
+  });
+
+  it('counts sessions in every figure over its tables: size, bytes and sweeps', () => {
+    const revocations = cache();
+    const empty = revocations.byteLength;
+    for (let i = 0; i < 1000; i++) revocations.apply(session(`sid-${i}`, NOW * 1000, i % 2 === 0 ? ISS : ANY_ISSUER), NOW);
+
+    expect(revocations.size).toBe(1000);
+    expect(revocations.sizes).toEqual({ jti: 0, subject: 0, client: 0, session: 1000 });
+    expect(revocations.byteLength).toBeGreaterThan(empty);
+    expect(revocations.sweep(NOW + RETENTION)).toBe(1000);
+    expect(revocations.size).toBe(0);
+    expect(revocations.byteLength).toBe(empty);
   });
 
   it('keeps subject and client cut-offs in separate namespaces', () => {
@@ -198,7 +248,7 @@ describe('HashedTable', () => {
 });
 
 describe('RevocationCache against a Map reference model', () => {
-  type Kind = 'jti' | 'subject' | 'client';
+  type Kind = 'jti' | 'subject' | 'client' | 'session';
   type Op =
     | { type: 'apply'; kind: Kind; issuer: string; id: string; offset: number; millis: number }
     | { type: 'advance'; seconds: number }
@@ -210,7 +260,7 @@ describe('RevocationCache against a Map reference model', () => {
       weight: 20,
       arbitrary: fc.record({
         type: fc.constant('apply' as const),
-        kind: fc.constantFrom<Kind>('jti', 'subject', 'client'),
+        kind: fc.constantFrom<Kind>('jti', 'subject', 'client', 'session'),
         issuer: fc.constantFrom(...issuers),
         id: fc.integer({ min: 0, max: 400 }).map((n) => `id-${n}`),
         offset: fc.integer({ min: -80, max: 80 }),
@@ -226,9 +276,10 @@ describe('RevocationCache against a Map reference model', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 800 }), fc.integer(), (ops, seed) => {
         const subject = new RevocationCache({ cutoffRetentionSeconds: retention, seed: seed >>> 0 });
-        // The model: kind|issuer|id → expiry in epoch s (jti) or T in epoch ms (cut-offs).
+        // The model: kind|issuer|id → expiry in epoch s (jti, session) or T in epoch ms (cut-offs).
         const model = new Map<string, number>();
-        const expiryOf = (kind: Kind, value: number) => (kind === 'jti' ? value : Math.ceil(value / 1000) + retention);
+        const byExpiry = (kind: Kind) => kind === 'jti' || kind === 'session';
+        const expiryOf = (kind: Kind, value: number) => (byExpiry(kind) ? value : Math.ceil(value / 1000) + retention);
         const live = (kind: Kind, issuer: string, id: string, now: number): number | undefined => {
           const value = model.get(`${kind}|${issuer}|${id}`);
           return value !== undefined && expiryOf(kind, value) > now ? value : undefined;
@@ -242,6 +293,8 @@ describe('RevocationCache against a Map reference model', () => {
               const any = live(kind, ANY_ISSUER, id, now);
               if (kind === 'jti') {
                 expect(subject.isJtiRevoked(issuer, id, now)).toBe(own !== undefined || any !== undefined);
+              } else if (kind === 'session') {
+                expect(subject.isSessionRevoked(issuer, id, now)).toBe(own !== undefined || any !== undefined);
               } else {
                 const expected = Math.max(own ?? -Infinity, any ?? -Infinity);
                 const actual = kind === 'subject' ? subject.subjectCutoffMs(issuer, id, now) : subject.clientCutoffMs(issuer, id, now);
@@ -262,17 +315,25 @@ describe('RevocationCache against a Map reference model', () => {
             expect(subject.size).toBe(model.size);
             check();
           } else {
-            const value = step.kind === 'jti' ? now + step.offset : (now + step.offset) * 1000 + step.millis;
+            const value = byExpiry(step.kind) ? now + step.offset : (now + step.offset) * 1000 + step.millis;
             const revocation: Revocation =
               step.kind === 'jti'
                 ? { kind: 'jti', issuer: step.issuer, jti: step.id, expiresAtEpochSeconds: value }
-                : {
-                    kind: step.kind,
-                    issuer: step.issuer,
-                    id: step.id,
-                    revokedAtEpochMs: value,
-                    expiresAtEpochSeconds: expiryOf(step.kind, value),
-                  };
+                : step.kind === 'session'
+                  ? {
+                      kind: 'session',
+                      issuer: step.issuer,
+                      id: step.id,
+                      revokedAtEpochMs: (value - retention) * 1000,
+                      expiresAtEpochSeconds: value,
+                    }
+                  : {
+                      kind: step.kind,
+                      issuer: step.issuer,
+                      id: step.id,
+                      revokedAtEpochMs: value,
+                      expiresAtEpochSeconds: expiryOf(step.kind, value),
+                    };
             const key = `${step.kind}|${step.issuer}|${step.id}`;
             const before = live(step.kind, step.issuer, step.id, now);
             const changes = expiryOf(step.kind, value) > now && (before === undefined || value > before);

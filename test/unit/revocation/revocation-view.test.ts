@@ -6,6 +6,7 @@ import {
   type Revocation,
   type RevocationReader,
   type RevocationSettings,
+  sessionRevocation,
   type TokenKeys,
 } from '../../../lambda/revocation/index.js';
 import { RevocationStateUnavailableError } from '../../../lambda/shared/index.js';
@@ -25,10 +26,16 @@ const settings: RevocationSettings = {
 const rules = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
 const token = (tokenId: string): RevocableToken => ({
   issuer: ISS,
-  revocationIds: { jti: tokenId, subject: 'alice', client: 'app', signatures: [] },
+  revocationIds: { jti: tokenId, subject: 'alice', client: 'app', signatures: [], session: undefined },
   issuedAtEpochSeconds: T0 / 1000 - 10,
 });
 const revoked = (jti: string): Revocation => ({ kind: 'jti', issuer: ISS, jti, expiresAtEpochSeconds: T0 / 1000 + 600 });
+/** A token of this session (its stored id), issued `iatOffsetSeconds` from T0. */
+const ofSession = (session: string | undefined, iatOffsetSeconds = -10): RevocableToken => ({
+  issuer: ISS,
+  revocationIds: { jti: `token-${iatOffsetSeconds}`, subject: 'alice', client: 'app', signatures: [], session },
+  issuedAtEpochSeconds: T0 / 1000 + iatOffsetSeconds,
+});
 
 /** A table in memory: scans and delta reads see what was added, and it can be made to fail. */
 class MemoryReader implements RevocationReader {
@@ -52,7 +59,8 @@ class MemoryReader implements RevocationReader {
   async getForToken(keys: TokenKeys): Promise<Revocation[]> {
     this.reads++;
     if (this.failing) throw new Error('ECONNREFUSED');
-    return this.items.filter((item) => item.kind === 'jti' && item.jti === keys.revocationIds.jti);
+    const ids = keys.revocationIds;
+    return this.items.filter((item) => (item.kind === 'jti' ? item.jti === ids.jti : item.kind === 'session' && item.id === ids.session));
   }
 }
 
@@ -262,6 +270,32 @@ describe('EventualChecker', () => {
     expect(answers).toEqual(['revoked_jti', undefined, undefined]);
   });
 
+  it('refuses every token of a revoked session, issued before or after the revocation, and no other, until the entry expires', async () => {
+    // Prepare: the session revoked at T0 - 1 s, for a token lifetime (3600 s) + tolerance (60 s).
+    const { reader, clock, checker } = setup({ maxStalenessMs: 10_000_000 });
+    reader.items.push(sessionRevocation(ISS, 'sid-1', T0 - 1000, rules));
+    reader.items.push(sessionRevocation('https://other.example.com/', 'sid-2', T0 - 1000, rules));
+    await checker.load();
+
+    // Act
+    const now = [
+      checker.findRevocation(ofSession('sid-1', -3000), T0),
+      checker.findRevocation(ofSession('sid-1', +30), T0),
+      checker.findRevocation(ofSession('sid-2'), T0),
+      checker.findRevocation(ofSession(undefined), T0),
+    ];
+    clock.ms = T0 - 1000 + 3660_000 - 1;
+    const lastMs = await checker.findRevocation(ofSession('sid-1', 3600), clock.ms);
+    clock.ms = T0 - 1000 + 3660_000;
+    const gone = await checker.findRevocation(ofSession('sid-1', 3600), clock.ms);
+
+    // Assess
+    expect(now).toEqual(['revoked_session', 'revoked_session', undefined, undefined]);
+    expect(lastMs).toBe('revoked_session');
+    expect(gone).toBeUndefined();
+    expect(checker.view.entries).toMatchObject({ session: 2 });
+  });
+
   it('fails closed past the staleness limit with the read error as cause, and retries once per interval', async () => {
     const { reader, clock, checker } = setup();
     await checker.load();
@@ -319,6 +353,15 @@ describe('StrongChecker', () => {
 
     expect(reader.reads - readsAfterLoad).toBe(2);
     expect(checker.view.counters.strongReads).toBe(2);
+  });
+
+  it('refuses a token of a session revoked after the load, by its consistent read', async () => {
+    const { reader, checker } = setup({ consistency: 'strong' });
+    await checker.load();
+    reader.items.push(sessionRevocation(ISS, 'sid-9', T0, rules));
+
+    expect(await checker.findRevocation(ofSession('sid-9'), T0 + 10)).toBe('revoked_session');
+    expect(await checker.findRevocation(ofSession('sid-8'), T0 + 10)).toBeUndefined();
   });
 
   it('fails closed when the consistent read fails', async () => {

@@ -16,6 +16,7 @@ import {
   storageProblem,
   toItem,
   toRevocation,
+  sessionRevocation,
   type Revocation,
 } from '../../../lambda/revocation/index.js';
 import { conditionalUpdate, keysForToken } from '../../../lambda/revocation/table-codec.js';
@@ -31,12 +32,13 @@ const subject: Revocation = {
   revokedAtEpochMs: NOW_MS,
   expiresAtEpochSeconds: NOW + 86_460,
 };
+const session: Revocation = sessionRevocation(ISS, 'sid-7', NOW_MS, { maxTokenLifetimeSeconds: 86_400, clockToleranceSeconds: 60 });
 
 describe('revocation keys', () => {
   it('round-trip any issuer and id, including # and % in either', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('jti', 'subject', 'client' as const),
+        fc.constantFrom('jti', 'subject', 'client', 'session' as const),
         fc.string({ minLength: 1 }),
         fc.string({ minLength: 1 }),
         (kind, issuer, id) => {
@@ -45,9 +47,10 @@ describe('revocation keys', () => {
       ),
     );
     expect(revocationKey('subject', 'https://a#b', '#x%y')).toBe('subject#https%3A%2F%2Fa%23b##x%y');
+    expect(revocationKey('session', ISS, 'sid-7')).toBe('session#https%3A%2F%2Fissuer.example.com%2Ftenant%231#sid-7');
   });
 
-  it.each(['session#iss#id', 'jti#iss', 'jti##id', 'jti#iss#', 'jti#%E0%A4%A#id'])('are unknown to this version when spelled %s', (pk) => {
+  it.each(['device#iss#id', 'jti#iss', 'jti##id', 'jti#iss#', 'jti#%E0%A4%A#id'])('are unknown to this version when spelled %s', (pk) => {
     expect(parseRevocationKey(pk)).toBeUndefined();
   });
 
@@ -71,6 +74,7 @@ describe('storageProblem', () => {
   it('finds nothing wrong with revocations the ingest makes', () => {
     expect(storageProblem(jti)).toBeUndefined();
     expect(storageProblem(subject)).toBeUndefined();
+    expect(storageProblem(session)).toBeUndefined();
   });
 
   it(`leaves an issuer room beside the longest kind and clear id in the ${MAX_KEY_BYTES}-byte key, and keeps every such key within it`, () => {
@@ -103,7 +107,9 @@ describe('storageProblem', () => {
     ['a cut-off in seconds', { ...subject, revokedAtEpochMs: NOW }, 'revokedAtEpochMs'],
     ['an empty id', { ...subject, id: '' }, 'id'],
     ['an empty issuer', { ...jti, issuer: '' }, 'issuer'],
-    ['an unknown kind', { ...jti, kind: 'session' } as unknown as Revocation, 'kind'],
+    ['an unknown kind', { ...jti, kind: 'device' } as unknown as Revocation, 'kind'],
+    ['a session dated in seconds', { ...session, revokedAtEpochMs: NOW }, 'revokedAtEpochMs'],
+    ['a session TTL in milliseconds', { ...session, expiresAtEpochSeconds: NOW_MS }, 'expiresAtEpochSeconds'],
   ])('names the field of %s', (_name, revocation, field) => {
     expect(storageProblem(revocation)?.field).toBe(field);
   });
@@ -116,7 +122,7 @@ describe('storageProblem', () => {
 
 describe('items', () => {
   it('hold every attribute the change index and the readers need, and read back as the revocation', () => {
-    for (const revocation of [jti, subject]) {
+    for (const revocation of [jti, subject, session]) {
       const item = toItem(revocation, NOW_MS);
 
       expect(Object.keys(item).sort()).toEqual(['expiresAt', 'id', 'iss', 'kind', 'pk', 'revokedAt', 'shard', 'updatedAt']);
@@ -125,10 +131,22 @@ describe('items', () => {
       expect(toRevocation(item)).toEqual(revocation);
     }
     expect(toItem(jti, NOW_MS).revokedAt).toEqual({ N: String(NOW_MS) });
+    expect(toItem(session, NOW_MS + 5)).toMatchObject({ kind: { S: 'session' }, revokedAt: { N: String(NOW_MS) } });
+  });
+
+  it('read a session by its expiry alone: one without a readable revokedAt still refuses its tokens', () => {
+    expect(toRevocation({ pk: { S: 'session#x#y' }, expiresAt: { N: '1' } })).toEqual({
+      kind: 'session',
+      issuer: 'x',
+      id: 'y',
+      revokedAtEpochMs: 0,
+      expiresAtEpochSeconds: 1,
+    });
   });
 
   it('read as nothing when their key or numbers are unreadable', () => {
-    expect(toRevocation({ pk: { S: 'session#x#y' }, expiresAt: { N: '1' } })).toBeUndefined();
+    expect(toRevocation({ pk: { S: 'device#x#y' }, expiresAt: { N: '1' } })).toBeUndefined();
+    expect(toRevocation({ pk: { S: 'session#x#y' } })).toBeUndefined();
     expect(toRevocation({ pk: { S: 'jti#x#y' } })).toBeUndefined();
     expect(toRevocation({ pk: { S: 'subject#x#y' }, expiresAt: { N: '1' } })).toBeUndefined();
   });
@@ -150,13 +168,24 @@ describe('conditionalUpdate', () => {
     expect(update.ExpressionAttributeValues[':revokedAt']).toEqual({ N: String(NOW_MS) });
     expect(update.ExpressionAttributeValues[':updatedAt']).toEqual({ N: String(NOW_MS + 5) });
   });
+
+  it('only extends a session’s expiry, dating the item by the revocation that set it', () => {
+    const update = conditionalUpdate(session, NOW_MS + 5);
+
+    expect(update.ConditionExpression).toBe('attribute_not_exists(#pk) OR #expiresAt < :expiresAt');
+    expect(update.UpdateExpression).toContain('#revokedAt = :revokedAt');
+    expect(update.ExpressionAttributeValues[':expiresAt']).toEqual({ N: String(NOW + 86_460) });
+    expect(update.ExpressionAttributeValues[':revokedAt']).toEqual({ N: String(NOW_MS) });
+    expect(update.Key).toEqual({ pk: { S: revocationKey('session', ISS, 'sid-7') } });
+  });
 });
 
 describe('keysForToken', () => {
-  it('names the jti, subject and client keys for the token’s issuer and for any issuer, once each', () => {
-    const keys = keysForToken({ issuer: ISS, revocationIds: { jti: 'token-1', subject: 'alice', client: 'app', signatures: [] } }).map(
-      (key) => key.pk!.S,
-    );
+  it('names the jti, subject, client and session keys for the token’s issuer and for any issuer, once each', () => {
+    const keys = keysForToken({
+      issuer: ISS,
+      revocationIds: { jti: 'token-1', subject: 'alice', client: 'app', signatures: [], session: 'sid-1' },
+    }).map((key) => key.pk!.S);
 
     expect(keys.sort()).toEqual(
       [
@@ -166,10 +195,15 @@ describe('keysForToken', () => {
         revocationKey('subject', ANY_ISSUER, 'alice'),
         revocationKey('client', ISS, 'app'),
         revocationKey('client', ANY_ISSUER, 'app'),
+        revocationKey('session', ISS, 'sid-1'),
+        revocationKey('session', ANY_ISSUER, 'sid-1'),
       ].sort(),
     );
     expect(
-      keysForToken({ issuer: ANY_ISSUER, revocationIds: { jti: 't', subject: undefined, client: undefined, signatures: [] } }),
+      keysForToken({
+        issuer: ANY_ISSUER,
+        revocationIds: { jti: 't', subject: undefined, client: undefined, signatures: [], session: undefined },
+      }),
     ).toHaveLength(1);
   });
 });

@@ -10,6 +10,7 @@ const issuer: IssuerConfig = {
   algorithms: ['RS256'],
   clientClaim: 'client_id',
   subjectClaim: 'sub',
+  sessionClaim: 'sid',
 };
 const rules: TokenRules = {
   clockToleranceSeconds: 60,
@@ -48,6 +49,7 @@ describe('checkClaims', () => {
       subject: 'alice',
       jti: 'token-1',
       clientId: 'app-7',
+      sessionId: undefined,
       issuedAtEpochSeconds: NOW - 10,
       expiresAtEpochSeconds: NOW + 600,
       scope: 'read write',
@@ -94,6 +96,9 @@ describe('checkClaims', () => {
     ['an audience array with a number', { aud: ['api-a', 7] }, 'invalid_claim', 'aud'],
     ['an empty sub', { sub: '' }, 'invalid_claim', 'sub'],
     ['a client claim that is not a string', { client_id: 7 }, 'invalid_claim', 'client_id'],
+    // A session claim the token carries must be one a session revocation can name.
+    ['a session claim that is not a string', { sid: ['s1'] }, 'invalid_claim', 'sid'],
+    ['an empty session claim', { sid: '' }, 'invalid_claim', 'sid'],
   ])('refuses %s', (_name, overrides, reason, claim) => {
     const error = rejection(claims(overrides));
 
@@ -133,6 +138,16 @@ describe('checkClaims', () => {
     expect(checkClaims(claims({ scp: 'c' }), issuer, rules, NOW).scope).toBe('c');
     expect(checkClaims(claims({ scope: 'd', scp: ['e'] }), issuer, rules, NOW).scope).toBe('d');
     expect(checkClaims(claims(), issuer, rules, NOW).scope).toBeUndefined();
+  });
+
+  it('reads the session from the issuer’s session claim: sid by default, origin_jti for Cognito; none without the claim', () => {
+    // Cognito access tokens carry origin_jti, the same for every token refreshed from one sign-in.
+    const cognito = { ...issuer, sessionClaim: 'origin_jti' };
+    const payload = claims({ sid: 'oidc-session', origin_jti: '3b9a7a63-4a3e-4c5b-9d1e-cognito' });
+
+    expect(checkClaims(payload, issuer, rules, NOW).sessionId).toBe('oidc-session');
+    expect(checkClaims(payload, cognito, rules, NOW).sessionId).toBe('3b9a7a63-4a3e-4c5b-9d1e-cognito');
+    expect(checkClaims(claims(), issuer, rules, NOW).sessionId).toBeUndefined();
   });
 
   it('reads the client from the issuer’s client claim', () => {
