@@ -56,7 +56,7 @@ class KeySetServer {
     write('{"keys":[');
     for (let index = 0; state.written < HUGE_BYTES && !closed; index++) {
       const more = write(`${index === 0 ? '' : ','}${JSON.stringify({ ...filler, kid: `filler-${index}` })}`);
-      if (!more) await new Promise((resolve) => (closed ? resolve(undefined) : response.once('drain', resolve).once('close', resolve)));
+      if (!more && !closed) await drainedOrClosed(response);
     }
     state.closedEarly = closed;
     if (!closed) response.end(']}');
@@ -152,3 +152,14 @@ describe('a key set larger than JWKS_MAX_BYTES', () => {
     expect(keySets.lastHuge!.written).toBeLessThan(HUGE_BYTES / 4);
   }, 40_000);
 });
+
+/** Waits for the response to drain or close, leaving no listener behind (one per wait would pile up). */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done).off('close', done);
+      resolve();
+    };
+    response.once('drain', done).once('close', done);
+  });
+}
