@@ -1,4 +1,6 @@
 export { RevocationAuthorizer } from './revocation-authorizer.js';
+export { RevocationAuthorizerBase } from './authorizer-base.js';
+export { RevocationAuthorizerReplica, type RevocationAuthorizerReplicaProps } from './revocation-authorizer-replica.js';
 export type {
   HttpAuthorizerOptions,
   HttpResponseType,

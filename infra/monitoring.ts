@@ -20,18 +20,24 @@ export interface RevocationMonitoringProps {
   readonly authorizerFunction: lambda.IFunction;
   /** The alias carrying provisioned concurrency, when there is one. */
   readonly authorizerAlias?: lambda.Alias | undefined;
-  readonly ingestFunction: lambda.IFunction;
+  /** The ingest side, in the primary region; a replica region's authorizer has none. */
+  readonly ingest?: RevocationIngestMonitoring | undefined;
   /** The snapshot writer, when snapshots are on. */
   readonly snapshotFunction?: lambda.IFunction | undefined;
   readonly table: dynamodb.ITable;
-  /** Where SNS puts messages it could not deliver to the ingest function. */
-  readonly deliveryDeadLetterQueue: sqs.IQueue;
-  /** Where Lambda puts events the ingest function failed on after its retries. */
-  readonly ingestFailureQueue: sqs.IQueue;
   readonly maxStaleness: Duration;
   readonly failMode: 'closed' | 'open';
   readonly alarmAction?: cloudwatch.IAlarmAction | undefined;
   readonly dashboardName?: string | undefined;
+}
+
+/** What {@link RevocationMonitoring} watches of the ingest side. */
+export interface RevocationIngestMonitoring {
+  readonly ingestFunction: lambda.IFunction;
+  /** Where SNS puts messages it could not deliver to the ingest function. */
+  readonly deliveryDeadLetterQueue: sqs.IQueue;
+  /** Where Lambda puts events the ingest function failed on after its retries. */
+  readonly ingestFailureQueue: sqs.IQueue;
 }
 
 const ONE_MINUTE = Duration.minutes(1);
@@ -53,7 +59,7 @@ export class RevocationMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: RevocationMonitoringProps) {
     super(scope, id);
-    const { namespace, authorizerFunction, ingestFunction, deliveryDeadLetterQueue, ingestFailureQueue } = props;
+    const { namespace, authorizerFunction, ingest } = props;
     const serviceMetric = (service: string, metricName: string, statistic: string, period = ONE_MINUTE) =>
       new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { [SERVICE_DIMENSION]: service }, statistic, period });
     const authorizerMetric = (metricName: string, statistic: string, period = ONE_MINUTE) =>
@@ -119,55 +125,58 @@ export class RevocationMonitoring extends Construct {
       return created;
     };
 
-    alarm(
-      'DeliveryDeadLetterQueueAlarm',
-      deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
-      1,
-      'SNS could not deliver revocation messages to the ingest function: those revocations are NOT applied. Fix the cause (function deleted, permission, KMS key policy), then redrive the queue to the topic.',
-      1,
-      // SQS stops sending metrics for a queue idle for hours: missing data keeps the last state
-      // instead of turning OK while messages still wait (SQS docs, available CloudWatch metrics).
-      cloudwatch.TreatMissingData.IGNORE,
-    );
-    alarm(
-      'IngestFailureQueueAlarm',
-      ingestFailureQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
-      1,
-      'The ingest function failed on revocation messages after every retry: those revocations are NOT applied. Read the function log for the error code; invalid messages must be corrected and republished.',
-      1,
-      cloudwatch.TreatMissingData.IGNORE,
-    );
-    alarm(
-      'IngestDestinationDeliveryFailuresAlarm',
-      lambdaMetric(ingestFunction, 'DestinationDeliveryFailures', 'Sum'),
-      1,
-      'Lambda could not write a failed revocation event to the failure queue (permission, KMS key, or a record over the queue size limit): the event is lost, with its revocations NOT applied. Find the message in the function log and republish it.',
-    );
-    alarm(
-      'IngestAsyncEventsDroppedAlarm',
-      lambdaMetric(ingestFunction, 'AsyncEventsDropped', 'Sum'),
-      1,
-      'Lambda dropped revocation events without processing them (too old, or retries exhausted with no destination reached): those revocations are NOT applied. Republish them.',
-    );
-    alarm(
-      'IngestAsyncEventAgeAlarm',
-      lambdaMetric(ingestFunction, 'AsyncEventAge', 'Maximum'),
-      INGEST_EVENT_AGE_ALARM_MS,
-      `Revocation events waited over ${INGEST_EVENT_AGE_ALARM_MS / 60_000} minutes before the ingest function ran: revocations are delayed. Usually a bulk revocation throttled by ingestReservedConcurrentExecutions; events older than 6 hours are dropped.`,
-    );
-    alarm(
-      'IngestThrottlesAlarm',
-      lambdaMetric(ingestFunction, 'Throttles', 'Sum'),
-      1,
-      'The ingest function was throttled for 15 minutes in a row: its reserved concurrency is too small for the revocation traffic (ingestReservedConcurrentExecutions). Lambda keeps retrying the events for up to 6 hours.',
-      3,
-    );
-    alarm(
-      'IngestErrorsAlarm',
-      ingestFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
-      1,
-      'The ingest function failed (a rejected message or an unavailable table). Lambda retries twice, then sends the event to the failure queue.',
-    );
+    if (ingest !== undefined) {
+      const { ingestFunction, deliveryDeadLetterQueue, ingestFailureQueue } = ingest;
+      alarm(
+        'DeliveryDeadLetterQueueAlarm',
+        deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
+        1,
+        'SNS could not deliver revocation messages to the ingest function: those revocations are NOT applied. Fix the cause (function deleted, permission, KMS key policy), then redrive the queue to the topic.',
+        1,
+        // SQS stops sending metrics for a queue idle for hours: missing data keeps the last state
+        // instead of turning OK while messages still wait (SQS docs, available CloudWatch metrics).
+        cloudwatch.TreatMissingData.IGNORE,
+      );
+      alarm(
+        'IngestFailureQueueAlarm',
+        ingestFailureQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
+        1,
+        'The ingest function failed on revocation messages after every retry: those revocations are NOT applied. Read the function log for the error code; invalid messages must be corrected and republished.',
+        1,
+        cloudwatch.TreatMissingData.IGNORE,
+      );
+      alarm(
+        'IngestDestinationDeliveryFailuresAlarm',
+        lambdaMetric(ingestFunction, 'DestinationDeliveryFailures', 'Sum'),
+        1,
+        'Lambda could not write a failed revocation event to the failure queue (permission, KMS key, or a record over the queue size limit): the event is lost, with its revocations NOT applied. Find the message in the function log and republish it.',
+      );
+      alarm(
+        'IngestAsyncEventsDroppedAlarm',
+        lambdaMetric(ingestFunction, 'AsyncEventsDropped', 'Sum'),
+        1,
+        'Lambda dropped revocation events without processing them (too old, or retries exhausted with no destination reached): those revocations are NOT applied. Republish them.',
+      );
+      alarm(
+        'IngestAsyncEventAgeAlarm',
+        lambdaMetric(ingestFunction, 'AsyncEventAge', 'Maximum'),
+        INGEST_EVENT_AGE_ALARM_MS,
+        `Revocation events waited over ${INGEST_EVENT_AGE_ALARM_MS / 60_000} minutes before the ingest function ran: revocations are delayed. Usually a bulk revocation throttled by ingestReservedConcurrentExecutions; events older than 6 hours are dropped.`,
+      );
+      alarm(
+        'IngestThrottlesAlarm',
+        lambdaMetric(ingestFunction, 'Throttles', 'Sum'),
+        1,
+        'The ingest function was throttled for 15 minutes in a row: its reserved concurrency is too small for the revocation traffic (ingestReservedConcurrentExecutions). Lambda keeps retrying the events for up to 6 hours.',
+        3,
+      );
+      alarm(
+        'IngestErrorsAlarm',
+        ingestFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+        'The ingest function failed (a rejected message or an unavailable table). Lambda retries twice, then sends the event to the failure queue.',
+      );
+    }
     // Not Lambda's Errors: a REST authorizer throws Unauthorized for every missing or expired
     // token, so Errors counts ordinary refusals; this EMF metric counts only failures.
     alarm(
@@ -265,21 +274,9 @@ export class RevocationMonitoring extends Construct {
         height,
       }),
     );
+    const ingestWidgets = ingest === undefined ? undefined : this.ingestWidgets(ingest, serviceMetric, search, lambdaMetric, height);
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Revocations applied by kind',
-        left: [search(INGEST_METRICS.revocationsApplied, SERVICE_NAMES.ingest, dimensionLabel(METRIC_DIMENSIONS.kind))],
-        right: [serviceMetric(SERVICE_NAMES.ingest, INGEST_METRICS.revocationsUnchanged, 'Sum').with({ label: 'unchanged' })],
-        width: 8,
-        height,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Messages rejected by reason; not applicable (right)',
-        left: [search(INGEST_METRICS.messagesRejected, SERVICE_NAMES.ingest, dimensionLabel(METRIC_DIMENSIONS.reason))],
-        right: [serviceMetric(SERVICE_NAMES.ingest, INGEST_METRICS.messagesNotApplicable, 'Sum').with({ label: 'not applicable' })],
-        width: 8,
-        height,
-      }),
+      ...(ingestWidgets?.messages ?? []),
       new cloudwatch.GraphWidget({
         title: 'Revocations held per instance',
         left: [
@@ -312,46 +309,81 @@ export class RevocationMonitoring extends Construct {
         width: 8,
         height,
       }),
-      new cloudwatch.GraphWidget({
-        title: 'Ingest function and dead-letter queues',
-        left: [ingestFunction.metricInvocations({ period: ONE_MINUTE }), ingestFunction.metricErrors({ period: ONE_MINUTE })],
-        right: [
-          deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period: ONE_MINUTE,
-            statistic: 'Maximum',
-            label: 'delivery DLQ',
-          }),
-          ingestFailureQueue.metricApproximateNumberOfMessagesVisible({
-            period: ONE_MINUTE,
-            statistic: 'Maximum',
-            label: 'ingest failure queue',
-          }),
-        ],
-        width: 8,
-        height,
-      }),
+      ...(ingestWidgets?.function ?? []),
     );
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Ingest asynchronous queue',
-        left: [
-          lambdaMetric(ingestFunction, 'AsyncEventsDropped', 'Sum').with({ label: 'events dropped' }),
-          lambdaMetric(ingestFunction, 'DestinationDeliveryFailures', 'Sum').with({ label: 'failure records lost' }),
-          lambdaMetric(ingestFunction, 'Throttles', 'Sum').with({ label: 'throttles' }),
-        ],
-        right: [lambdaMetric(ingestFunction, 'AsyncEventAge', 'Maximum').with({ label: 'oldest event age (ms)' })],
-        width: 12,
-        height,
-      }),
+      ...(ingestWidgets?.queue ?? []),
       new cloudwatch.GraphWidget({
         title: 'Revocation table throttle events',
         left: [throttles('table', 'table', tableDimensions), throttles('index', 'changes index', indexDimensions)],
-        width: 12,
+        width: ingestWidgets === undefined ? 24 : 12,
         height,
       }),
     );
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 4 }));
     this.dashboard = dashboard;
+  }
+
+  /** The dashboard's ingest widgets, in the rows the dashboard puts them. */
+  private ingestWidgets(
+    ingest: RevocationIngestMonitoring,
+    serviceMetric: (service: string, metricName: string, statistic: string) => cloudwatch.Metric,
+    search: (metricName: string, service: string, label: string) => cloudwatch.MathExpression,
+    lambdaMetric: (fn: lambda.IFunction, metricName: string, statistic: string) => cloudwatch.Metric,
+    height: number,
+  ): { messages: cloudwatch.IWidget[]; function: cloudwatch.IWidget[]; queue: cloudwatch.IWidget[] } {
+    const { ingestFunction, deliveryDeadLetterQueue, ingestFailureQueue } = ingest;
+    return {
+      messages: [
+        new cloudwatch.GraphWidget({
+          title: 'Revocations applied by kind',
+          left: [search(INGEST_METRICS.revocationsApplied, SERVICE_NAMES.ingest, dimensionLabel(METRIC_DIMENSIONS.kind))],
+          right: [serviceMetric(SERVICE_NAMES.ingest, INGEST_METRICS.revocationsUnchanged, 'Sum').with({ label: 'unchanged' })],
+          width: 8,
+          height,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Messages rejected by reason; not applicable (right)',
+          left: [search(INGEST_METRICS.messagesRejected, SERVICE_NAMES.ingest, dimensionLabel(METRIC_DIMENSIONS.reason))],
+          right: [serviceMetric(SERVICE_NAMES.ingest, INGEST_METRICS.messagesNotApplicable, 'Sum').with({ label: 'not applicable' })],
+          width: 8,
+          height,
+        }),
+      ],
+      function: [
+        new cloudwatch.GraphWidget({
+          title: 'Ingest function and dead-letter queues',
+          left: [ingestFunction.metricInvocations({ period: ONE_MINUTE }), ingestFunction.metricErrors({ period: ONE_MINUTE })],
+          right: [
+            deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              period: ONE_MINUTE,
+              statistic: 'Maximum',
+              label: 'delivery DLQ',
+            }),
+            ingestFailureQueue.metricApproximateNumberOfMessagesVisible({
+              period: ONE_MINUTE,
+              statistic: 'Maximum',
+              label: 'ingest failure queue',
+            }),
+          ],
+          width: 8,
+          height,
+        }),
+      ],
+      queue: [
+        new cloudwatch.GraphWidget({
+          title: 'Ingest asynchronous queue',
+          left: [
+            lambdaMetric(ingestFunction, 'AsyncEventsDropped', 'Sum').with({ label: 'events dropped' }),
+            lambdaMetric(ingestFunction, 'DestinationDeliveryFailures', 'Sum').with({ label: 'failure records lost' }),
+            lambdaMetric(ingestFunction, 'Throttles', 'Sum').with({ label: 'throttles' }),
+          ],
+          right: [lambdaMetric(ingestFunction, 'AsyncEventAge', 'Maximum').with({ label: 'oldest event age (ms)' })],
+          width: 12,
+          height,
+        }),
+      ],
+    };
   }
 }
 

@@ -149,11 +149,34 @@ export function validateProps(settings: ResolvedSettings, props: RevocationAutho
       if (props[prop] !== undefined) add(prop, `does not apply to existingTable: set it on that table instead, or leave existingTable out`);
     }
   }
+  validateReplicaRegions(props, add);
   if (props.existingTopic !== undefined && props.topicName !== undefined) {
     add('topicName', 'does not apply to existingTopic: leave one of them out');
   }
 
   if (problems.length > 0) throw new RevocationAuthorizerPropsError(problems);
+}
+
+/** AWS region names: a partition prefix, a geography and a number (us-east-1, eu-central-2, us-gov-west-1). */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+function validateReplicaRegions(props: RevocationAuthorizerProps, add: (prop: string, message: string) => void): void {
+  const regions: unknown = props.replicaRegions;
+  if (regions === undefined) return;
+  if (
+    !Array.isArray(regions) ||
+    regions.some((region) => typeof region !== 'string' || Token.isUnresolved(region) || !REGION.test(region))
+  ) {
+    add('replicaRegions', `must be a list of AWS region names such as 'eu-west-1', got ${describe(regions)}`);
+    return;
+  }
+  if (new Set(regions).size !== regions.length) add('replicaRegions', `lists a region twice: ${regions.join(', ')}`);
+  if (props.existingTable !== undefined && regions.length > 0) {
+    add(
+      'replicaRegions',
+      'does not apply to existingTable: add the replicas to that table yourself (aws dynamodb update-table --replica-updates), or leave existingTable out',
+    );
+  }
 }
 
 /** Checks a decision cache TTL; shared by the props and the authorizer factories. */

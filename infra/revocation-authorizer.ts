@@ -1,48 +1,32 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { resolve } from 'node:path';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SnsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
-import {
-  FUNCTION_TIMEOUT_SECONDS,
-  SERVICE_NAMES,
-  identitySourcesFor,
-  REVOCATION_TABLE_SCHEMA,
-  tokenAuthorizerHeader,
-  type TokenSource,
-} from '../lambda/contract/index.js';
-import { authorizerEnvironment, ingestEnvironment, snapshotEnvironment } from './function-environment.js';
+import type { Construct } from 'constructs';
+import { FUNCTION_TIMEOUT_SECONDS, SERVICE_NAMES } from '../lambda/contract/index.js';
+import { RevocationAuthorizerBase } from './authorizer-base.js';
+import { acknowledgeNag, acknowledgeRuntime, bundleCode, DEFAULT_BUNDLE_DIRECTORY, functionRole } from './authorizer-function.js';
+import { authorizerEnvironment, ingestEnvironment } from './function-environment.js';
 import { RevocationMonitoring } from './monitoring.js';
 import { receiverEnvironment, RevocationReceiver } from './revocation-receiver.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
-import { routeScopesProblem, validateCacheTtl, validateProps } from './props-validation.js';
-import {
-  resolveProps,
-  type HttpAuthorizerOptions,
-  type RestAuthorizerOptions,
-  type RestTokenAuthorizerOptions,
-  type RevocationAuthorizerProps,
-  type RevocationConsistency,
-} from './props.js';
+import { validateProps } from './props-validation.js';
+import { resolveProps, type RevocationAuthorizerProps } from './props.js';
 import { PublisherAllowlist } from './publisher-access.js';
+import { registerReplicaSource } from './replica-source.js';
+import { createSnapshotBucket, createSnapshotFunction, grantReadSnapshot, SNAPSHOT_KEY, snapshotUriOf } from './revocation-snapshots.js';
+import { createRevocationTable } from './revocation-table.js';
 
-/** Repository root `dist/`, where `npm run build` writes the bundles (scripts/build.mjs). */
-const DEFAULT_BUNDLE_DIRECTORY = fileURLToPath(new URL('../dist/', import.meta.url));
+export { acknowledgeNag } from './authorizer-function.js';
 
 /**
  * SQS's largest message. A Lambda on-failure record wraps the whole SNS event, so the record of a
@@ -50,9 +34,6 @@ const DEFAULT_BUNDLE_DIRECTORY = fileURLToPath(new URL('../dist/', import.meta.u
  * only in DestinationDeliveryFailures): the queues take the most SQS allows.
  */
 const MAX_SQS_MESSAGE_BYTES = 1_048_576;
-
-/** The snapshot's object key in the snapshot bucket. */
-const SNAPSHOT_KEY = 'revocations.snapshot';
 
 /**
  * A revocation-aware JWT authorizer for API Gateway: the revocation table, the topic revocations
@@ -63,9 +44,14 @@ const SNAPSHOT_KEY = 'revocations.snapshot';
  * `createRestRequestAuthorizer` for REST APIs; call `grantPublish` for whatever publishes
  * revocations.
  */
-export class RevocationAuthorizer extends Construct {
-  /** The revocation table (schema: lambda/contract/table-schema.ts): created, or `existingTable`. */
+export class RevocationAuthorizer extends RevocationAuthorizerBase {
+  /**
+   * The revocation table (schema: lambda/contract/table-schema.ts): created (a global table with
+   * `replicaRegions`), or `existingTable`.
+   */
   readonly table: dynamodb.ITable;
+  /** The regions holding a replica of the table besides this stack's (`replicaRegions`). */
+  readonly replicaRegions: readonly string[];
   /** The topic revocation messages are published to: created, or `existingTopic`. */
   readonly topic: sns.ITopic;
   /** The revocation receiver's function, when the `receiver` prop is given. */
@@ -74,48 +60,24 @@ export class RevocationAuthorizer extends Construct {
   readonly receiver?: RevocationReceiver;
   /** The key encrypting the topic and the dead-letter queues. */
   readonly encryptionKey: kms.IKey;
-  /** The authorizer function. */
-  readonly authorizerFunction: lambda.Function;
-  /** What API Gateway invokes: the `live` alias with provisioned concurrency, else the function. */
-  readonly authorizerHandler: lambda.IFunction;
   /** The function that applies revocation messages to the table. */
   readonly ingestFunction: lambda.Function;
+  /** Messages SNS could not deliver to the ingest function. */
+  readonly deliveryDeadLetterQueue: sqs.Queue;
+  /** Invocations of the ingest function that failed after every retry (Lambda on-failure destination). */
+  readonly ingestFailureQueue: sqs.Queue;
+  /** Every alarm the construct created. */
+  readonly alarms: readonly cloudwatch.Alarm[];
+  /** The operations dashboard. */
+  readonly dashboard: cloudwatch.Dashboard;
   /** Where the revocation snapshot lives (`snapshots`, the default); undefined when snapshots are off. */
   readonly snapshotBucket: s3.Bucket | undefined;
   /** The scheduled function that writes the snapshot; undefined when snapshots are off. */
   readonly snapshotFunction: lambda.Function | undefined;
   /** The snapshot's object key in `snapshotBucket`. */
   readonly snapshotKey = SNAPSHOT_KEY;
-  /** Messages SNS could not deliver to the ingest function. */
-  readonly deliveryDeadLetterQueue: sqs.Queue;
-  /** Invocations of the ingest function that failed after every retry (Lambda on-failure destination). */
-  readonly ingestFailureQueue: sqs.Queue;
-  /**
-   * Authorizer for HTTP API routes: payload 2.0, token from the Authorization header, simple
-   * responses unless `httpResponseType` is `iam`. Binds to one HttpApi.
-   */
-  readonly httpAuthorizer: HttpLambdaAuthorizer;
-  /** Decision cache TTL used unless an authorizer factory is given another. */
-  readonly resultsCacheTtl: Duration;
-  /** Every alarm the construct created. */
-  readonly alarms: readonly cloudwatch.Alarm[];
-  /** The operations dashboard. */
-  readonly dashboard: cloudwatch.Dashboard;
 
-  private readonly consistency: RevocationConsistency;
-  private readonly httpResponseType: HttpLambdaResponseType;
-  private readonly syncInterval: Duration;
-  /** Cache TTL of every authorizer created so far: the longest bounds the revocation delay. */
-  private readonly cacheTtls: Duration[] = [];
   private readonly publishers: PublisherAllowlist;
-  /** The authorizer handler as seen from other stacks, one reference per stack. */
-  private readonly handlersByStack = new Map<Stack, lambda.IFunction>();
-  /** JWT_ROUTE_SCOPES: the `routeScopes` prop and every `requireScopes` call, rendered at synthesis. */
-  private readonly routeScopes: Record<string, string[]> = {};
-  private routeScopesInEnvironment = false;
-  private readonly tokenSources: readonly TokenSource[];
-  /** REST authorizers whose decision cache is keyed without the route: refused at synthesis if any route has scopes. */
-  private readonly routelessCachedAuthorizers: string[] = [];
 
   constructor(scope: Construct, id: string, props: RevocationAuthorizerProps) {
     super(scope, id);
@@ -125,13 +87,17 @@ export class RevocationAuthorizer extends Construct {
     const bundleDirectory = resolve(props.bundleDirectory ?? DEFAULT_BUNDLE_DIRECTORY);
     const stack = Stack.of(this);
 
-    this.consistency = settings.consistency;
-    this.resultsCacheTtl = settings.resultsCacheTtl;
-    this.syncInterval = settings.syncInterval;
-    this.httpResponseType = settings.httpResponseType === 'iam' ? HttpLambdaResponseType.IAM : HttpLambdaResponseType.SIMPLE;
     this.publishers = new PublisherAllowlist(stack.account);
 
-    this.table = props.existingTable ?? this.createTable(props.tableName, settings.tableRemovalPolicy, settings.tableDeletionProtection);
+    this.replicaRegions = [...(props.replicaRegions ?? [])];
+    this.table =
+      props.existingTable ??
+      createRevocationTable(this, 'Table', {
+        tableName: props.tableName,
+        removalPolicy: settings.tableRemovalPolicy,
+        deletionProtection: settings.tableDeletionProtection,
+        replicaRegions: this.replicaRegions,
+      });
 
     // A customer-managed key rather than alias/aws/sns: the AWS-managed key's policy cannot be
     // changed, so neither other AWS services (EventBridge, S3 notifications) nor other accounts
@@ -188,7 +154,7 @@ export class RevocationAuthorizer extends Construct {
       description: 'Applies revocation messages from the topic to the revocation table',
       code: bundleCode(bundleDirectory, 'ingest', props.includeSourceMaps ?? false),
       handler: 'ingest.handler',
-      role: this.functionRole('IngestRole', ingestLogGroup),
+      role: functionRole(this, 'IngestRole', ingestLogGroup),
       logGroup: ingestLogGroup,
       // I/O-bound (conditional writes in parallel) and rarely invoked: 512 MiB buys a quicker
       // cold start than the minimum at a negligible cost.
@@ -222,65 +188,39 @@ export class RevocationAuthorizer extends Construct {
 
     for (const fn of [this.ingestFunction]) acknowledgeRuntime(fn);
 
-    this.snapshotBucket = settings.snapshots ? this.createSnapshotBucket() : undefined;
-    const snapshotUri = this.snapshotBucket === undefined ? undefined : `s3://${this.snapshotBucket.bucketName}/${SNAPSHOT_KEY}`;
-
-    const authorizerLogGroup = new logs.LogGroup(this, 'AuthorizerLogGroup', { retention: settings.logRetention });
-    this.authorizerFunction = new lambda.Function(this, 'AuthorizerFunction', {
-      ...common,
-      description: 'Verifies JWTs for API Gateway and refuses revoked ones',
-      code: bundleCode(bundleDirectory, 'authorizer', props.includeSourceMaps ?? false),
-      handler: 'authorizer.handler',
-      role: this.functionRole('AuthorizerRole', authorizerLogGroup),
-      logGroup: authorizerLogGroup,
-      memorySize: settings.authorizerMemorySize,
-      // API Gateway stops waiting for a Lambda authorizer after 10 s (HTTP API quotas), so a
-      // longer timeout would only bill time nobody waits for. 10 s covers the worst cold start:
-      // a JWKS fetch (JWKS_TIMEOUT_MS, 5 s) and the parallel scan of every live revocation.
-      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.authorizer),
-      reservedConcurrentExecutions: settings.reservedConcurrentExecutions,
-      environment: authorizerEnvironment(this, settings, this.table.tableName, snapshotUri),
+    this.snapshotBucket = settings.snapshots ? createSnapshotBucket(this) : undefined;
+    const alias = this.buildAuthorizer(id, {
+      settings,
+      tableName: this.table.tableName,
+      bundleDirectory,
+      includeSourceMaps: props.includeSourceMaps ?? false,
+      snapshotUri: this.snapshotBucket === undefined ? undefined : snapshotUriOf(this.snapshotBucket),
     });
-    const alias =
-      settings.provisionedConcurrentExecutions > 0
-        ? new lambda.Alias(this, 'AuthorizerAlias', {
-            aliasName: 'live',
-            version: this.authorizerFunction.currentVersion,
-            provisionedConcurrentExecutions: settings.provisionedConcurrentExecutions,
-          })
-        : undefined;
-    this.authorizerHandler = alias ?? this.authorizerFunction;
-    acknowledgeRuntime(this.authorizerFunction);
-    this.grantReadRevocations(this.authorizerFunction);
     if (this.snapshotBucket !== undefined) this.grantReadSnapshot(this.authorizerFunction);
-
     this.snapshotFunction =
       this.snapshotBucket === undefined
         ? undefined
-        : this.createSnapshotFunction(common, bundleDirectory, props.includeSourceMaps ?? false, settings, snapshotUri!);
-
-    this.tokenSources = settings.tokenSources;
-    for (const [routeKey, scopes] of Object.entries(settings.routeScopes)) this.requireScopes(routeKey, scopes);
-    this.node.addValidation({ validate: () => this.validateCacheKeys() });
-
-    this.httpAuthorizer = this.createHttpAuthorizer(id);
-
-    if (settings.failMode === 'open') {
-      Annotations.of(this).addWarningV2(
-        'revocation-authorizer:fail-open',
-        `failMode is 'open': while the revocation view is unavailable or older than ${settings.maxStaleness.toHumanString()}, revoked tokens are allowed (counted in FailOpenAllows, which has an alarm)`,
-      );
-    }
+        : createSnapshotFunction(this, {
+            settings,
+            tableName: this.table.tableName,
+            bucket: this.snapshotBucket,
+            bundleDirectory,
+            includeSourceMaps: props.includeSourceMaps ?? false,
+            grantReadRevocations: (grantee) => this.grantReadRevocations(grantee),
+          });
+    registerReplicaSource(this, { props, replicaRegions: this.replicaRegions, tableName: this.table.tableName });
 
     const monitoring = new RevocationMonitoring(this, 'Monitoring', {
       namespace: settings.metricsNamespace,
       authorizerFunction: this.authorizerFunction,
       authorizerAlias: alias,
-      ingestFunction: this.ingestFunction,
+      ingest: {
+        ingestFunction: this.ingestFunction,
+        deliveryDeadLetterQueue: this.deliveryDeadLetterQueue,
+        ingestFailureQueue: this.ingestFailureQueue,
+      },
       snapshotFunction: this.snapshotFunction,
       table: this.table,
-      deliveryDeadLetterQueue: this.deliveryDeadLetterQueue,
-      ingestFailureQueue: this.ingestFailureQueue,
       maxStaleness: settings.maxStaleness,
       failMode: settings.failMode,
       alarmAction: props.alarmAction,
@@ -308,7 +248,7 @@ export class RevocationAuthorizer extends Construct {
         description: 'Receives OIDC back-channel logouts, pushed SETs (SSF, CAEP, RISC) and RFC 7009 revocations; publishes revocations',
         code: bundleCode(bundleDirectory, 'receiver', props.includeSourceMaps ?? false),
         handler: 'receiver.handler',
-        role: this.functionRole('ReceiverRole', receiverLogGroup),
+        role: functionRole(this, 'ReceiverRole', receiverLogGroup),
         logGroup: receiverLogGroup,
         memorySize: 512,
         timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.receiver),
@@ -337,18 +277,6 @@ export class RevocationAuthorizer extends Construct {
   }
 
   /**
-   * How long an allowed token can keep passing after its revocation reached the table, while the
-   * authorizer's reads succeed: the longest decision cache TTL of the authorizers created so far
-   * (the default `resultsCacheTtl` counts, as `httpAuthorizer` uses it) plus `syncInterval` (plus
-   * the sub-second propagation of the table's index). While reads fail, `maxStaleness` replaces
-   * `syncInterval`.
-   */
-  get worstCaseRevocationDelay(): Duration {
-    const longestTtlMs = Math.max(...this.cacheTtls.map((ttl) => ttl.toMilliseconds()));
-    return Duration.millis(longestTtlMs + this.syncInterval.toMilliseconds());
-  }
-
-  /**
    * Lets the grantee publish revocation messages: sns:Publish on the topic and use of its key,
    * and admits it through the topic policy's Deny: an IAM principal by its account (from the
    * principal or its ARN) or organization, an AWS service principal for the accounts its
@@ -361,264 +289,14 @@ export class RevocationAuthorizer extends Construct {
   }
 
   /**
-   * Lets the grantee read revocations the way the authorizer does: Scan of the table (cold-start
-   * load), Query of the `changes` index (delta sync), and with strong consistency GetItem and
-   * BatchGetItem of the table.
-   */
-  grantReadRevocations(grantee: iam.IGrantable): iam.Grant {
-    const indexArn = `${this.table.tableArn}/index/${REVOCATION_TABLE_SCHEMA.changesIndex.name}`;
-    let grant = iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Scan'], resourceArns: [this.table.tableArn] });
-    grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [indexArn] }));
-    if (this.consistency === 'strong') {
-      grant = grant.combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-          resourceArns: [this.table.tableArn],
-        }),
-      );
-    }
-    return grant;
-  }
-
-  /**
-   * Lets the grantee read the revocation snapshot the way the authorizer does: s3:GetObject on the
-   * snapshot object, and s3:ListBucket on the bucket (without it, S3 answers a snapshot not yet
-   * written with AccessDenied rather than NoSuchKey, and the fallback's reason reads `unavailable`).
+   * Lets the grantee read the revocation snapshot the way the authorizer does (s3:GetObject on the
+   * object, s3:ListBucket on the bucket).
    * @throws when snapshots are off.
    */
   grantReadSnapshot(grantee: iam.IGrantable): iam.Grant {
-    const bucket = this.snapshotBucket;
-    if (bucket === undefined)
+    if (this.snapshotBucket === undefined)
       throw new RevocationAuthorizerPropsError([{ prop: 'snapshots', message: 'is false: there is no snapshot to grant' }]);
-    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [bucket.arnForObjects(SNAPSHOT_KEY)] }).combine(
-      iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] }),
-    );
-  }
-
-  /**
-   * Requires a token to hold at least one of `scopes` on `routeKey` (added to JWT_ROUTE_SCOPES),
-   * the way a route's `authorizationScopes` does for API Gateway's JWT authorizer, and returns
-   * `httpAuthorizer` to attach to that route:
-   * `api.addRoutes({ path: '/admin/{proxy+}', methods: [HttpMethod.GET], integration, authorizer: revocation.requireScopes('GET /admin/{proxy+}', ['admin']) })`.
-   * A route key given again gains the scopes (any one of them suffices). The scopes hold for
-   * that route key on every API this function serves, REST resources included
-   * (`GET /orders/{id}`). Throws for a route key or scope API Gateway would not accept.
-   */
-  requireScopes(routeKey: string, scopes: readonly string[]): HttpLambdaAuthorizer {
-    const problem = routeScopesProblem(routeKey, scopes);
-    if (problem !== undefined)
-      throw new RevocationAuthorizerPropsError([{ prop: `requireScopes(${JSON.stringify(routeKey)})`, message: problem }]);
-    this.routeScopes[routeKey] = [...new Set([...(this.routeScopes[routeKey] ?? []), ...scopes])];
-    if (!this.routeScopesInEnvironment) {
-      this.routeScopesInEnvironment = true;
-      // Rendered at synthesis, so routes added after this call are in it too.
-      this.authorizerFunction.addEnvironment('JWT_ROUTE_SCOPES', Lazy.string({ produce: () => JSON.stringify(this.routeScopes) }));
-    }
-    // Undefined only during the constructor, which assigns it right after the routeScopes prop.
-    return this.httpAuthorizer;
-  }
-
-  /**
-   * A further HTTP API authorizer on the same function, for another HttpApi: API Gateway binds an
-   * HttpLambdaAuthorizer to a single API, and `httpAuthorizer` is bound to the first one using it.
-   * Its identity source is the one token source (`tokenSources`), plus `$context.routeKey` when
-   * results are cached and some route has scopes, so a decision is cached per token and route.
-   */
-  createHttpAuthorizer(id: string, options: HttpAuthorizerOptions = {}): HttpLambdaAuthorizer {
-    const ttl = this.cacheTtl(options.resultsCacheTtl);
-    const identity = identitySourcesFor(this.tokenSources, 'http');
-    if (identity === undefined && ttl.toSeconds() > 0) throw this.noIdentitySourceError('http');
-    const cached = ttl.toSeconds() > 0;
-    return new HttpLambdaAuthorizer(id, this.handlerFor(options.scope), {
-      authorizerName: options.authorizerName ?? id,
-      responseTypes: [this.httpResponseType],
-      identitySource: Lazy.list(
-        { produce: () => [...(identity ?? []), ...(cached && this.hasRouteScopes ? ['$context.routeKey'] : [])] },
-        { omitEmpty: true },
-      ),
-      resultsCacheTtl: ttl,
-    });
-  }
-
-  /**
-   * A REST API TOKEN authorizer reading the first header of `tokenSources` (the Authorization
-   * header by default). A TOKEN authorizer's cache key is the token alone, so with scopes on any
-   * route its `resultsCacheTtl` must be 0 (checked at synthesis).
-   */
-  createRestTokenAuthorizer(id: string, options: RestTokenAuthorizerOptions = {}): apigw.TokenAuthorizer {
-    const header = tokenAuthorizerHeader(this.tokenSources);
-    if (header === undefined) {
-      throw new RevocationAuthorizerPropsError([
-        {
-          prop: 'tokenSources',
-          message:
-            'lists no header, and a TOKEN authorizer reads only a header: use createRestRequestAuthorizer for query or cookie sources',
-        },
-      ]);
-    }
-    const ttl = this.cacheTtl(options.resultsCacheTtl);
-    if (ttl.toSeconds() > 0) this.routelessCachedAuthorizers.push(`TOKEN authorizer ${id}`);
-    return new apigw.TokenAuthorizer(options.scope ?? this, id, {
-      handler: this.handlerFor(options.scope),
-      identitySource: apigw.IdentitySource.header(header),
-      resultsCacheTtl: ttl,
-      authorizerName: options.authorizerName,
-      validationRegex: options.validationRegex,
-    });
-  }
-
-  /**
-   * A REST API REQUEST authorizer whose identity source is the one token source (`tokenSources`:
-   * a header, a query parameter, or the Cookie header), none for several. With a decision cache
-   * and scopes on some route, `context.httpMethod` and `context.resourcePath` join it, so a
-   * decision is cached per token and method (call `requireScopes` before this, or pass
-   * `routeScopes`; synthesis fails otherwise).
-   */
-  createRestRequestAuthorizer(id: string, options: RestAuthorizerOptions = {}): apigw.RequestAuthorizer {
-    const ttl = this.cacheTtl(options.resultsCacheTtl);
-    const identity = identitySourcesFor(this.tokenSources, 'rest');
-    if (identity === undefined && ttl.toSeconds() > 0) throw this.noIdentitySourceError('rest');
-    const byRoute = ttl.toSeconds() > 0 && this.hasRouteScopes;
-    if (ttl.toSeconds() > 0 && !byRoute) this.routelessCachedAuthorizers.push(`REQUEST authorizer ${id}`);
-    return new apigw.RequestAuthorizer(options.scope ?? this, id, {
-      handler: this.handlerFor(options.scope),
-      identitySources: [...(identity ?? []), ...(byRoute ? ['context.httpMethod', 'context.resourcePath'] : [])],
-      resultsCacheTtl: ttl,
-      authorizerName: options.authorizerName,
-    });
-  }
-
-  private get hasRouteScopes(): boolean {
-    return Object.keys(this.routeScopes).length > 0;
-  }
-
-  private noIdentitySourceError(api: 'http' | 'rest'): RevocationAuthorizerPropsError {
-    return new RevocationAuthorizerPropsError([
-      {
-        prop: 'resultsCacheTtl',
-        message: `must be 0 with tokenSources ${JSON.stringify(this.tokenSources.map((source) => `${source.kind}:${source.name}`))}: API Gateway keys its decision cache by the identity source, and ${api === 'http' ? 'several sources, or a cookie on an HTTP API,' : 'several sources'} leave the authorizer without one (it would answer 401 to a request lacking any listed source)`,
-      },
-    ]);
-  }
-
-  /** With scopes on some route, a decision cached without the route could let a token into a route it lacks the scope for. */
-  private validateCacheKeys(): string[] {
-    if (!this.hasRouteScopes) return [];
-    return this.routelessCachedAuthorizers.map(
-      (name) =>
-        `${name} caches decisions by token alone (resultsCacheTtl > 0) while routes have scopes (routeScopes / requireScopes): a decision cached on one route would answer for the others. Use resultsCacheTtl 0${name.startsWith('REQUEST') ? ', or declare the scopes before creating the authorizer so the route joins its identity sources' : ''}`,
-    );
-  }
-
-  /**
-   * The handler as the given scope's stack should reference it. An authorizer in another stack
-   * (the API's) would otherwise put API Gateway's invoke permission in this stack, naming the
-   * API's ARN, while the API's stack names the function: a cycle. A reference made in the API's
-   * stack carries the permission there, so only that stack depends on this one.
-   */
-  private handlerFor(scope: Construct | undefined): lambda.IFunction {
-    const stack = scope === undefined ? Stack.of(this) : Stack.of(scope);
-    if (stack === Stack.of(this)) return this.authorizerHandler;
-    let handler = this.handlersByStack.get(stack);
-    if (handler === undefined) {
-      handler = lambda.Function.fromFunctionAttributes(stack, `${Names.uniqueId(this)}AuthorizerHandler`, {
-        functionArn: this.authorizerHandler.functionArn,
-        // Same account and region: lets CDK add the invoke permission in that stack.
-        sameEnvironment: true,
-      });
-      this.handlersByStack.set(stack, handler);
-    }
-    return handler;
-  }
-
-  private cacheTtl(requested: Duration | undefined): Duration {
-    const ttl = requested ?? this.resultsCacheTtl;
-    const problem = validateCacheTtl(ttl);
-    if (problem !== undefined) throw new RevocationAuthorizerPropsError([problem]);
-    this.cacheTtls.push(ttl);
-    return ttl;
-  }
-
-  private createTable(tableName: string | undefined, removalPolicy: RemovalPolicy, deletionProtection: boolean): dynamodb.Table {
-    const table = new dynamodb.Table(this, 'Table', {
-      tableName,
-      partitionKey: attribute(REVOCATION_TABLE_SCHEMA.partitionKey),
-      timeToLiveAttribute: REVOCATION_TABLE_SCHEMA.timeToLiveAttribute,
-      // Traffic is spiky (cold-start scans, bursts of revocations) and small: on-demand fits.
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Losing the table un-revokes every token: neither a stray delete nor a stack deletion.
-      deletionProtection,
-      removalPolicy,
-    });
-    table.addGlobalSecondaryIndex({
-      indexName: REVOCATION_TABLE_SCHEMA.changesIndex.name,
-      partitionKey: attribute(REVOCATION_TABLE_SCHEMA.changesIndex.partitionKey),
-      sortKey: attribute(REVOCATION_TABLE_SCHEMA.changesIndex.sortKey),
-      projectionType: PROJECTION_TYPES[REVOCATION_TABLE_SCHEMA.changesIndex.projectionType],
-    });
-    return table;
-  }
-
-  /**
-   * The snapshot's bucket: encrypted (S3-managed keys), public access blocked, TLS only. Not
-   * versioned: the object is rewritten every interval and derived from the table, so old versions
-   * would only cost (the writer rescans the whole table every hour, which is the recovery from a
-   * bad snapshot). Retained on stack deletion, as CDK does for buckets: empty and delete it by hand.
-   */
-  private createSnapshotBucket(): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'SnapshotBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-    });
-    acknowledgeNag(
-      bucket,
-      'AwsSolutions-S1',
-      'The bucket holds one object, a snapshot derived from the revocation table, rewritten every snapshotInterval by the snapshot function and read at authorizer cold starts; both are in the functions’ logs and CloudTrail data events if enabled. Server access logs would add a second bucket of noise',
-    );
-    return bucket;
-  }
-
-  /** The scheduled snapshot writer: one at a time, no retries (the next run is a minute away). */
-  private createSnapshotFunction(
-    common: lambda.FunctionOptions & { runtime: lambda.Runtime; architecture: lambda.Architecture },
-    bundleDirectory: string,
-    includeSourceMaps: boolean,
-    settings: ReturnType<typeof resolveProps>,
-    snapshotUri: string,
-  ): lambda.Function {
-    const logGroup = new logs.LogGroup(this, 'SnapshotLogGroup', { retention: settings.logRetention });
-    const fn = new lambda.Function(this, 'SnapshotFunction', {
-      ...common,
-      description: 'Writes the revocation snapshot that authorizer cold starts read',
-      code: bundleCode(bundleDirectory, 'snapshot', includeSourceMaps),
-      handler: 'snapshot.handler',
-      role: this.functionRole('SnapshotRole', logGroup),
-      logGroup,
-      // Its view is the authorizer's (about 25 bytes per revocation), and a Scan's pages pass
-      // through it at its cold start and every hour: the authorizer's memory suffices.
-      memorySize: settings.authorizerMemorySize,
-      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.snapshot),
-      // One writer at a time: a run still going when the next is due makes that one wait, not race.
-      reservedConcurrentExecutions: 1,
-      retryAttempts: 0,
-      maxEventAge: Duration.minutes(1),
-      environment: snapshotEnvironment(settings, this.table.tableName, snapshotUri),
-    });
-    acknowledgeRuntime(fn);
-    this.grantReadRevocations(fn);
-    this.grantReadSnapshot(fn);
-    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [this.snapshotBucket!.arnForObjects(SNAPSHOT_KEY)] });
-    new events.Rule(this, 'SnapshotSchedule', {
-      description: 'Runs the revocation snapshot writer',
-      schedule: events.Schedule.rate(settings.snapshotInterval),
-      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
-    });
-    return fn;
+    return grantReadSnapshot(grantee, this.snapshotBucket);
   }
 
   /**
@@ -653,13 +331,6 @@ export class RevocationAuthorizer extends Construct {
     return iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [this.table.tableArn] });
   }
 
-  /** A role that may only write its own log group; callers add the rest with grants. */
-  private functionRole(id: string, logGroup: logs.LogGroup): iam.Role {
-    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    logGroup.grantWrite(role);
-    return role;
-  }
-
   private encryptedQueue(id: string): sqs.Queue {
     const queue = new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.KMS,
@@ -676,48 +347,4 @@ export class RevocationAuthorizer extends Construct {
     );
     return queue;
   }
-}
-
-/**
- * Records why a cdk-nag (AwsSolutionsChecks) finding does not apply, on the construct it is about;
- * inert without cdk-nag. A finding fixed is better: these are the ones that are not defects.
- */
-export function acknowledgeNag(construct: Construct, id: string, reason: string): void {
-  Validations.of(construct).acknowledge({ id, reason });
-}
-
-function acknowledgeRuntime(fn: lambda.Function): void {
-  acknowledgeNag(
-    fn,
-    'AwsSolutions-L1',
-    'nodejs22.x is the runtime the bundles are built and tested for (scripts/build.mjs targets node22); a newer one moves together with that target',
-  );
-}
-
-const PROJECTION_TYPES = {
-  ALL: dynamodb.ProjectionType.ALL,
-  KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY,
-} as const;
-
-function attribute(key: { readonly name: string; readonly type: 'S' | 'N' }): dynamodb.Attribute {
-  return { name: key.name, type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER };
-}
-
-/**
- * Just one function's bundle (and its source map when asked for), so each function's zip holds
- * only its own code: the map is about 1 MB, more than the bundle, and of use only with
- * `--enable-source-maps`.
- */
-function bundleCode(directory: string, name: 'authorizer' | 'ingest' | 'receiver' | 'snapshot', includeSourceMap: boolean): lambda.Code {
-  const file = join(directory, `${name}.mjs`);
-  if (!existsSync(file)) {
-    throw new RevocationAuthorizerPropsError([
-      {
-        prop: 'bundleDirectory',
-        message: `${file} does not exist. Run \`npm run build\` first, or point bundleDirectory at a directory holding authorizer.mjs, ingest.mjs and snapshot.mjs`,
-      },
-    ]);
-  }
-  const keep = includeSourceMap ? [`!${name}.mjs`, `!${name}.mjs.map`] : [`!${name}.mjs`];
-  return lambda.Code.fromAsset(directory, { exclude: ['*', ...keep] });
 }

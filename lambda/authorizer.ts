@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthorizerHandler } from './authorizer-handler.js';
 import { loadAuthorizerConfig } from './config/index.js';
-import { AUTHORIZER_METRICS, DEFAULT_METRICS_NAMESPACE, METRIC_DIMENSIONS, SERVICE_NAMES } from './contract/index.js';
+import { AUTHORIZER_METRICS, DEFAULT_METRICS_NAMESPACE, INIT_DEADLINE_MS, METRIC_DIMENSIONS, SERVICE_NAMES } from './contract/index.js';
 import { DecisionMetrics } from './decision-metrics.js';
 import { powertoolsLog } from './powertools-log.js';
 import { createRevocationChecker, createRevocationClient, RevocationStore } from './revocation/index.js';
@@ -30,7 +30,10 @@ const log = powertoolsLog(logger);
 // the staleness bound decides what happens while DynamoDB is unreachable, not the socket.
 const dynamodb = createRevocationClient();
 const revocations = createRevocationChecker({
-  reader: new RevocationStore(dynamodb, config.revocation.tableName),
+  reader: new RevocationStore(dynamodb, config.revocation.tableName, {
+    scanConcurrency: config.revocation.scanConcurrency,
+    scanPagesPerSecond: config.revocation.scanPagesPerSecond,
+  }),
   settings: config.revocation,
   rules: config.rules,
   log,
@@ -59,8 +62,9 @@ export interface ColdStartReport {
 
 /**
  * The cold start's preparation (revocation load, key prefetch), started here, during the init
- * phase, so the first request finds keys and revocations loaded. Requests do not wait for it as
- * such (see authorizer-handler.ts); the local stack does, to say it is ready only once it is done.
+ * phase, and awaited below at top level (up to INIT_DEADLINE_MS), so the first request finds keys
+ * and revocations loaded. Requests do not wait for it as such (see authorizer-handler.ts): a load
+ * that failed or is still running is retried or joined by the requests that need it.
  */
 export const coldStart: Promise<ColdStartReport> = (async () => {
   const startedMs = Date.now();
@@ -81,3 +85,33 @@ export const handler = createAuthorizerHandler({
   // The handler logs a failed preparation (and so handles coldStart's rejection).
   initialize: () => coldStart.then(() => undefined),
 });
+
+// Top-level await: Lambda's init phase (what provisioned concurrency runs ahead of traffic) lasts
+// until the module has evaluated, so an instance comes out of it with its revocations loaded. Bounded
+// under Lambda's 10 s init limit (INIT_DEADLINE_MS); a failure here is the handler's to log and
+// retry (it holds coldStart's rejection), never a failed init.
+const settledInTime = await settlesWithin(coldStart, INIT_DEADLINE_MS);
+if (!settledInTime) {
+  log.warn('cold start not ready at the init deadline; it goes on, and the first requests wait for it', {
+    initDeadlineMs: INIT_DEADLINE_MS,
+  });
+}
+
+/** Whether `work` settles (either way) within `ms`; leaves no timer behind. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

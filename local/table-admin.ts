@@ -12,6 +12,7 @@ import {
   errorName,
   forEachLimited,
   Retrier,
+  RevocationStore,
   toItem,
   type Revocation,
   type RetryOptions,
@@ -93,9 +94,10 @@ export async function createRevocationTable(
 const BATCH_WRITE_LIMIT = 25;
 
 /**
- * Bulk-writes revocations with BatchWriteItem, unconditionally: for seeding tests, benchmarks and
- * restores into an empty table, never for the ingest (it would lower cut-offs). Checks every
- * revocation against the table's rules first; unprocessed items are retried with backoff.
+ * Bulk-writes revocations with BatchWriteItem, unconditionally: for seeding tests and benchmarks,
+ * never for the ingest or `npm run table:import` (it would lower cut-offs). Checks every
+ * revocation against the table's rules first; unprocessed items are retried with backoff; then
+ * raises the change head, so warm authorizers notice the items.
  * @returns how many items were written.
  */
 export async function importRevocations(
@@ -122,5 +124,6 @@ export async function importRevocations(
   }).catch((error: unknown) => {
     throw new RevocationWriteError(`bulk write to ${tableName} failed: ${describeError(error)}`, { cause: error });
   });
+  if (revocations.length > 0) await new RevocationStore(client, tableName, options).raiseHead(nowMs);
   return revocations.length;
 }

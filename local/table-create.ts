@@ -5,30 +5,14 @@
  * endpoint, region and credentials default to us-east-1 and dummy keys.
  */
 import './quiet-node-warning.js';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EnvReader } from '../lambda/config/index.js';
 import { describeError } from '../lambda/shared/index.js';
+import { cliTable } from './dynamo-cli-client.js';
 import { createRevocationTable } from './table-admin.js';
 
-const read = new EnvReader(process.env);
-const tableName = read.string('REVOCATION_TABLE_NAME', 'revocations');
-const localEndpoint = read.optional('AWS_ENDPOINT_URL_DYNAMODB');
-const endpoint = localEndpoint ?? '(default AWS endpoint)';
-// Against a local endpoint (dynalite, the local stack) a region and credentials mean nothing, so
-// the command works with AWS_ENDPOINT_URL_DYNAMODB alone; whatever the environment gives wins.
-const localDefaults =
-  localEndpoint === undefined
-    ? {}
-    : {
-        ...((read.optional('AWS_REGION') ?? read.optional('AWS_DEFAULT_REGION')) ? {} : { region: 'us-east-1' }),
-        ...((read.optional('AWS_ACCESS_KEY_ID') ?? read.optional('AWS_PROFILE'))
-          ? {}
-          : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-      };
+const { client, tableName, endpoint } = cliTable(process.env);
 
 try {
-  // The SDK reads AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and credentials from the environment.
-  const result = await createRevocationTable(new DynamoDBClient(localDefaults), tableName);
+  const result = await createRevocationTable(client, tableName);
   const ttl = {
     enabled: 'TTL enabled on expiresAt',
     'already-enabled': 'TTL already enabled on expiresAt',

@@ -310,13 +310,20 @@ describe('EventualChecker delta sync', () => {
   it('does not read back further than the overlap', async () => {
     const h = await harness({ REVOCATION_SYNC_OVERLAP_MS: '0' });
     await h.checker.load();
+    // A write moves the change head, so the sync at T0 + 1000 queries the index.
+    await h.store.applyRevocations([revokeJti('first')], { nowMs: T0 + 100 });
     h.clock = T0 + 1000;
-    await h.decide(token());
+    expect(await h.decide(token({ tokenId: 'first' }))).toBe('revoked_jti');
     await h.store.applyRevocations([revokeJti('before-last-sync')], { nowMs: T0 + 500 });
+    await h.store.applyRevocations([revokeJti('after-last-sync')], { nowMs: T0 + 1500 });
+    const queriesBefore = h.observed.sent.get('QueryCommand') ?? 0;
 
     h.clock = T0 + 2000;
 
-    // Proves the delta query is bounded (without overlap such an item is missed until a cold start).
+    // Proves the delta query is bounded (without overlap such an item is missed until a cold start):
+    // the sync queried (it found the later write) from the last query's start on.
+    expect(await h.decide(token({ tokenId: 'after-last-sync' }))).toBe('revoked_jti');
+    expect((h.observed.sent.get('QueryCommand') ?? 0) - queriesBefore).toBe(4);
     expect(await h.decide(token({ tokenId: 'before-last-sync' }))).toBeUndefined();
   });
 
@@ -374,7 +381,7 @@ describe('EventualChecker when DynamoDB is unreachable', () => {
     await h.store.applyRevocations([revokeJti('stolen')], { nowMs: T0 });
     await h.checker.load();
     await dynamo.stop();
-    const queriesBefore = h.observed.sent.get('QueryCommand') ?? 0;
+    const headReadsBefore = h.observed.sent.get('GetItemCommand') ?? 0;
 
     // 1 s to 5 s after the last successful read: a sync attempt per interval fails, memory answers.
     for (let elapsed = 1000; elapsed <= 5000; elapsed += 250) {
@@ -382,9 +389,9 @@ describe('EventualChecker when DynamoDB is unreachable', () => {
       expect(await h.decide(token({ tokenId: 'stolen' }))).toBe('revoked_jti');
       expect(await h.decide(token())).toBeUndefined();
     }
-    const queriesPerSync = 4;
     expect(h.checker.view.counters.syncFailures).toBe(5);
-    expect((h.observed.sent.get('QueryCommand') ?? 0) - queriesBefore).toBe(5 * queriesPerSync);
+    // Each attempt starts with its one change-head read, which fails: one request per interval.
+    expect((h.observed.sent.get('GetItemCommand') ?? 0) - headReadsBefore).toBe(5);
     expect(h.log.lines.filter((line) => line.level === 'warn' && line.message.startsWith('revocation sync failed'))).toHaveLength(5);
 
     h.clock = T0 + 5001;

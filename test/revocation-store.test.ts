@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetItemCommand, ProvisionedThroughputExceededException, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { REVOCATION_TABLE_SCHEMA } from '../lambda/contract/index.js';
 import {
   ANY_ISSUER,
+  headKey,
+  isHeadKey,
   revocationId,
   revocationKey,
   RevocationStore,
@@ -190,7 +198,8 @@ describe('RevocationStore.applyRevocations', () => {
     const result = await store.applyRevocations([jti('token-1')], { nowMs: NOW_MS, concurrency: 1 });
 
     expect(result.applied.jti).toBe(1);
-    expect(observed.sent.get('UpdateItemCommand')).toBe(4);
+    // Four attempts of the write, then one raise of each change-head replica.
+    expect(observed.sent.get('UpdateItemCommand')).toBe(4 + REVOCATION_TABLE_SCHEMA.head.replicas);
     expect(delays).toEqual([25, 50, 100]);
   });
 
@@ -228,7 +237,7 @@ describe('RevocationStore.applyRevocations', () => {
     const result = await store.applyRevocations([jti('token-1')], { nowMs: NOW_MS });
 
     expect(result.applied.jti).toBe(1);
-    expect(observed.sent.get('UpdateItemCommand')).toBe(2);
+    expect(observed.sent.get('UpdateItemCommand')).toBe(2 + REVOCATION_TABLE_SCHEMA.head.replicas);
   });
 
   it('gives up after its attempts with a RevocationWriteError that keeps the DynamoDB error', async () => {
@@ -348,10 +357,173 @@ describe('RevocationStore items', () => {
 
     const { Items } = await dynamo.client.send(new ScanCommand({ TableName: store.tableName }));
 
-    for (const item of Items ?? []) {
+    const revocations = (Items ?? []).filter((item) => !isHeadKey(item.pk!.S!));
+    expect(revocations).toHaveLength(2);
+    for (const item of revocations) {
       expect(Number(item.shard?.N)).toBeGreaterThanOrEqual(0);
       expect(Number(item.shard?.N)).toBeLessThan(REVOCATION_TABLE_SCHEMA.indexShards);
       expect(item.updatedAt).toEqual({ N: String(NOW_MS) });
     }
+  });
+});
+
+/** A client on the shared dynalite whose UpdateItems of change-head items fail, to see what a batch does then. */
+function clientFailingHeadWrites(failures: number) {
+  const client = new DynamoDBClient({
+    region: dynamo.env.AWS_REGION,
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const key = (args.input as { Key?: { pk?: { S?: string } } }).Key?.pk?.S;
+      if (context.commandName === 'UpdateItemCommand' && key !== undefined && isHeadKey(key) && failures-- > 0) {
+        throw new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failHeadWrites' },
+  );
+  return client;
+}
+
+async function headReplicas(store: RevocationStore): Promise<(string | undefined)[]> {
+  return Promise.all(
+    Array.from({ length: REVOCATION_TABLE_SCHEMA.head.replicas }, async (_, replica) => {
+      const { Item } = await dynamo.client.send(
+        new GetItemCommand({ TableName: store.tableName, Key: { pk: { S: headKey(replica) } }, ConsistentRead: true }),
+      );
+      return Item?.[REVOCATION_TABLE_SCHEMA.head.attribute]?.N;
+    }),
+  );
+}
+
+describe('RevocationStore change head', () => {
+  it('raises every replica to the largest stamp a batch sent, once its writes are done, and never lowers one', async () => {
+    let clock = NOW_MS;
+    const store = await newStore({ now: () => (clock += 10) });
+    await store.applyRevocations([jti('first'), jti('second'), cutoff('subject', 'third')], { concurrency: 1 });
+    const afterBatch = await headReplicas(store);
+
+    await store.applyRevocations([jti('older-stamp')], { nowMs: NOW_MS });
+
+    expect(afterBatch).toEqual(Array.from({ length: REVOCATION_TABLE_SCHEMA.head.replicas }, () => String(NOW_MS + 30)));
+    expect(await headReplicas(store)).toEqual(afterBatch);
+  });
+
+  it('raises the head for a batch that changed nothing: an earlier delivery of it may have written without raising it', async () => {
+    const store = await newStore();
+    await store.applyRevocations([jti('replayed')], { nowMs: NOW_MS });
+
+    const result = await store.applyRevocations([jti('replayed')], { nowMs: NOW_MS + 500 });
+
+    expect(result.unchanged.jti).toBe(1);
+    expect(new Set(await headReplicas(store))).toEqual(new Set([String(NOW_MS + 500)]));
+  });
+
+  it('reads the head from the replica its random pick names, and nothing before the first batch', async () => {
+    const store = await newStore({ random: () => 0.99 });
+    const before = await store.readHead();
+    await store.applyRevocations([jti('token-1')], { nowMs: NOW_MS });
+    // Make the last replica lag behind the others, as an eventually consistent replica may.
+    const last = REVOCATION_TABLE_SCHEMA.head.replicas - 1;
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: store.tableName, Item: { pk: { S: headKey(last) }, headAt: { N: String(NOW_MS - 7) } } }),
+    );
+
+    expect(before).toBeUndefined();
+    expect(await store.readHead()).toBe(NOW_MS - 7);
+  });
+
+  it('keeps head items out of the cold-start scan and the change query', async () => {
+    const store = await newStore();
+    await store.applyRevocations([jti('token-1'), cutoff('client', 'app')], { nowMs: NOW_MS });
+    const scanned: Revocation[] = [];
+    const queried: Revocation[] = [];
+
+    const scan = await store.scanLive(2, NOW, (revocation) => scanned.push(revocation));
+    const query = await store.queryChanges(0, NOW, (revocation) => queried.push(revocation));
+
+    expect(scanned).toHaveLength(2);
+    expect(queried).toHaveLength(2);
+    expect([scan.skipped, query.skipped, query.expired]).toEqual([0, 0, 0]);
+  });
+
+  it('fails the batch with a RevocationWriteError when a replica cannot be raised, the revocations written; a retry raises it', async () => {
+    const store = new RevocationStore(clientFailingHeadWrites(1000), 'head-fails', { sleep: noSleep, maxAttempts: 2 });
+    await createRevocationTable(dynamo.client, 'head-fails');
+
+    const error = await store.applyRevocations([jti('written-headless')], { nowMs: NOW_MS }).catch((caught: unknown) => caught);
+    const retried = new RevocationStore(dynamo.client, 'head-fails');
+    await retried.applyRevocations([jti('written-headless')], { nowMs: NOW_MS + 60_000 });
+
+    expect(error).toBeInstanceOf(RevocationWriteError);
+    expect((error as Error).message).toMatch(/revocations were written to head-fails, but raising the change head failed/);
+    expect(await rawItem(retried, jti('written-headless'))).toBeDefined();
+    expect(new Set(await headReplicas(retried))).toEqual(new Set([String(NOW_MS + 60_000)]));
+  });
+});
+
+describe('RevocationStore cold-start scan budget', () => {
+  it('keeps at most REVOCATION_SCAN_CONCURRENCY pages in flight, whatever the segment count', async () => {
+    const observed = observedClient(dynamo);
+    const store = new RevocationStore(observed.client, 'scan-budget', { pageSize: 5, scanConcurrency: 2 });
+    await createRevocationTable(dynamo.client, 'scan-budget');
+    await importRevocations(
+      dynamo.client,
+      'scan-budget',
+      Array.from({ length: 200 }, (_, i) => jti(`budget-${i}`)),
+      { nowMs: NOW_MS },
+    );
+
+    const found: Revocation[] = [];
+    await store.scanLive(8, NOW, (revocation) => found.push(revocation));
+
+    expect(found).toHaveLength(200);
+    expect(observed.sent.get('ScanCommand')).toBeGreaterThan(8);
+    expect(observed.maxInFlight).toBe(2);
+  });
+
+  it('backs off with growing, jittered waits on throttled pages and sends them again until the scan completes', async () => {
+    const observed = observedClient(dynamo);
+    const waits: number[] = [];
+    const store = new RevocationStore(observed.client, 'scan-throttled', {
+      pageSize: 10,
+      scanConcurrency: 4,
+      random: () => 0.5,
+      scanSleep: async (ms) => void waits.push(ms),
+    });
+    await createRevocationTable(dynamo.client, 'scan-throttled');
+    await importRevocations(
+      dynamo.client,
+      'scan-throttled',
+      Array.from({ length: 60 }, (_, i) => jti(`throttled-${i}`)),
+      { nowMs: NOW_MS },
+    );
+    // More throttles in a row than the retries the store gives any other request.
+    observed.failNext('ScanCommand', 12, () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+    const found: Revocation[] = [];
+    const summary = await store.scanLive(4, NOW, (revocation) => found.push(revocation));
+
+    expect(found).toHaveLength(60);
+    expect(summary.throttled).toBe(12);
+    // Full jitter at 0.5 of min(5 s, 50 ms × 2^attempt): each page's waits grow.
+    expect(waits).toContain(50);
+    expect(waits).toContain(100);
+    expect(Math.max(...waits)).toBeGreaterThanOrEqual(200);
+  });
+
+  it('stops backing off once the read’s deadline passes, rather than retrying a throttled page forever', async () => {
+    const observed = observedClient(dynamo);
+    const store = new RevocationStore(observed.client, 'scan-deadline', { scanConcurrency: 1 });
+    await createRevocationTable(dynamo.client, 'scan-deadline');
+    observed.failNext('ScanCommand', 1_000_000, () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+    const error = await store.scanLive(1, NOW, () => {}, AbortSignal.timeout(300)).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(RevocationStateUnavailableError);
+    expect(observed.sent.get('ScanCommand')).toBeGreaterThan(1);
   });
 });

@@ -78,6 +78,26 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
     ),
     syncOverlapMs: read.integer('REVOCATION_SYNC_OVERLAP_MS', DEFAULTS.syncOverlapMs, 'milliseconds'),
     snapshot: readSnapshotSettings(read, false),
+    fullSyncIntervalMs: read.integer(
+      'REVOCATION_FULL_SYNC_INTERVAL_MS',
+      DEFAULTS.fullSyncIntervalMs,
+      'milliseconds',
+      LIMITS.fullSyncIntervalMs.min,
+    ),
+    scanConcurrency: read.integer(
+      'REVOCATION_SCAN_CONCURRENCY',
+      DEFAULTS.scanConcurrency,
+      'segments',
+      LIMITS.scanConcurrency.min,
+      LIMITS.scanConcurrency.max,
+    ),
+    scanPagesPerSecond: read.integer(
+      'REVOCATION_SCAN_PAGES_PER_SECOND',
+      DEFAULTS.scanPagesPerSecond,
+      'pages per second',
+      LIMITS.scanPagesPerSecond.min,
+      LIMITS.scanPagesPerSecond.max,
+    ),
   };
   if (revocation.maxStalenessMs <= revocation.syncIntervalMs) {
     read.problems.push(

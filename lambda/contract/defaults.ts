@@ -57,6 +57,15 @@ export const DEFAULTS = {
   snapshotRescanIntervalMs: 3_600_000,
   /** snapshotInterval (CDK): how often the scheduled snapshot function runs, in minutes. */
   snapshotIntervalMinutes: 1,
+  /**
+   * REVOCATION_FULL_SYNC_INTERVAL_MS: the longest an instance goes without querying the change
+   * index while the change head does not move (a safety net for a head a writer failed to raise).
+   */
+  fullSyncIntervalMs: 60_000,
+  /** REVOCATION_SCAN_CONCURRENCY: Scan segments read at once by one cold-start load. */
+  scanConcurrency: 4,
+  /** REVOCATION_SCAN_PAGES_PER_SECOND: Scan pages one load may start per second; 0 is no limit. */
+  scanPagesPerSecond: 0,
   /** TOKEN_CACHE_MAX_ENTRIES. */
   tokenCacheMaxEntries: 10_000,
   /** INGEST_WRITE_CONCURRENCY. */

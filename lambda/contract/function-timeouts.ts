@@ -28,3 +28,13 @@ export const READ_DEADLINE_CAP_MS = (FUNCTION_TIMEOUT_SECONDS.authorizer * 1000)
  * the next): a read that is slow, not stuck, finishes within it.
  */
 export const READ_DEADLINE_MAX_MS = 120_000;
+
+/**
+ * Longest the authorizer bundle's module scope waits, at top level, for its cold-start work
+ * (revocation load, key prefetch) before it lets Lambda finish the init phase. Lambda allows an
+ * on-demand init 10 s and, when it runs longer, starts the init again inside the first invocation
+ * (AWS Lambda Developer Guide, "Understanding the Lambda execution environment lifecycle", Init
+ * phase); 8 s leaves room for the runtime's own start. A load not done by then goes on in the
+ * background and the first request that needs it waits for it, as before.
+ */
+export const INIT_DEADLINE_MS = 8000;

@@ -6,7 +6,7 @@
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, type Algorithm } from './algorithms.js';
 export { CONSISTENCY_LEVELS, DEFAULTS, FAIL_MODES, RESPONSE_MODES, type ResponseMode } from './defaults.js';
 export { splitList } from './environment.js';
-export { FUNCTION_TIMEOUT_SECONDS, READ_DEADLINE_CAP_MS, READ_DEADLINE_MAX_MS } from './function-timeouts.js';
+export { FUNCTION_TIMEOUT_SECONDS, INIT_DEADLINE_MS, READ_DEADLINE_CAP_MS, READ_DEADLINE_MAX_MS } from './function-timeouts.js';
 export { CONTEXT_LIMITS, DISCOVERY_MAX_BYTES, LIMITS, ROUTE_SCOPE_LIMITS } from './limits.js';
 export * from './metric-names.js';
 export { COGNITO_ISSUER, COGNITO_PRESET, PRESETS, type Preset } from './presets.js';

@@ -14,6 +14,9 @@ export const LIMITS = {
   jwksMaxBytes: { min: 1024, max: 67_108_864 },
   maxStalenessMs: { min: 1 },
   scanSegments: { min: 1, max: 1_000_000 },
+  scanConcurrency: { min: 1, max: 1000 },
+  scanPagesPerSecond: { min: 0, max: 100_000 },
+  fullSyncIntervalMs: { min: 1000 },
   writeConcurrency: { min: 1, max: 1000 },
   snapshotMaxAgeMs: { min: 1000 },
   // 4 GiB: far above what a Lambda can hold; the format's offsets are exact to 2^53 anyway.

@@ -65,6 +65,9 @@ export { StrongChecker } from './strong-checker.js';
 export {
   assertStorable,
   ATTRIBUTES,
+  headKey,
+  headOf,
+  isHeadKey,
   isStoredId,
   issuerProblem,
   MAX_ENCODED_ISSUER_BYTES,

@@ -22,6 +22,12 @@ export interface RevocationReader {
   ): Promise<ReadSummary>;
   /** Consistent reads of every key a token can be revoked under (strong consistency). */
   getForToken(token: TokenKeys, nowEpochSeconds: number, signal?: AbortSignal): Promise<Revocation[]>;
+  /**
+   * The change head (docs/design.md, "The change head"): the largest change stamp of a completed
+   * batch of writes, read from one replica, possibly lagging; undefined before the first batch. A
+   * reader without it makes the view query the change index on every sync, as before the head.
+   */
+  readHead?(signal?: AbortSignal): Promise<number | undefined>;
 }
 
 /** The write the ingest needs. Rejects with RevocationWriteError; retrying the whole batch is safe. */

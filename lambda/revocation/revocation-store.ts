@@ -1,17 +1,30 @@
+// Over 300 lines: every request the table sees from the functions (writes and the change head, the scan, the change query, consistent reads), each wrapped once.
 import {
   BatchGetItemCommand,
   DynamoDBClient,
+  GetItemCommand,
   QueryCommand,
   ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { REVOCATION_TABLE_SCHEMA as SCHEMA } from '../contract/index.js';
+import { DEFAULTS, REVOCATION_TABLE_SCHEMA as SCHEMA } from '../contract/index.js';
 import { describeError, RevocationStateUnavailableError, RevocationWriteError } from '../shared/index.js';
 import type { ApplyOptions, ApplyResult, ReadSummary, RevocationReader, RevocationWriter, TokenKeys } from './reader-writer.js';
 import { errorName, forEachLimited, Retrier, type RetryOptions } from './retry.js';
 import { countsByKind, type Revocation } from './revocation.js';
-import { assertStorable, changesQuery, conditionalUpdate, keysForToken, liveItemsRequest, visitItems } from './table-codec.js';
+import { ScanBudget } from './scan-budget.js';
+import {
+  assertStorable,
+  changesQuery,
+  conditionalUpdate,
+  headOf,
+  headRead,
+  headUpdate,
+  keysForToken,
+  liveItemsRequest,
+  visitItems,
+} from './table-codec.js';
 
 /**
  * The revocation table's I/O: the conditional writes of the ingest and the reads of the authorizer
@@ -25,6 +38,10 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
   private readonly retrier: Retrier;
   private readonly pageSize: number | undefined;
   private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly scanConcurrency: number;
+  private readonly scanPagesPerSecond: number;
+  private readonly scanSleep: RevocationStoreOptions['scanSleep'];
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -34,6 +51,10 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
     this.retrier = new Retrier(options);
     this.pageSize = options.pageSize;
     this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.scanConcurrency = options.scanConcurrency ?? DEFAULTS.scanConcurrency;
+    this.scanPagesPerSecond = options.scanPagesPerSecond ?? DEFAULTS.scanPagesPerSecond;
+    this.scanSleep = options.scanSleep;
   }
 
   /**
@@ -47,51 +68,120 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
    * minus REVOCATION_SYNC_OVERLAP_MS, so the time from stamp to visibility must stay under that
    * overlap. Stamping the batch once made the tail of a large or throttled batch land stamped in
    * the past, invisible to every warm instance. `nowMs` fixes the stamp instead, for tests.
+   *
+   * Once every write succeeded, the change head is raised to the largest stamp sent (see
+   * {@link raiseHead}), so idle authorizer instances learn that something changed; a write that
+   * found nothing to change counts too, since an earlier attempt of it (a timeout that landed) or
+   * an earlier invocation of the batch (one whose head write failed) may have changed the item.
    * @throws RangeError before writing anything if a revocation breaks the table's rules (the
    *   message parser refuses those, so this is a caller's bug).
-   * @throws RevocationWriteError when a write fails for good; the writes that succeeded stay, and
-   *   retrying the whole batch is safe.
+   * @throws RevocationWriteError when a write, or the head write after them, fails for good; the
+   *   writes that succeeded stay, and retrying the whole batch is safe.
    */
   async applyRevocations(revocations: readonly Revocation[], options: ApplyOptions = {}): Promise<ApplyResult> {
     assertStorable(revocations);
     const fixedStampMs = options.nowMs === undefined ? undefined : Math.floor(options.nowMs);
     const result: ApplyResult = { applied: countsByKind(), unchanged: countsByKind() };
+    let headAtMs = -Infinity;
     await forEachLimited(revocations, options.concurrency ?? 32, async (revocation) => {
-      const changed = await this.retrier.run(() => this.write(revocation, fixedStampMs ?? Math.floor(this.now())), true);
+      const changed = await this.retrier.run(() => {
+        const stampMs = fixedStampMs ?? Math.floor(this.now());
+        headAtMs = Math.max(headAtMs, stampMs);
+        return this.write(revocation, stampMs);
+      }, true);
       (changed ? result.applied : result.unchanged)[revocation.kind]++;
     }).catch((error: unknown) => {
       throw new RevocationWriteError(`revocation write to ${this.tableName} failed: ${describeError(error)}`, { cause: error });
     });
+    if (revocations.length > 0) await this.raiseHead(headAtMs, options.concurrency ?? 32);
     return result;
+  }
+
+  /**
+   * Raises every change-head replica to `headAtMs` (never lowers one: conditional, max-only),
+   * after a batch of writes stamped at most that has completed (docs/design.md, "The change
+   * head"), at most `concurrency` at a time. Throttling and timeouts are retried like writes.
+   * @throws RevocationWriteError when a replica cannot be written: the batch's writes stand, but
+   *   the caller must fail so the batch is retried (a retry raises the head again), since idle
+   *   instances rely on the head to notice them; their periodic full sync bounds the delay.
+   */
+  async raiseHead(headAtMs: number, concurrency = 32): Promise<void> {
+    const replicas = Array.from({ length: SCHEMA.head.replicas }, (_, replica) => replica);
+    await forEachLimited(replicas, concurrency, async (replica) => {
+      await this.retrier.run(async () => {
+        try {
+          await this.client.send(new UpdateItemCommand({ TableName: this.tableName, ...headUpdate(replica, headAtMs) }));
+        } catch (error) {
+          // Another writer raised it further already: the head only moves forward.
+          if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+        }
+      }, true);
+    }).catch((error: unknown) => {
+      throw new RevocationWriteError(
+        `revocations were written to ${this.tableName}, but raising the change head failed: ${describeError(error)}`,
+        { cause: error },
+      );
+    });
+  }
+
+  /**
+   * The change head as one replica, picked at random, holds it: an eventually consistent GetItem
+   * (0.5 read units), so the readers of a large fleet spread over every replica's partition.
+   * Undefined while no batch has completed. The caller keeps the largest value it has seen, so a
+   * replica that lags cannot move it back.
+   */
+  async readHead(signal?: AbortSignal): Promise<number | undefined> {
+    const replica = Math.min(SCHEMA.head.replicas - 1, Math.floor(this.random() * SCHEMA.head.replicas));
+    const response = await this.read(
+      () => this.client.send(new GetItemCommand({ TableName: this.tableName, ...headRead(replica) }), { abortSignal: signal }),
+      false,
+      signal,
+    );
+    return headOf(response.Item);
   }
 
   /**
    * Reads every live revocation with a parallel Scan (`segments` segments), projecting only what
    * the cache needs and filtering expired items in the request and again here, since DynamoDB
    * deletes expired items up to days late.
+   *
+   * Within a budget (ScanBudget, the store's `scanConcurrency` and `scanPagesPerSecond`): at most
+   * that many pages in flight, halved on each throttled page (full-jitter backoff, then the same
+   * page again, until the read's deadline) and grown back as pages are served, so the cold starts
+   * of a deploy slow down together to what the table serves instead of storming it.
    */
   async scanLive(
     segments: number,
     nowEpochSeconds: number,
     visit: (revocation: Revocation) => void,
     signal?: AbortSignal,
-  ): Promise<ReadSummary> {
+  ): Promise<ReadSummary & { throttled: number }> {
     const summary = { items: 0, expired: 0, skipped: 0 };
+    const budget = new ScanBudget({
+      concurrency: Math.min(this.scanConcurrency, segments),
+      pagesPerSecond: this.scanPagesPerSecond,
+      random: this.random,
+      ...(this.scanSleep === undefined ? {} : { sleep: this.scanSleep }),
+    });
     const scanSegment = async (segment: number): Promise<void> => {
       let startKey: Record<string, AttributeValue> | undefined;
       do {
         const page = await this.read(
           () =>
-            this.client.send(
-              new ScanCommand({
-                TableName: this.tableName,
-                Segment: segment,
-                TotalSegments: segments,
-                ...liveItemsRequest(nowEpochSeconds),
-                Limit: this.pageSize,
-                ExclusiveStartKey: startKey,
-              }),
-              { abortSignal: signal },
+            budget.page(
+              () =>
+                this.client.send(
+                  new ScanCommand({
+                    TableName: this.tableName,
+                    Segment: segment,
+                    TotalSegments: segments,
+                    ...liveItemsRequest(nowEpochSeconds),
+                    Limit: this.pageSize,
+                    ExclusiveStartKey: startKey,
+                  }),
+                  { abortSignal: signal },
+                ),
+              signal,
             ),
           true,
           signal,
@@ -102,7 +192,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
       } while (startKey !== undefined);
     };
     await Promise.all(Array.from({ length: segments }, (_, segment) => scanSegment(segment)));
-    return summary;
+    return { ...summary, throttled: budget.throttled };
   }
 
   /**
@@ -214,6 +304,12 @@ export interface RevocationStoreOptions extends RetryOptions {
   readonly pageSize?: number;
   /** The clock that stamps each write's `updatedAt` as it is sent. @default Date.now */
   readonly now?: () => number;
+  /** Scan pages in flight at once, per load (REVOCATION_SCAN_CONCURRENCY). @default 4 */
+  readonly scanConcurrency?: number;
+  /** Scan pages started per second, per load (REVOCATION_SCAN_PAGES_PER_SECOND); 0 is no limit. @default 0 */
+  readonly scanPagesPerSecond?: number;
+  /** For tests: the wait between throttled Scan pages. @default setTimeout, ended by the read's deadline */
+  readonly scanSleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**

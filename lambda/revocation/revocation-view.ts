@@ -60,6 +60,10 @@ export interface RevocationCounters {
   loadFailures: number;
   syncs: number;
   syncFailures: number;
+  /** Change-head reads (one per sync that did not query the change index outright). */
+  headReads: number;
+  /** Syncs that queried the change index: the head had moved, or a full sync was due. */
+  changeQueries: number;
   /** Decisions that allowed a token only because REVOCATION_FAIL_MODE=open and the view was unusable. */
   failOpenAllows: number;
   strongReads: number;
@@ -84,6 +88,8 @@ export class RevocationView {
     loadFailures: 0,
     syncs: 0,
     syncFailures: 0,
+    headReads: 0,
+    changeQueries: 0,
     failOpenAllows: 0,
     strongReads: 0,
     strongReadFailures: 0,
@@ -109,10 +115,20 @@ export class RevocationView {
   private loaded = false;
   private loading: Promise<boolean> | undefined;
   private syncing: Promise<void> | undefined;
-  /** Start of the last successful read: the view holds everything written before it. */
+  /** Start of the last successful read (a load, a query, a head read): what freshness is measured from. */
   private lastSuccessStartMonoMs = -Infinity;
-  /** The same moment on the wall clock: where the next delta read starts from. */
-  private lastSuccessStartWallMs = -Infinity;
+  /**
+   * Start of the last successful read of the changes themselves (a load or a query of the change
+   * index), on the wall clock: where the next query reaches back from. Every write stamped up to
+   * it minus the overlap is in memory (docs/design.md, "The change head").
+   */
+  private lastQueryStartWallMs = -Infinity;
+  /** The same moment on the monotonic clock: when a full sync is due, and the wall clock's check. */
+  private lastQueryStartMonoMs = -Infinity;
+  /** The largest change head read so far (epoch ms), as read: a replica that lags cannot move it back. */
+  private headReadMs = -Infinity;
+  /** The same, never more than the overlap ahead of the clock that read it: what decides whether to query. */
+  private headSeenMs = -Infinity;
   private lastAttemptStartMonoMs = -Infinity;
   private lastSweepMonoMs = -Infinity;
   private failing = false;
@@ -245,7 +261,7 @@ export class RevocationView {
     return encodeSnapshot(this.cache, {
       // As a delta read reaches back (runSync): the earlier of the recorded wall-clock start and now
       // minus the monotonic time since, so a wall clock stepped back and forth cannot move it ahead.
-      watermarkEpochMs: Math.min(this.lastSuccessStartWallMs, nowMs - (monoMs - this.lastSuccessStartMonoMs)),
+      watermarkEpochMs: Math.min(this.lastQueryStartWallMs, nowMs - (monoMs - this.lastQueryStartMonoMs)),
       createdAtEpochMs: nowMs,
       scanBaseEpochMs: this.scanBaseWallMs,
       tableName: this.settings.tableName,
@@ -280,17 +296,14 @@ export class RevocationView {
    */
   async readToken(token: TokenKeys, nowMs: number): Promise<void> {
     const nowEpochSeconds = nowMs / 1000;
-    const startWallMs = this.now();
     const startMonoMs = this.monotonicNow();
     try {
       const deadlineMs = this.readDeadlineMs('consistent', startMonoMs);
       const found = await this.withDeadline(deadlineMs, undefined, (signal) => this.reader.getForToken(token, nowEpochSeconds, signal));
       this.counters.strongReads++;
-      // The decision rests on a read that started now: that is the age the lag metric reports.
-      if (startMonoMs > this.lastSuccessStartMonoMs) {
-        this.lastSuccessStartMonoMs = startMonoMs;
-        this.lastSuccessStartWallMs = startWallMs;
-      }
+      // The decision rests on a read that started now: that is the age the lag metric reports. It
+      // read this token's keys only, so where the next delta query reaches back from stays put.
+      if (startMonoMs > this.lastSuccessStartMonoMs) this.lastSuccessStartMonoMs = startMonoMs;
       for (const revocation of found) this.cache.apply(revocation, nowEpochSeconds);
     } catch (error) {
       this.counters.strongReadFailures++;
@@ -359,8 +372,7 @@ export class RevocationView {
       this.cache = cache;
       this.loaded = true;
       this.pendingSnapshot = undefined;
-      this.lastSuccessStartMonoMs = startMonoMs;
-      this.lastSuccessStartWallMs = startWallMs;
+      this.coveredThrough(startWallMs, startMonoMs);
       this.lastSweepMonoMs = startMonoMs;
       this.scanBaseWallMs = base === undefined ? startWallMs : base.header.scanBaseEpochMs;
       this.counters.loads++;
@@ -446,40 +458,68 @@ export class RevocationView {
     }
   }
 
+  /**
+   * One delta sync (docs/design.md, "The change head"): read the change head from one replica and
+   * query the change index only when the head shows a write the last query may have missed, or
+   * when a full sync is due (REVOCATION_FULL_SYNC_INTERVAL_MS since the last query). Either way a
+   * success makes the view fresh from this sync's start.
+   */
   private async runSync(): Promise<void> {
     const startWallMs = this.now();
     const startMonoMs = this.monotonicNow();
     this.lastAttemptStartMonoMs = startMonoMs;
     const nowEpochSeconds = startWallMs / 1000;
     const deadlineMs = this.readDeadlineMs('sync', startMonoMs);
+    const overlapMs = this.settings.syncOverlapMs;
     // Index reads are eventually consistent and writers' clocks differ a little: reach back. The
     // store reads what was stamped after `since`; an item stamped in the very millisecond the last
-    // read started may have missed that read, so the reach starts a millisecond earlier. The last
-    // read's start on the wall clock is taken as recorded or as now minus the (monotonic) time
+    // query started may have missed that query, so the reach starts a millisecond earlier. The last
+    // query's start on the wall clock is taken as recorded or as now minus the (monotonic) time
     // since, whichever is earlier: a wall clock stepped forward and back again between two reads
     // then only makes a read reach further back, never skip what was written meanwhile.
-    const lastStartWallMs = Math.min(this.lastSuccessStartWallMs, startWallMs - (startMonoMs - this.lastSuccessStartMonoMs));
-    const sinceMs = lastStartWallMs - this.settings.syncOverlapMs - 1;
+    const lastStartWallMs = Math.min(this.lastQueryStartWallMs, startWallMs - (startMonoMs - this.lastQueryStartMonoMs));
+    const sinceMs = lastStartWallMs - overlapMs - 1;
+    const fullSyncDue = startMonoMs - this.lastQueryStartMonoMs >= (this.settings.fullSyncIntervalMs ?? DEFAULTS.fullSyncIntervalMs);
     let changed = 0;
+    let queried = false;
     try {
-      const summary = await this.withDeadline(deadlineMs, 'sync', (signal) =>
-        this.reader.queryChanges(
+      const summary = await this.withDeadline(deadlineMs, 'sync', async (signal) => {
+        if (!fullSyncDue && this.reader.readHead !== undefined) {
+          const headMs = await this.reader.readHead(signal);
+          this.counters.headReads++;
+          // A head ahead of this clock by more than the overlap is a writer's clock gone wrong (or
+          // garbage): each new value still means "query", but counts as if written now, so it
+          // cannot keep this instance querying for longer than a head written now would.
+          if (headMs !== undefined && headMs > this.headReadMs) {
+            this.headReadMs = headMs;
+            this.headSeenMs = Math.max(this.headSeenMs, Math.min(headMs, startWallMs + overlapMs));
+          }
+          // Every write stamped up to sinceMs + 1 (the last query's start minus the overlap) is in
+          // memory; a head at or below it names no write the last queries may have missed.
+          if (!(this.headSeenMs > sinceMs)) return undefined;
+        }
+        queried = true;
+        this.counters.changeQueries++;
+        return this.reader.queryChanges(
           sinceMs,
           nowEpochSeconds,
           (revocation) => {
             if (!signal.aborted && this.cache.apply(revocation, nowEpochSeconds)) changed++;
           },
           signal,
-        ),
-      );
+        );
+      });
       this.lastSuccessStartMonoMs = startMonoMs;
-      this.lastSuccessStartWallMs = startWallMs;
+      if (queried) {
+        this.lastQueryStartWallMs = startWallMs;
+        this.lastQueryStartMonoMs = startMonoMs;
+      }
       this.counters.syncs++;
       if (this.failing) {
         this.failing = false;
-        this.log.info('revocation sync recovered', { changed, items: summary.items });
+        this.log.info('revocation sync recovered', { changed, items: summary?.items ?? 0 });
       } else if (changed > 0) {
-        this.log.debug('revocation sync', { changed, items: summary.items, durationMs: Math.round(this.monotonicNow() - startMonoMs) });
+        this.log.debug('revocation sync', { changed, items: summary?.items, durationMs: Math.round(this.monotonicNow() - startMonoMs) });
       }
     } catch (error) {
       this.counters.syncFailures++;
@@ -495,6 +535,16 @@ export class RevocationView {
       });
     }
     this.sweepIfDue(startWallMs);
+  }
+
+  /**
+   * Records a complete read of the table that started at these times (a load): the view holds
+   * every write stamped before it (less the overlap), and is fresh from it.
+   */
+  private coveredThrough(startWallMs: number, startMonoMs: number): void {
+    this.lastSuccessStartMonoMs = startMonoMs;
+    this.lastQueryStartWallMs = startWallMs;
+    this.lastQueryStartMonoMs = startMonoMs;
   }
 
   /**

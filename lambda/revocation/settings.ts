@@ -22,6 +22,15 @@ export interface RevocationSettings {
   readonly scanSegments: number;
   /** How far back each delta read reaches before the previous one, covering index lag. @default 5000 */
   readonly syncOverlapMs: number;
+  /**
+   * Longest time without a query of the change index while the change head does not move: the
+   * safety net for a head a writer failed to raise (docs/design.md, "The change head"). @default 60000
+   */
+  readonly fullSyncIntervalMs?: number;
+  /** Scan segments one cold-start load reads at once (at most scanSegments). @default 4 */
+  readonly scanConcurrency?: number;
+  /** Scan pages one cold-start load starts per second, across its segments; 0 is no limit. @default 0 */
+  readonly scanPagesPerSecond?: number;
   /** Where a cold start reads a snapshot first (REVOCATION_SNAPSHOT_URI and its limits). @default undefined - no snapshot: always a Scan */
   readonly snapshot?: SnapshotSettings;
 }

@@ -27,6 +27,8 @@ import {
  * - expiresAt epoch seconds: DynamoDB TTL; readers filter on it too, since TTL deletion lags.
  * - shard     0..indexShards-1, derived from pk: spreads the change index across partitions.
  * - updatedAt epoch ms of the last write that changed the item: the change index's sort key.
+ * Head items { pk: `head#r`, headAt } (docs/design.md, "The change head") share the table: no
+ * revocation key starts with `head#`, and every read here leaves them out.
  */
 
 /** Item attributes besides the key, TTL and index attributes named in the contract's schema. */
@@ -325,6 +327,45 @@ export function changesQuery(shard: number, sinceEpochMs: number, nowEpochSecond
   };
 }
 
+/** The key of change-head replica `replica` (0 .. head.replicas - 1). */
+export function headKey(replica: number): string {
+  return `${SCHEMA.head.keyPrefix}${replica}`;
+}
+
+/** Whether a key is a change-head replica's, not a revocation's. */
+export function isHeadKey(pk: string): boolean {
+  return pk.startsWith(SCHEMA.head.keyPrefix);
+}
+
+/**
+ * Raises change-head replica `replica` to `headAtMs` (the largest change stamp of a completed
+ * batch), never lowers it: writers race, and the head only moves forward.
+ */
+export function headUpdate(replica: number, headAtMs: number) {
+  return {
+    Key: { [SCHEMA.partitionKey.name]: { S: headKey(replica) } },
+    UpdateExpression: 'SET #headAt = :headAt',
+    ConditionExpression: 'attribute_not_exists(#headAt) OR #headAt < :headAt',
+    ExpressionAttributeNames: { '#headAt': SCHEMA.head.attribute },
+    ExpressionAttributeValues: { ':headAt': { N: String(Math.floor(headAtMs)) } } as Record<string, AttributeValue>,
+  };
+}
+
+/** An eventually consistent read of change-head replica `replica`, projecting only its value. */
+export function headRead(replica: number) {
+  return {
+    Key: { [SCHEMA.partitionKey.name]: { S: headKey(replica) } },
+    ProjectionExpression: '#headAt',
+    ExpressionAttributeNames: { '#headAt': SCHEMA.head.attribute },
+  };
+}
+
+/** The value of a change-head item, or undefined when it is missing (no batch completed yet) or unreadable. */
+export function headOf(item: Record<string, AttributeValue> | undefined): number | undefined {
+  const value = Number(item?.[SCHEMA.head.attribute]?.N);
+  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
 /** Hands each live revocation of a page to `visit`, counting the expired and unreadable ones. */
 export function visitItems(
   items: Record<string, AttributeValue>[] | undefined,
@@ -334,6 +375,9 @@ export function visitItems(
 ): void {
   if (items === undefined) return;
   for (const item of items) {
+    // A change-head item is bookkeeping, never a revocation, nor an item this version cannot read.
+    const pk = item[SCHEMA.partitionKey.name]?.S;
+    if (pk !== undefined && isHeadKey(pk)) continue;
     const revocation = toRevocation(item);
     if (revocation === undefined) summary.skipped++;
     // Filtered again here: the request's filter used the time the read started.

@@ -277,7 +277,9 @@ describe('the local stack under load while revocations stream in', () => {
       const revocation = report.revocations.get(request.token);
       return revocation?.ackAt !== undefined && request.status === 200 && request.sentAt > revocation.ackAt + bound;
     });
-    expect(report.revocations.size).toBeGreaterThanOrEqual(Math.min(150, Math.floor(LOAD_MS / 150)));
+    // At least one acknowledged revocation per second, even with every core busy elsewhere: each one
+    // is 33 writes to the on-disk dynalite (the revocation, then the 32 change-head items).
+    expect(report.revocations.size).toBeGreaterThanOrEqual(Math.min(150, Math.floor(LOAD_MS / 1000)));
     expect([...report.revocations.values()].every((revocation) => revocation.ackAt !== undefined)).toBe(true);
     expect(late).toEqual([]);
     // Each revoked token was asked about after the bound, so the check above had something to see.

@@ -60,13 +60,24 @@ async function decideWithin(child: BundleProcess, token: string, limitMs: number
 
 describe('a delta read whose answer is trickled', () => {
   it('is abandoned at its deadline: requests are answered from memory while the view may answer, then refused (500), never held for the body', async () => {
-    // Prepare: a warm instance, a 3 s staleness bound (the one of the report), Query answers
-    // trickled at a byte a second (a `{"Count":0,...}` body takes most of a minute).
+    // Prepare: a warm instance, a 3 s staleness bound (the one of the report), the answers of its
+    // delta reads (the change-head GetItem, and a Query of the change index) trickled at a byte a
+    // second (a `{"Count":0,...}` body takes most of a minute).
     const MAX_STALENESS_MS = 3000;
-    const { proxy, child } = await setup({ REVOCATION_SYNC_INTERVAL_MS: '200', REVOCATION_MAX_STALENESS_MS: String(MAX_STALENESS_MS) });
+    const { store, proxy, child } = await setup({
+      REVOCATION_SYNC_INTERVAL_MS: '200',
+      REVOCATION_MAX_STALENESS_MS: String(MAX_STALENESS_MS),
+    });
+    // A change head to read (an empty `{}` answer would trickle through in two seconds), raised a minute ago.
+    await store.applyRevocations(
+      [{ kind: 'jti', issuer: issuer.issuer, jti: 'old', expiresAtEpochSeconds: Math.floor(Date.now() / 1000) + 3600 }],
+      {
+        nowMs: Date.now() - 60_000,
+      },
+    );
     const token = await issuer.token();
     expect(await decide(child, token)).toBe('allow');
-    proxy.policy = (operation) => (operation === 'Query' ? 'trickle' : 'pass');
+    proxy.policy = (operation) => (operation === 'Query' || operation === 'GetItem' ? 'trickle' : 'pass');
     const trickleStartedMs = performance.now();
 
     // Act: ask until the fail mode answers, each request given far longer than the bound.
@@ -82,7 +93,7 @@ describe('a delta read whose answer is trickled', () => {
     const recovered = await until(child, token, (outcome) => outcome === 'allow', 8000, 100);
 
     // Assess: the staleness rule decided: allows while the view was fresh, then a 500, in time.
-    expect(proxy.count('Query', 'trickle')).toBeGreaterThan(0);
+    expect(proxy.count('GetItem', 'trickle') + proxy.count('Query', 'trickle')).toBeGreaterThan(0);
     expect(answers.map((answer) => answer.outcome).filter((outcome) => outcome !== 'allow')).toEqual([UNAVAILABLE]);
     // Bounds with room for a loaded machine; before the fix the first request hung for the body.
     for (const answer of answers) expect(answer.ms).toBeLessThan(MAX_STALENESS_MS + 2000);

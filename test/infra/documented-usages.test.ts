@@ -15,6 +15,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAppSettings } from '../../infra/app-settings.js';
 import { RevocationAuthorizerExampleStack } from '../../infra/example-stack.js';
+import { RevocationAuthorizerReplica } from '../../infra/revocation-authorizer-replica.js';
 import { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
 import { CDK_JSON_CONTEXT, createStubBundles, TEST_ACCOUNT, TEST_ISSUER } from './support/stacks.js';
 
@@ -37,6 +38,7 @@ let usages: {
   templates: string[];
   nagError: unknown;
 };
+let multiRegion: { templates: string[]; nagError: unknown };
 
 /** Synthesizes with cdk-nag; a finding makes synth throw, with the report in the assembly. */
 function synthesizeWithNag(app: App, outdir: string): { templates: string[]; nagError: unknown } {
@@ -153,6 +155,30 @@ beforeAll(() => {
 
     usages = { authStack, apiStack, revocation, restApi, ...synthesizeWithNag(app, outdir) };
   }
+
+  // docs/deploy.md, "Multi-region": a global table, and an authorizer in the replica region.
+  {
+    const { app, outdir } = newApp();
+    const primaryStack = new Stack(app, 'AuthEu', { env: ENV });
+    const primary = new RevocationAuthorizer(primaryStack, 'Revocation', {
+      issuers: [TEST_ISSUER],
+      bundleDirectory: bundles.directory,
+      replicaRegions: ['us-east-1'],
+    });
+    const usStack = new Stack(app, 'AuthUs', { env: { account: TEST_ACCOUNT, region: 'us-east-1' } });
+    const replica = new RevocationAuthorizerReplica(usStack, 'Revocation', { primary });
+    const api = new apigwv2.HttpApi(usStack, 'Api', { defaultAuthorizer: replica.httpAuthorizer });
+    api.addRoutes({
+      path: '/orders',
+      methods: [apigwv2.HttpMethod.GET],
+      integration: new HttpUrlIntegration('Backend', 'https://backend.acme.test/'),
+    });
+    Validations.of(api.defaultStage!).acknowledge({
+      id: 'AwsSolutions-APIG1',
+      reason: 'A stand-in for the user’s API in this test app; only its authorizers are under test',
+    });
+    multiRegion = synthesizeWithNag(app, outdir);
+  }
 });
 afterAll(() => {
   bundles.remove();
@@ -211,6 +237,13 @@ describe('the usages docs/deploy.md shows, in one app', () => {
   });
 });
 
+describe('the multi-region usage docs/deploy.md shows', () => {
+  it('passes cdk-nag’s AwsSolutionsChecks in both regions, every finding fixed or acknowledged with a reason', () => {
+    expect(multiRegion.templates).toHaveLength(2);
+    expect(multiRegion.nagError).toBeUndefined();
+  });
+});
+
 describe('the example app', () => {
   it('passes cdk-nag’s AwsSolutionsChecks, every finding fixed or acknowledged with a reason', () => {
     expect(example.nagError).toBeUndefined();
@@ -222,11 +255,11 @@ const haveCfnLint = cfnLint.status === 0;
 if (!haveCfnLint) console.warn('skipping cfn-lint checks: the cfn-lint command is not installed on this machine');
 
 describe.skipIf(!haveCfnLint)('cfn-lint', () => {
-  it('finds no error in the example app’s or the usages app’s templates', () => {
-    const templates = [...example.templates, ...usages.templates];
+  it('finds no error in the example app’s, the usages app’s or the multi-region app’s templates', () => {
+    const templates = [...example.templates, ...usages.templates, ...multiRegion.templates];
     const result = spawnSync('cfn-lint', ['--format', 'json', ...templates], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     const findings = JSON.parse(result.stdout || '[]') as { Level: string; Rule: { Id: string }; Message: string }[];
-    expect(templates).toHaveLength(3);
+    expect(templates).toHaveLength(5);
     // Warnings (W3005: a DependsOn CDK adds beside a GetAtt) are not errors.
     expect(findings.filter((finding) => finding.Level === 'Error')).toEqual([]);
   });

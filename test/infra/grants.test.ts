@@ -134,7 +134,7 @@ describe('RevocationAuthorizer.grantPublish', () => {
 });
 
 describe('RevocationAuthorizer.grantReadRevocations', () => {
-  it('gives Scan on the table and Query on the change index, nothing else', () => {
+  it('gives Scan on the table, Query on the change index and GetItem of the change-head items only, nothing else', () => {
     expect(grants.read.success).toBe(true);
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: logicalId(reader) }],
@@ -145,6 +145,12 @@ describe('RevocationAuthorizer.grantReadRevocations', () => {
             Effect: 'Allow',
             Action: 'dynamodb:Query',
             Resource: { 'Fn::Join': ['', [tableArn(), `/index/${REVOCATION_TABLE_SCHEMA.changesIndex.name}`]] },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:GetItem',
+            Resource: tableArn(),
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${REVOCATION_TABLE_SCHEMA.head.keyPrefix}*`] } },
           },
         ],
       },

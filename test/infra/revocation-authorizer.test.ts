@@ -358,7 +358,7 @@ describe('RevocationAuthorizer with default props', () => {
       });
     });
 
-    it('may only Scan the table, Query its change index and read the snapshot object, besides writing its log group', () => {
+    it('may only Scan the table, Query its change index, get the change-head items and read the snapshot object, besides writing its log group', () => {
       const statements = statementsOfRole(authorizer.authorizerFunction.role!);
       expect(statements).toEqual([
         {
@@ -371,6 +371,12 @@ describe('RevocationAuthorizer with default props', () => {
           Effect: 'Allow',
           Action: 'dynamodb:Query',
           Resource: { 'Fn::Join': ['', [arnOf(authorizer.table), `/index/${REVOCATION_TABLE_SCHEMA.changesIndex.name}`]] },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: arnOf(authorizer.table),
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['head#*'] } },
         },
         {
           Effect: 'Allow',

@@ -50,6 +50,9 @@ describe('loadAuthorizerConfig', () => {
       consistency: 'eventual',
       scanSegments: 4,
       syncOverlapMs: 5000,
+      fullSyncIntervalMs: 60_000,
+      scanConcurrency: 4,
+      scanPagesPerSecond: 0,
     });
     expect(config.jwks).toEqual({ timeoutMs: 5000, cooldownMs: 30_000, cacheMaxAgeMs: 600_000, maxBytes: 1_048_576 });
     expect(config.tokenCacheMaxEntries).toBe(10_000);
@@ -201,6 +204,29 @@ describe('loadAuthorizerConfig', () => {
     expect(() => loadAuthorizerConfig({ ...ISSUER, JWKS_URI: 'http://127.0.0.1:3000/_local/jwks.json' })).not.toThrow();
     expect(() => loadAuthorizerConfig({ ...ISSUER, JWKS_URI: 'http://localhost:3000/jwks' })).not.toThrow();
     expect(problemsOf({ ...ISSUER, JWKS_URI: 'ftp://127.0.0.1/jwks' })).toHaveLength(1);
+  });
+
+  it('reads the full-sync interval and the cold-start scan budget, and names each when out of range', () => {
+    const config = loadAuthorizerConfig({
+      ...ISSUER,
+      REVOCATION_FULL_SYNC_INTERVAL_MS: '120000',
+      REVOCATION_SCAN_CONCURRENCY: '2',
+      REVOCATION_SCAN_PAGES_PER_SECOND: '10',
+    });
+
+    expect(config.revocation).toMatchObject({ fullSyncIntervalMs: 120_000, scanConcurrency: 2, scanPagesPerSecond: 10 });
+    expect(
+      problemsOf({
+        ...ISSUER,
+        REVOCATION_FULL_SYNC_INTERVAL_MS: '10',
+        REVOCATION_SCAN_CONCURRENCY: '0',
+        REVOCATION_SCAN_PAGES_PER_SECOND: '-1',
+      }),
+    ).toEqual([
+      'REVOCATION_FULL_SYNC_INTERVAL_MS must be a whole number of milliseconds (at least 1000), got "10"',
+      'REVOCATION_SCAN_CONCURRENCY must be a whole number of segments (1 to 1000), got "0"',
+      'REVOCATION_SCAN_PAGES_PER_SECOND must be a whole number of pages per second (0 to 100000), got "-1"',
+    ]);
   });
 
   it('throws when the staleness bound does not exceed the sync interval', () => {
