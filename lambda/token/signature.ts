@@ -64,10 +64,19 @@ export function keyMismatch(alg: Algorithm, key: KeyObject): string | undefined 
  */
 export class SignatureVerifier {
   private readonly scratch = new ScratchBuffer(16 * 1024);
+  private readonly signatureScratch = new ScratchBuffer(2 * 1024);
   // Node's asymmetricKeyDetails getter asks OpenSSL and builds a new object on every read (0.7 µs
   // per RSA token, bench/profile-decision.ts); a KeyObject never changes, so the last one's is kept.
   private lastRsaKey: KeyObject | undefined;
   private lastModulusBytes = 0;
+
+  /**
+   * {@link verify} with the signature as the token spells it, canonical base64url (TokenParser
+   * checked it): decoded into a reused buffer, valid until the next call, which verify is done with.
+   */
+  verifyEncoded(alg: Algorithm, key: KeyObject, signingInput: string, encodedSignature: string): boolean {
+    return this.verify(alg, key, signingInput, this.signatureScratch.bytesOf(encodedSignature, 'base64url'));
+  }
 
   /** Whether `signature` over `signingInput` verifies with `key` under `alg`. Never throws. */
   verify(alg: Algorithm, key: KeyObject, signingInput: string, signature: Buffer): boolean {
