@@ -49,6 +49,15 @@ export class ContextBuilder {
 
   private build(token: VerifiedToken): AuthorizerContext {
     const context: Record<string, string | number | boolean> = this.plan.includeDefault ? defaultContext(token) : {};
+    // The byte count bounds only the further claims (the default context is never cut), so a
+    // plan without them skips it: a native byteLength call per name and value of every new token.
+    if (this.plan.claims.length > 0) this.addClaims(context, token);
+    // The default context always holds iss and jti.
+    return this.plan.includeDefault || Object.keys(context).length > 0 ? Object.freeze(context) : EMPTY;
+  }
+
+  /** The plan's further claims, each while the context stays within CONTEXT_LIMITS. */
+  private addClaims(context: Record<string, string | number | boolean>, token: VerifiedToken): void {
     let totalBytes = 0;
     for (const [name, value] of Object.entries(context)) totalBytes += byteLength(name) + byteLength(String(value));
     const omitted: { claim: string; bytes: number; why: string }[] = [];
@@ -73,7 +82,6 @@ export class ContextBuilder {
     if (omitted.length > 0) {
       this.log?.warn('claims left out of the authorizer context', { omitted, sub: token.sub, jti: token.tokenId, iss: token.issuer });
     }
-    return Object.keys(context).length === 0 ? EMPTY : Object.freeze(context);
   }
 }
 
