@@ -5,9 +5,15 @@
  * verified-token cache full), fresh tokens of one algorithm through the handler while V8's
  * sampling profiler runs, and only then. Not part of `npm run bench`; for the optimisation work:
  *
- *   npx tsx bench/profile-decision.ts [RS256|PS256|ES256|EdDSA] [TOKENS]     (default RS256 4000)
+ *   npx tsx bench/profile-decision.ts [RS256|PS256|ES256|EdDSA] [TOKENS] [stages]     (default RS256 4000)
  *
  * TOKEN_CACHE_MAX_ENTRIES, if set, is passed to the verifier (0 turns its cache off).
+ *
+ * With `stages`, no profiler: the stages' own time per decision instead, from timing wrappers put
+ * around the exported methods the handler reaches (TokenVerifier.verify, TokenParser.parse,
+ * SignatureVerifier.verifyEncoded, findRevocation, ContextBuilder.contextOf), with each token
+ * verified by a bare crypto.verify just before it goes through the handler. Medians per stage;
+ * the wrappers add about 0.1 µs each, which the sampler's inflation of native calls does not.
  *
  * Prints self time per function (the JavaScript itself; V8 builtins such as JSON.parse and
  * native code count in the function that calls them), inclusive time of the path's stages, and
@@ -23,12 +29,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ContextBuilder } from '../lambda/api-gateway/index.js';
 import { createAuthorizerHandler } from '../lambda/authorizer-handler.js';
 import { loadAuthorizerConfig } from '../lambda/config/index.js';
 import { DecisionMetrics } from '../lambda/decision-metrics.js';
 import { powertoolsLog } from '../lambda/powertools-log.js';
 import { createRevocationChecker, type Revocation } from '../lambda/revocation/index.js';
-import { KeyResolver, TokenVerifier } from '../lambda/token/index.js';
+import { KeyResolver, SignatureVerifier, TokenParser, TokenVerifier } from '../lambda/token/index.js';
 import { httpApiV2Event } from '../test/support/api-gateway-events.js';
 import { TestIssuer } from '../test/support/issuer.js';
 import { median } from './support/stats.js';
@@ -37,6 +44,7 @@ import { BENCH_ALGORITHMS, type BenchAlgorithm } from './support/tokens.js';
 const alg = (process.argv[2] ?? 'RS256') as BenchAlgorithm;
 if (!BENCH_ALGORITHMS.includes(alg)) throw new Error(`algorithm must be one of ${BENCH_ALGORITHMS.join(', ')}, got ${alg}`);
 const TOKENS = Number(process.argv[3] ?? 4000);
+const STAGES = process.argv[4] === 'stages';
 const WARMUP = 1000;
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI';
 
@@ -120,6 +128,80 @@ async function decide(event: string): Promise<void> {
 const tokens = Array.from({ length: WARMUP + TOKENS }, () => token(alg));
 for (let i = 0; i < 10_500; i++) await decide(token('EdDSA').event);
 for (const prepared of tokens.slice(0, WARMUP)) await decide(prepared.event);
+
+if (STAGES) await measureStages();
+
+/** The `stages` mode: stage medians from timing wrappers, beside crypto.verify of each token. */
+async function measureStages(): Promise<never> {
+  const spent = { verify: 0, parse: 0, signature: 0, revocation: 0, context: 0 };
+  const timed = (target: object, method: string, stage: keyof typeof spent) => {
+    const original = (target as Record<string, (...args: unknown[]) => unknown>)[method]!;
+    (target as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]) {
+      const start = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        spent[stage] += performance.now() - start;
+      }
+    };
+  };
+  timed(TokenVerifier.prototype, 'verify', 'verify');
+  timed(TokenParser.prototype, 'parse', 'parse');
+  timed(SignatureVerifier.prototype, 'verifyEncoded', 'signature');
+  timed(revocationChecker, 'findRevocation', 'revocation');
+  timed(ContextBuilder.prototype, 'contextOf', 'context');
+  const publicKey = createPublicKey({ key: issuer.key(alg).publicJwk, format: 'jwk' } as Parameters<typeof createPublicKey>[0]);
+  const key =
+    alg === 'ES256'
+      ? { key: publicKey, dsaEncoding: 'ieee-p1363' as const }
+      : alg === 'PS256'
+        ? { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+        : publicKey;
+  const rows: Record<string, number[]> = {
+    'crypto.verify alone': [],
+    handler: [],
+    'TokenParser.parse': [],
+    'SignatureVerifier.verifyEncoded': [],
+    'rest of TokenVerifier.verify (issuer, header, key, claims, revocation ids, verified-token cache)': [],
+    findRevocation: [],
+    'ContextBuilder.contextOf': [],
+    'rest of the handler (event, token source, metrics, response, async return)': [],
+  };
+  // The first 200 of the measured tokens warm the wrappers up; the warm-up tokens were decided already.
+  const measured = tokens.slice(WARMUP);
+  for (const prepared of measured.slice(0, 200)) await decide(prepared.event);
+  for (const prepared of measured.slice(200)) {
+    let start = performance.now();
+    if (!verify(alg === 'EdDSA' ? null : 'sha256', prepared.data, key, prepared.signature)) throw new Error('bad signature');
+    rows['crypto.verify alone']!.push((performance.now() - start) * 1000);
+    const event = JSON.parse(prepared.event) as Parameters<typeof handler>[0];
+    for (const stage of Object.keys(spent) as (keyof typeof spent)[]) spent[stage] = 0;
+    start = performance.now();
+    await handler(event);
+    const total = performance.now() - start;
+    const values = [
+      total,
+      spent.parse,
+      spent.signature,
+      spent.verify - spent.parse - spent.signature,
+      spent.revocation,
+      spent.context,
+      total - spent.verify - spent.revocation - spent.context,
+    ];
+    Object.values(rows)
+      .slice(1)
+      .forEach((samples, k) => samples.push(values[k]! * 1000));
+  }
+  const limit = median(rows['crypto.verify alone']!);
+  console.log(`${alg}: ${measured.length - 200} fresh tokens, median µs per decision (each stage's own median; they need not add up)`);
+  for (const [name, samples] of Object.entries(rows)) {
+    const value = median(samples);
+    const ratio = name === 'handler' ? `  (${(value / limit).toFixed(2)}× crypto.verify)` : '';
+    console.log(`${name === 'crypto.verify alone' || name === 'handler' ? '' : '  '}${value.toFixed(2).padStart(7)}  ${name}${ratio}`);
+  }
+  await issuer.stop();
+  process.exit(0);
+}
 
 const session = new Session();
 session.connect();

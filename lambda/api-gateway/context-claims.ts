@@ -19,9 +19,11 @@ export const DEFAULT_CONTEXT_PLAN: ContextPlan = Object.freeze({ includeDefault:
 const EMPTY: AuthorizerContext = Object.freeze({});
 
 /**
- * Builds the authorizer context of a verified token, once per token: a remembered token (the
- * verified-token cache hands back the same object) gets the same frozen context again, so a
- * repeated token allocates nothing here.
+ * Builds the authorizer context of a verified token. With further claims (JWT_CONTEXT_CLAIMS, a
+ * preset), once per token: a remembered token (the verified-token cache hands back the same
+ * object) gets the same frozen context again, its claims flattened and its omissions logged once.
+ * The default context alone is built afresh each time: five fields cost less than a WeakMap entry
+ * per new token (bench/compare.ts: 0.4–0.9 µs per fresh decision, 0.05 µs per repeated one).
  *
  * API Gateway accepts only string, number and boolean context values for REST APIs and payload
  * 1.0 ("Output from an API Gateway Lambda authorizer": no JSON object or array); HTTP API payload
@@ -39,6 +41,8 @@ export class ContextBuilder {
   ) {}
 
   contextOf(token: VerifiedToken): AuthorizerContext {
+    if (this.plan.claims.length === 0) return this.build(token);
+    // The WeakMap holds a context only while its token is remembered.
     let context = this.built.get(token);
     if (context === undefined) {
       context = this.build(token);
@@ -49,6 +53,15 @@ export class ContextBuilder {
 
   private build(token: VerifiedToken): AuthorizerContext {
     const context: Record<string, string | number | boolean> = this.plan.includeDefault ? defaultContext(token) : {};
+    // The byte count bounds only the further claims (the default context is never cut), so a
+    // plan without them skips it: a native byteLength call per name and value of every new token.
+    if (this.plan.claims.length > 0) this.addClaims(context, token);
+    // The default context always holds iss and jti.
+    return this.plan.includeDefault || Object.keys(context).length > 0 ? Object.freeze(context) : EMPTY;
+  }
+
+  /** The plan's further claims, each while the context stays within CONTEXT_LIMITS. */
+  private addClaims(context: Record<string, string | number | boolean>, token: VerifiedToken): void {
     let totalBytes = 0;
     for (const [name, value] of Object.entries(context)) totalBytes += byteLength(name) + byteLength(String(value));
     const omitted: { claim: string; bytes: number; why: string }[] = [];
@@ -73,7 +86,6 @@ export class ContextBuilder {
     if (omitted.length > 0) {
       this.log?.warn('claims left out of the authorizer context', { omitted, sub: token.sub, jti: token.tokenId, iss: token.issuer });
     }
-    return Object.keys(context).length === 0 ? EMPTY : Object.freeze(context);
   }
 }
 

@@ -15,7 +15,7 @@ export {
 export { checkJwsHeader } from './header-check.js';
 export { checkIssuerRules } from './issuer-rules.js';
 export { KeyResolver } from './key-resolver.js';
-export { parseToken, TokenParser, type ParsedToken } from './parse-token.js';
+export { parseToken, TokenParser, type ParsedJws, type ParsedToken } from './parse-token.js';
 export { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules, type VerifierSettings } from './settings.js';
 export { signatureIds } from './signature-ids.js';
 export { SignedJwtVerifier, type SignedJwt } from './signed-jwt-verifier.js';

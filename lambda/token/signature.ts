@@ -64,6 +64,19 @@ export function keyMismatch(alg: Algorithm, key: KeyObject): string | undefined 
  */
 export class SignatureVerifier {
   private readonly scratch = new ScratchBuffer(16 * 1024);
+  private readonly signatureScratch = new ScratchBuffer(2 * 1024);
+  // Node's asymmetricKeyDetails getter asks OpenSSL and builds a new object on every read (0.7 µs
+  // per RSA token, bench/profile-decision.ts); a KeyObject never changes, so the last one's is kept.
+  private lastRsaKey: KeyObject | undefined;
+  private lastModulusBytes = 0;
+
+  /**
+   * {@link verify} with the signature as the token spells it, canonical base64url (TokenParser
+   * checked it): decoded into a reused buffer, valid until the next call, which verify is done with.
+   */
+  verifyEncoded(alg: Algorithm, key: KeyObject, signingInput: string, encodedSignature: string): boolean {
+    return this.verify(alg, key, signingInput, this.signatureScratch.bytesOf(encodedSignature, 'base64url'));
+  }
 
   /** Whether `signature` over `signingInput` verifies with `key` under `alg`. Never throws. */
   verify(alg: Algorithm, key: KeyObject, signingInput: string, signature: Buffer): boolean {
@@ -71,10 +84,10 @@ export class SignatureVerifier {
     try {
       switch (alg.slice(0, 2)) {
         case 'RS':
-          if (signature.length !== modulusBytes(key)) return false;
+          if (signature.length !== this.modulusBytes(key)) return false;
           return verify(HASH[alg], data, key, signature);
         case 'PS':
-          if (signature.length !== modulusBytes(key)) return false;
+          if (signature.length !== this.modulusBytes(key)) return false;
           return verify(HASH[alg], data, pss(key, alg), signature);
         case 'ES':
           if (signature.length !== ECDSA_SIGNATURE_BYTES[alg]) return false;
@@ -87,15 +100,19 @@ export class SignatureVerifier {
       return false;
     }
   }
-}
 
-/**
- * RFC 8017 §8.1.2 and §8.2.2, step 1: a signature that is not exactly k octets (k the modulus
- * length) is invalid. OpenSSL accepts a PSS signature with a leading zero octet left out, which
- * would give one signature two spellings (and a token revoked by its signature a second one).
- */
-function modulusBytes(key: KeyObject): number {
-  return Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+  /**
+   * RFC 8017 §8.1.2 and §8.2.2, step 1: a signature that is not exactly k octets (k the modulus
+   * length) is invalid. OpenSSL accepts a PSS signature with a leading zero octet left out, which
+   * would give one signature two spellings (and a token revoked by its signature a second one).
+   */
+  private modulusBytes(key: KeyObject): number {
+    if (key !== this.lastRsaKey) {
+      this.lastModulusBytes = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+      this.lastRsaKey = key;
+    }
+    return this.lastModulusBytes;
+  }
 }
 
 // RFC 7518 §3.5: the salt is as long as the hash output.

@@ -58,14 +58,12 @@ function countMembers(root: object): number {
   let members = 0;
   const pending: object[] = [root];
   for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
-    if (Array.isArray(value)) {
-      for (const item of value) if (typeof item === 'object' && item !== null) pending.push(item);
-      continue;
-    }
-    for (const key in value) {
-      if (!Object.hasOwn(value, key)) continue;
-      members++;
-      const item = (value as Record<string, unknown>)[key];
+    // A parsed object's members are all own, enumerable and string-keyed: Object.values holds
+    // exactly them, and reads V8's enumeration cache where for-in with hasOwn walked key by key.
+    const items: readonly unknown[] = Array.isArray(value) ? value : Object.values(value);
+    if (items !== value) members += items.length;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
       if (typeof item === 'object' && item !== null) pending.push(item);
     }
   }

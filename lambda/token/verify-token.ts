@@ -6,7 +6,7 @@ import { checkClaims } from './claims.js';
 import { checkJwsHeader } from './header-check.js';
 import { checkIssuerRules } from './issuer-rules.js';
 import type { KeyResolver } from './key-resolver.js';
-import { TokenParser, type ParsedToken } from './parse-token.js';
+import { TokenParser, type ParsedJws } from './parse-token.js';
 import { normalizeType, type IssuerConfig, type VerifierSettings } from './settings.js';
 import { signatureIds } from './signature-ids.js';
 import { SignatureVerifier } from './signature.js';
@@ -35,7 +35,7 @@ export class TokenVerifier {
   // Consecutive tokens mostly share their issuer and, byte for byte, their header, which the parser
   // then hands over as one frozen object: the last lookup and the last header check are kept.
   private lastIssuer: { iss: string; entry: { config: IssuerConfig; keys: KeyResolver } } | undefined;
-  private lastHeaderCheck: { header: ParsedToken['header']; issuer: IssuerConfig; alg: Algorithm } | undefined;
+  private lastHeaderCheck: { header: ParsedJws['header']; issuer: IssuerConfig; alg: Algorithm } | undefined;
 
   constructor(
     private readonly config: VerifierSettings,
@@ -76,14 +76,14 @@ export class TokenVerifier {
 
   private finish(
     token: string,
-    parsed: ParsedToken,
+    parsed: ParsedJws,
     issuer: { config: IssuerConfig; keys: KeyResolver },
     alg: Algorithm,
     key: KeyObject,
     keyGeneration: number,
     nowMs: number,
   ): VerifiedToken {
-    if (!this.signatures.verify(alg, key, parsed.signingInput, parsed.signature)) {
+    if (!this.signatures.verifyEncoded(alg, key, parsed.signingInput, parsed.encodedSignature)) {
       throw new TokenRejectedError('bad_signature', 'signature does not verify with the issuer key');
     }
     const claims = checkClaims(parsed.payload, issuer.config, this.config.rules, nowMs / 1000);
@@ -92,7 +92,9 @@ export class TokenVerifier {
     // WSO2 revokes a token without jti by its signature: computed once here, a remembered token
     // carries them to every later request.
     const sigIds =
-      claims.jti === undefined ? signatureIds(alg, token.slice(parsed.signingInput.length + 1), parsed.signature) : NO_SIGNATURE_IDS;
+      claims.jti === undefined
+        ? signatureIds(alg, parsed.encodedSignature, Buffer.from(parsed.encodedSignature, 'base64url'))
+        : NO_SIGNATURE_IDS;
     const verified: VerifiedToken = {
       issuer: issuer.config.issuer,
       sub: claims.sub,
@@ -116,7 +118,7 @@ export class TokenVerifier {
     return verified;
   }
 
-  private issuerOf(parsed: ParsedToken): { config: IssuerConfig; keys: KeyResolver } {
+  private issuerOf(parsed: ParsedJws): { config: IssuerConfig; keys: KeyResolver } {
     const iss = parsed.payload.iss;
     if (this.lastIssuer !== undefined && iss === this.lastIssuer.iss) return this.lastIssuer.entry;
     if (typeof iss !== 'string') {
@@ -131,7 +133,7 @@ export class TokenVerifier {
     return issuer;
   }
 
-  private checkHeader(parsed: ParsedToken, issuer: IssuerConfig): Algorithm {
+  private checkHeader(parsed: Pick<ParsedJws, 'header'>, issuer: IssuerConfig): Algorithm {
     const alg = checkJwsHeader(parsed.header, issuer.algorithms);
     const typ = parsed.header.typ;
     const rules = this.config.rules;
