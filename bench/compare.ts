@@ -12,7 +12,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import { createPublicKey, KeyObject, randomUUID, verify } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { httpApiV2Event } from '../test/support/api-gateway-events.js';
 import { TestIssuer } from '../test/support/issuer.js';
 import { median } from './support/stats.js';
+import { signBenchToken } from './support/tokens.js';
 
 const revision = process.argv[2] ?? 'HEAD';
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI';
@@ -91,28 +92,12 @@ const handlers: Record<'before' | 'after', Handler> = { before: await handlerFro
 
 function token(alg: (typeof ALGORITHMS)[number]) {
   const key = issuer.key(alg);
-  const privateKey = KeyObject.from(key.privateKey);
-  const claims = {
-    sub: randomUUID(),
-    iss: ISSUER,
-    client_id: '1example23456789abcdefghij',
-    aud: issuer.audience,
-    scope: 'openid profile orders/read orders/write',
-    iat: nowSeconds,
-    nbf: nowSeconds,
-    exp: nowSeconds + 3600,
-    jti: randomUUID(),
-    username: `user-${randomUUID().slice(0, 8)}`,
-  };
-  const signingInput = `${Buffer.from(JSON.stringify({ kid: key.kid, alg, typ: 'at+jwt' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const data = Buffer.from(signingInput);
-  const signature =
-    alg === 'EdDSA'
-      ? sign(null, data, privateKey)
-      : alg === 'ES256'
-        ? sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
-        : sign('sha256', data, privateKey);
-  return { alg, event: JSON.stringify(httpApiV2Event(`Bearer ${signingInput}.${signature.toString('base64url')}`)), data, signature };
+  const signed = signBenchToken(
+    alg,
+    { kid: key.kid, privateKey: KeyObject.from(key.privateKey) },
+    { issuer: ISSUER, audience: issuer.audience, nowSeconds },
+  );
+  return { alg, event: JSON.stringify(httpApiV2Event(`Bearer ${signed.token}`)), data: signed.data, signature: signed.signature };
 }
 
 async function call(name: 'before' | 'after', event: string): Promise<number> {

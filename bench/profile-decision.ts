@@ -22,7 +22,7 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { constants, createPublicKey, KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import { constants, createPublicKey, KeyObject, randomUUID, verify } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -39,7 +39,7 @@ import { KeyResolver, SignatureVerifier, TokenParser, TokenVerifier } from '../l
 import { httpApiV2Event } from '../test/support/api-gateway-events.js';
 import { TestIssuer } from '../test/support/issuer.js';
 import { median } from './support/stats.js';
-import { BENCH_ALGORITHMS, type BenchAlgorithm } from './support/tokens.js';
+import { BENCH_ALGORITHMS, signBenchToken, type BenchAlgorithm } from './support/tokens.js';
 
 const alg = (process.argv[2] ?? 'RS256') as BenchAlgorithm;
 if (!BENCH_ALGORITHMS.includes(alg)) throw new Error(`algorithm must be one of ${BENCH_ALGORITHMS.join(', ')}, got ${alg}`);
@@ -93,30 +93,12 @@ const handler = createAuthorizerHandler({
 
 function token(tokenAlg: BenchAlgorithm): { event: string; data: Buffer; signature: Buffer } {
   const key = issuer.key(tokenAlg);
-  const privateKey = KeyObject.from(key.privateKey);
-  const claims = {
-    sub: randomUUID(),
-    iss: ISSUER,
-    client_id: '1example23456789abcdefghij',
-    aud: issuer.audience,
-    scope: 'openid profile orders/read orders/write',
-    iat: nowSeconds,
-    nbf: nowSeconds,
-    exp: nowSeconds + 3600,
-    jti: randomUUID(),
-    username: `user-${randomUUID().slice(0, 8)}`,
-  };
-  const signingInput = `${Buffer.from(JSON.stringify({ kid: key.kid, alg: tokenAlg, typ: 'at+jwt' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const data = Buffer.from(signingInput);
-  const signature =
-    tokenAlg === 'EdDSA'
-      ? sign(null, data, privateKey)
-      : tokenAlg === 'ES256'
-        ? sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
-        : tokenAlg === 'PS256'
-          ? sign('sha256', data, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
-          : sign('sha256', data, privateKey);
-  return { event: JSON.stringify(httpApiV2Event(`Bearer ${signingInput}.${signature.toString('base64url')}`)), data, signature };
+  const signed = signBenchToken(
+    tokenAlg,
+    { kid: key.kid, privateKey: KeyObject.from(key.privateKey) },
+    { issuer: ISSUER, audience: issuer.audience, nowSeconds },
+  );
+  return { event: JSON.stringify(httpApiV2Event(`Bearer ${signed.token}`)), data: signed.data, signature: signed.signature };
 }
 
 async function decide(event: string): Promise<void> {

@@ -8,10 +8,10 @@
  * Environment: BENCH_ISSUER, BENCH_TOKENS_FILE, BENCH_FRESH_TOKENS (per algorithm, warm-up
  * included), BENCH_REPEATED_TOKENS, BENCH_CACHE_FILL_TOKENS. Prints `@@READY {json}` once serving.
  */
-import { constants, KeyObject, randomUUID, sign } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { TestIssuer } from '../../test/support/issuer.js';
-import { BENCH_ALGORITHMS, type BenchAlgorithm, type IssuerReady, type SignedTokens } from './tokens.js';
+import { BENCH_ALGORITHMS, signBenchToken, type BenchAlgorithm, type IssuerReady, type SignedTokens } from './tokens.js';
 
 const tokensFile = process.env.BENCH_TOKENS_FILE;
 if (tokensFile === undefined) throw new Error('BENCH_TOKENS_FILE must name the file to write the tokens to');
@@ -22,34 +22,9 @@ const issuer = await TestIssuer.start({ algorithms: [...BENCH_ALGORITHMS], issue
 const nowSeconds = Math.floor(Date.now() / 1000);
 const privateKeys = new Map(BENCH_ALGORITHMS.map((alg) => [alg, KeyObject.from(issuer.key(alg).privateKey)]));
 
-/** An access token shaped like Cognito's (UUID sub and jti, a client, scopes), signed with node:crypto. */
-const signToken = (alg: BenchAlgorithm): string => {
-  const header = { kid: issuer.key(alg).kid, alg, typ: 'at+jwt' };
-  const payload = {
-    sub: randomUUID(),
-    iss: issuer.issuer,
-    client_id: '1example23456789abcdefghij',
-    aud: issuer.audience,
-    scope: 'openid profile orders/read orders/write',
-    iat: nowSeconds,
-    nbf: nowSeconds,
-    exp: nowSeconds + 3600,
-    jti: randomUUID(),
-    username: `user-${randomUUID().slice(0, 8)}`,
-  };
-  const signingInput = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  const data = Buffer.from(signingInput);
-  const key = privateKeys.get(alg)!;
-  const signature =
-    alg === 'EdDSA'
-      ? sign(null, data, key)
-      : alg === 'ES256'
-        ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' })
-        : alg === 'PS256'
-          ? sign('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
-          : sign('sha256', data, key);
-  return `${signingInput}.${signature.toString('base64url')}`;
-};
+const claims = { issuer: issuer.issuer, audience: issuer.audience, nowSeconds };
+const signToken = (alg: BenchAlgorithm): string =>
+  signBenchToken(alg, { kid: issuer.key(alg).kid, privateKey: privateKeys.get(alg)! }, claims).token;
 
 const started = performance.now();
 const byAlgorithm = (count: number) =>
