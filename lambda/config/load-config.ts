@@ -13,7 +13,7 @@ import type { RevocationSettings } from '../revocation/index.js';
 import { ConfigurationError } from '../shared/index.js';
 import { normalizeType, type IssuerConfig, type JwksSettings, type TokenRules } from '../token/index.js';
 import { EnvReader, type Environment } from './env-reader.js';
-import { deepFreeze, readClockTolerance, readMaxTokenLifetime, readSnapshotSettings } from './settings-readers.js';
+import { deepFreeze, readClockTolerance, readMaxTokenLifetime, readSnapshotSettings, readTableReads } from './settings-readers.js';
 import { readIssuers } from './issuers.js';
 import { readRequestSettings, type RequestSettings } from './request-settings.js';
 
@@ -69,14 +69,7 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
     maxStalenessMs: read.integer('REVOCATION_MAX_STALENESS_MS', DEFAULTS.maxStalenessMs, 'milliseconds', LIMITS.maxStalenessMs.min),
     failMode: read.oneOf('REVOCATION_FAIL_MODE', FAIL_MODES, DEFAULTS.failMode),
     consistency: read.oneOf('REVOCATION_CONSISTENCY', CONSISTENCY_LEVELS, DEFAULTS.consistency),
-    scanSegments: read.integer(
-      'REVOCATION_SCAN_SEGMENTS',
-      DEFAULTS.scanSegments,
-      'segments',
-      LIMITS.scanSegments.min,
-      LIMITS.scanSegments.max,
-    ),
-    syncOverlapMs: read.integer('REVOCATION_SYNC_OVERLAP_MS', DEFAULTS.syncOverlapMs, 'milliseconds'),
+    ...readTableReads(read),
     snapshot: readSnapshotSettings(read, false),
     fullSyncIntervalMs: read.integer(
       'REVOCATION_FULL_SYNC_INTERVAL_MS',

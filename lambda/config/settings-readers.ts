@@ -19,6 +19,20 @@ export function readMaxTokenLifetime(read: EnvReader): number {
  * REVOCATION_SNAPSHOT_URI and its limits; undefined when the URI is unset (`required` makes that a
  * problem). The limits are read only with a URI, so a stray one alone is not an error.
  */
+/** How a full read and a delta read go over the table: the authorizer's, and the snapshot writer's, which reads it the same way. */
+export function readTableReads(read: EnvReader): { readonly scanSegments: number; readonly syncOverlapMs: number } {
+  return {
+    scanSegments: read.integer(
+      'REVOCATION_SCAN_SEGMENTS',
+      DEFAULTS.scanSegments,
+      'segments',
+      LIMITS.scanSegments.min,
+      LIMITS.scanSegments.max,
+    ),
+    syncOverlapMs: read.integer('REVOCATION_SYNC_OVERLAP_MS', DEFAULTS.syncOverlapMs, 'milliseconds'),
+  };
+}
+
 export function readSnapshotSettings(read: EnvReader, required: boolean): SnapshotSettings | undefined {
   const uri = read.optional('REVOCATION_SNAPSHOT_URI');
   if (uri === undefined) {

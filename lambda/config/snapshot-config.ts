@@ -2,7 +2,7 @@ import { DEFAULTS, LIMITS } from '../contract/index.js';
 import type { RetentionRules, RevocationSettings, SnapshotSettings } from '../revocation/index.js';
 import { ConfigurationError } from '../shared/index.js';
 import { EnvReader, type Environment } from './env-reader.js';
-import { deepFreeze, readClockTolerance, readMaxTokenLifetime, readSnapshotSettings } from './settings-readers.js';
+import { deepFreeze, readClockTolerance, readMaxTokenLifetime, readSnapshotSettings, readTableReads } from './settings-readers.js';
 
 /** The scheduled snapshot function's settings (lambda/snapshot.ts). */
 export interface SnapshotWriterConfig {
@@ -29,14 +29,7 @@ export function loadSnapshotWriterConfig(env: Environment): SnapshotWriterConfig
     maxStalenessMs: DEFAULTS.maxStalenessMs,
     failMode: 'closed' as const,
     consistency: 'eventual' as const,
-    scanSegments: read.integer(
-      'REVOCATION_SCAN_SEGMENTS',
-      DEFAULTS.scanSegments,
-      'segments',
-      LIMITS.scanSegments.min,
-      LIMITS.scanSegments.max,
-    ),
-    syncOverlapMs: read.integer('REVOCATION_SYNC_OVERLAP_MS', DEFAULTS.syncOverlapMs, 'milliseconds'),
+    ...readTableReads(read),
     snapshot: snapshot ?? { uri: '', maxAgeMs: 0, maxBytes: 0, timeoutMs: 0 },
   };
   const rescanIntervalMs = read.integer(
