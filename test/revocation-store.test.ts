@@ -432,8 +432,8 @@ describe('RevocationStore change head', () => {
       new PutItemCommand({ TableName: store.tableName, Item: { pk: { S: headKey(last) }, headAt: { N: String(NOW_MS - 7) } } }),
     );
 
-    expect(before).toBeUndefined();
-    expect(await store.readHead()).toBe(NOW_MS - 7);
+    expect(before).toEqual({ changedAtMs: undefined, feed: undefined });
+    expect(await store.readHead()).toEqual({ changedAtMs: NOW_MS - 7, feed: undefined });
   });
 
   it('keeps head items out of the cold-start scan and the change query', async () => {

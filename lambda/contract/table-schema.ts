@@ -37,5 +37,33 @@ export const REVOCATION_TABLE_SCHEMA = {
    * are not in the change index, and no `expiresAt`, so TTL never deletes them and the cold-start
    * scan's filter leaves them out. Changing the count is a table-contract change: writers first.
    */
-  head: { keyPrefix: 'head#', attribute: 'headAt', replicas: 32 },
+  head: {
+    keyPrefix: 'head#',
+    attribute: 'headAt',
+    replicas: 32,
+    /**
+     * The change feed's state, in the same head items (so one 0.5-unit GetItem tells a reader both
+     * heads), written only by the feed writer (docs/scale.md, "The change feed"), all epoch ms
+     * except the page numbers:
+     * - seq    the last page published (0: none yet); pages are numbered 1, 2, 3, ...
+     * - seqAt  an upper bound of the change stamps of every revocation in pages 1 .. seq
+     * - base   a page number at most `seq` ...
+     * - baseAt ... and an upper bound of the change stamps of every revocation in pages 1 .. base:
+     *          a reader whose view holds every write stamped up to X may start after `seq` when
+     *          seqAt <= X, else after `base` when baseAt <= X
+     * - at     the start of the feed writer's last complete read of the change index: every write
+     *          stamped up to `at` minus the sync overlap is in pages 1 .. seq (its liveness, too)
+     */
+    feed: { seq: 'feedSeq', seqAt: 'feedSeqAt', base: 'feedBase', baseAt: 'feedBaseAt', at: 'feedAt' },
+  },
+  /**
+   * The change feed's pages (docs/scale.md, "The change feed"): page n is written, whole, to the
+   * items `feed#{n mod slots}#{replica}` for every replica, holding `seq` (n) and `entries` (the
+   * revocations, lambda/feed/feed-format.ts). A ring, not an item per page: old pages are
+   * overwritten, never left for TTL (which lags by days) to leave in every cold-start Scan. A reader
+   * more than `slots` pages behind, or finding a slot that holds another page, reads the change
+   * index instead. 32 replicas: a page of 100 revocations (about 8 KB, 1.5 read units) read once by
+   * each of 50,000 instances is 75,000 units, 2,344 per replica, under a partition's 3,000.
+   */
+  feed: { keyPrefix: 'feed#', replicas: 32, slots: 64, attributes: { seq: 'seq', entries: 'entries' } },
 } as const;

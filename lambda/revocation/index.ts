@@ -11,6 +11,9 @@ export { HashedTable, type HashedTableState, type TableLayout } from './hashed-t
 export type {
   ApplyOptions,
   ApplyResult,
+  ChangeHead,
+  FeedHead,
+  FeedReader,
   ReadSummary,
   RevocableToken,
   RevocationReader,
@@ -65,8 +68,12 @@ export { StrongChecker } from './strong-checker.js';
 export {
   assertStorable,
   ATTRIBUTES,
+  changeHeadOf,
+  feedHeadOf,
+  feedPageKey,
   headKey,
   headOf,
+  headRead,
   isHeadKey,
   isStoredId,
   issuerProblem,

@@ -23,11 +23,55 @@ export interface RevocationReader {
   /** Consistent reads of every key a token can be revoked under (strong consistency). */
   getForToken(token: TokenKeys, nowEpochSeconds: number, signal?: AbortSignal): Promise<Revocation[]>;
   /**
-   * The change head (docs/design.md, "The change head"): the largest change stamp of a completed
-   * batch of writes, read from one replica, possibly lagging; undefined before the first batch. A
-   * reader without it makes the view query the change index on every sync, as before the head.
+   * One change-head replica, picked at random, possibly lagging (docs/design.md, "The change
+   * head"): the largest change stamp of a completed batch of writes, and the change feed's state
+   * when a feed writer runs. A reader without it makes the view query the change index on every
+   * sync, as before the head.
    */
-  readHead?(signal?: AbortSignal): Promise<number | undefined>;
+  readHead?(signal?: AbortSignal): Promise<ChangeHead>;
+}
+
+/** What one change-head item holds. */
+export interface ChangeHead {
+  /** The largest change stamp (epoch ms) of a completed batch of writes; undefined before the first. */
+  readonly changedAtMs: number | undefined;
+  /** The change feed's state; undefined while no feed writer has written one. */
+  readonly feed: FeedHead | undefined;
+}
+
+/**
+ * The change feed's state (docs/scale.md, "The change feed"; lambda/contract/table-schema.ts,
+ * `head.feed`): pages 1 .. seq hold, between them, every revocation written and stamped up to
+ * `atMs` minus the sync overlap. Epoch ms throughout, except the page numbers.
+ */
+export interface FeedHead {
+  /** The last page published (0: none yet). */
+  readonly seq: number;
+  /** Every revocation in pages 1 .. seq was stamped at or before this. */
+  readonly seqAtMs: number;
+  /** A page at most `seq` ... */
+  readonly base: number;
+  /** ... such that every revocation in pages 1 .. base was stamped at or before this. */
+  readonly baseAtMs: number;
+  /** The start of the feed writer's last complete read of the change index. */
+  readonly atMs: number;
+}
+
+/** The change feed's pages, as the authorizer reads them (lambda/feed/ implements it against the table). */
+export interface FeedReader {
+  /**
+   * Pages `first` .. `last` (inclusive; at most SCHEMA.feed.slots of them), each from one replica
+   * picked at random, every live revocation of each handed to `visit`. A page whose slot holds
+   * another page (overwritten already, or not yet visible on that replica) is not read: `missing`
+   * is then the first such page number, and the caller reads the change index instead.
+   */
+  readPages(
+    first: number,
+    last: number,
+    nowEpochSeconds: number,
+    visit: (revocation: Revocation) => void,
+    signal?: AbortSignal,
+  ): Promise<ReadSummary & { missing: number | undefined }>;
 }
 
 /** The write the ingest needs. Rejects with RevocationWriteError; retrying the whole batch is safe. */

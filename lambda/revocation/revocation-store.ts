@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DEFAULTS, REVOCATION_TABLE_SCHEMA as SCHEMA } from '../contract/index.js';
 import { describeError, RevocationStateUnavailableError, RevocationWriteError } from '../shared/index.js';
-import type { ApplyOptions, ApplyResult, ReadSummary, RevocationReader, RevocationWriter, TokenKeys } from './reader-writer.js';
+import type { ApplyOptions, ApplyResult, ChangeHead, ReadSummary, RevocationReader, RevocationWriter, TokenKeys } from './reader-writer.js';
 import { errorName, forEachLimited, Retrier, type RetryOptions } from './retry.js';
 import { countsByKind, type Revocation } from './revocation.js';
 import { ScanBudget } from './scan-budget.js';
@@ -18,7 +18,7 @@ import {
   assertStorable,
   changesQuery,
   conditionalUpdate,
-  headOf,
+  changeHeadOf,
   headRead,
   headUpdate,
   keysForToken,
@@ -125,19 +125,19 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
   }
 
   /**
-   * The change head as one replica, picked at random, holds it: an eventually consistent GetItem
-   * (0.5 read units), so the readers of a large fleet spread over every replica's partition.
-   * Undefined while no batch has completed. The caller keeps the largest value it has seen, so a
-   * replica that lags cannot move it back.
+   * The change head (and the feed's state) as one replica, picked at random, holds it: an
+   * eventually consistent GetItem (0.5 read units), so the readers of a large fleet spread over
+   * every replica's partition. The caller keeps the largest values it has seen, so a replica that
+   * lags cannot move them back.
    */
-  async readHead(signal?: AbortSignal): Promise<number | undefined> {
+  async readHead(signal?: AbortSignal): Promise<ChangeHead> {
     const replica = Math.min(SCHEMA.head.replicas - 1, Math.floor(this.random() * SCHEMA.head.replicas));
     const response = await this.read(
       () => this.client.send(new GetItemCommand({ TableName: this.tableName, ...headRead(replica) }), { abortSignal: signal }),
       false,
       signal,
     );
-    return headOf(response.Item);
+    return changeHeadOf(response.Item);
   }
 
   /**

@@ -485,7 +485,7 @@ export class RevocationView {
     try {
       const summary = await this.withDeadline(deadlineMs, 'sync', async (signal) => {
         if (!fullSyncDue && this.reader.readHead !== undefined) {
-          const headMs = await this.reader.readHead(signal);
+          const headMs = (await this.reader.readHead(signal)).changedAtMs;
           this.counters.headReads++;
           // A head ahead of this clock by more than the overlap is a writer's clock gone wrong (or
           // garbage): each new value still means "query", but counts as if written now, so it

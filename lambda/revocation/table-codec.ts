@@ -1,7 +1,7 @@
 // Over 300 lines: the one module that knows the item format (keys and their rules, items, request expressions); split, two modules would share the attribute names.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { REVOCATION_TABLE_SCHEMA as SCHEMA } from '../contract/index.js';
-import type { ReadSummary, TokenKeys } from './reader-writer.js';
+import type { ChangeHead, FeedHead, ReadSummary, TokenKeys } from './reader-writer.js';
 import {
   ANY_ISSUER,
   HASHED_ID_PREFIX,
@@ -27,8 +27,10 @@ import {
  * - expiresAt epoch seconds: DynamoDB TTL; readers filter on it too, since TTL deletion lags.
  * - shard     0..indexShards-1, derived from pk: spreads the change index across partitions.
  * - updatedAt epoch ms of the last write that changed the item: the change index's sort key.
- * Head items { pk: `head#r`, headAt } (docs/design.md, "The change head") share the table: no
- * revocation key starts with `head#`, and every read here leaves them out.
+ * Head items { pk: `head#r`, headAt, feed... } (docs/design.md, "The change head") and the feed's
+ * page items { pk: `feed#slot#r`, seq, entries } (docs/scale.md, "The change feed") share the
+ * table: no revocation key starts with `head#` or `feed#`, and neither has `expiresAt`, `shard` or
+ * `updatedAt`, so no Scan or change-index read returns them.
  */
 
 /** Item attributes besides the key, TTL and index attributes named in the contract's schema. */
@@ -351,19 +353,58 @@ export function headUpdate(replica: number, headAtMs: number) {
   };
 }
 
-/** An eventually consistent read of change-head replica `replica`, projecting only its value. */
+/** An eventually consistent read of change-head replica `replica`, projecting the change head and the feed's state. */
 export function headRead(replica: number) {
+  const feed = SCHEMA.head.feed;
   return {
     Key: { [SCHEMA.partitionKey.name]: { S: headKey(replica) } },
-    ProjectionExpression: '#headAt',
-    ExpressionAttributeNames: { '#headAt': SCHEMA.head.attribute },
+    ProjectionExpression: '#headAt, #seq, #seqAt, #base, #baseAt, #at',
+    ExpressionAttributeNames: {
+      '#headAt': SCHEMA.head.attribute,
+      '#seq': feed.seq,
+      '#seqAt': feed.seqAt,
+      '#base': feed.base,
+      '#baseAt': feed.baseAt,
+      '#at': feed.at,
+    },
   };
 }
 
 /** The value of a change-head item, or undefined when it is missing (no batch completed yet) or unreadable. */
 export function headOf(item: Record<string, AttributeValue> | undefined): number | undefined {
-  const value = Number(item?.[SCHEMA.head.attribute]?.N);
-  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  return wholeNumberOf(item?.[SCHEMA.head.attribute]);
+}
+
+/**
+ * The feed's state in a change-head item, or undefined when no feed writer has written it or any
+ * field is missing or breaks its rules (0 <= base <= seq, baseAt <= seqAt): a reader then reads the
+ * change index, as without a feed.
+ */
+export function feedHeadOf(item: Record<string, AttributeValue> | undefined): FeedHead | undefined {
+  const names = SCHEMA.head.feed;
+  const seq = wholeNumberOf(item?.[names.seq]);
+  const seqAtMs = wholeNumberOf(item?.[names.seqAt]);
+  const base = wholeNumberOf(item?.[names.base]);
+  const baseAtMs = wholeNumberOf(item?.[names.baseAt]);
+  const atMs = wholeNumberOf(item?.[names.at]);
+  if (seq === undefined || seqAtMs === undefined || base === undefined || baseAtMs === undefined || atMs === undefined) return undefined;
+  if (base > seq || baseAtMs > seqAtMs) return undefined;
+  return { seq, seqAtMs, base, baseAtMs, atMs };
+}
+
+/** Both heads as one replica's item holds them. */
+export function changeHeadOf(item: Record<string, AttributeValue> | undefined): ChangeHead {
+  return { changedAtMs: headOf(item), feed: feedHeadOf(item) };
+}
+
+/** The key of the item that holds replica `replica` of feed page `seq` (a ring of SCHEMA.feed.slots pages). */
+export function feedPageKey(seq: number, replica: number): string {
+  return `${SCHEMA.feed.keyPrefix}${seq % SCHEMA.feed.slots}#${replica}`;
+}
+
+function wholeNumberOf(value: AttributeValue | undefined): number | undefined {
+  const number = Number(value?.N);
+  return value?.N !== undefined && Number.isSafeInteger(number) && number >= 0 ? number : undefined;
 }
 
 /** Hands each live revocation of a page to `visit`, counting the expired and unreadable ones. */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createRevocationChecker,
+  type ChangeHead,
   type ReadSummary,
   type RevocableToken,
   type Revocation,
@@ -76,12 +77,12 @@ class ModelTable implements RevocationReader {
     return Promise.resolve({ items: found.length, expired: 0, skipped: 0 });
   }
 
-  readHead(): Promise<number | undefined> {
+  readHead(): Promise<ChangeHead> {
     this.headReads++;
     const replica = this.nextReplica;
     this.nextReplica = (this.nextReplica + 1) % REPLICAS;
     const shown = this.writes.filter((write) => write.headVisibleMs[replica]! <= this.clock.ms).map((write) => write.stampMs);
-    return Promise.resolve(shown.length === 0 ? undefined : Math.max(...shown));
+    return Promise.resolve({ changedAtMs: shown.length === 0 ? undefined : Math.max(...shown), feed: undefined });
   }
 
   getForToken(): Promise<Revocation[]> {
