@@ -63,10 +63,11 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
     cacheMaxAgeMs: read.integer('JWKS_CACHE_MAX_AGE_MS', DEFAULTS.jwksCacheMaxAgeMs, 'milliseconds', LIMITS.jwksCacheMaxAgeMs.min),
     maxBytes: read.integer('JWKS_MAX_BYTES', DEFAULTS.jwksMaxBytes, 'bytes', LIMITS.jwksMaxBytes.min, LIMITS.jwksMaxBytes.max),
   };
+  const maxStalenessMs = read.integer('REVOCATION_MAX_STALENESS_MS', DEFAULTS.maxStalenessMs, 'milliseconds', LIMITS.maxStalenessMs.min);
   const revocation: RevocationSettings = {
     tableName: read.string('REVOCATION_TABLE_NAME', DEFAULTS.tableName),
     syncIntervalMs: read.integer('REVOCATION_SYNC_INTERVAL_MS', DEFAULTS.syncIntervalMs, 'milliseconds'),
-    maxStalenessMs: read.integer('REVOCATION_MAX_STALENESS_MS', DEFAULTS.maxStalenessMs, 'milliseconds', LIMITS.maxStalenessMs.min),
+    maxStalenessMs,
     failMode: read.oneOf('REVOCATION_FAIL_MODE', FAIL_MODES, DEFAULTS.failMode),
     consistency: read.oneOf('REVOCATION_CONSISTENCY', CONSISTENCY_LEVELS, DEFAULTS.consistency),
     ...readTableReads(read),
@@ -76,6 +77,12 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
       DEFAULTS.fullSyncIntervalMs,
       'milliseconds',
       LIMITS.fullSyncIntervalMs.min,
+    ),
+    // By default at most half the staleness bound, so a small bound needs no setting of its own.
+    feedMaxLagMs: read.integer(
+      'REVOCATION_FEED_MAX_LAG_MS',
+      Math.min(DEFAULTS.feedMaxLagMs, Math.floor(maxStalenessMs / 2)),
+      'milliseconds',
     ),
     scanConcurrency: read.integer(
       'REVOCATION_SCAN_CONCURRENCY',
@@ -95,6 +102,11 @@ export function loadAuthorizerConfig(env: Environment): AuthorizerConfig {
   if (revocation.maxStalenessMs <= revocation.syncIntervalMs) {
     read.problems.push(
       `REVOCATION_MAX_STALENESS_MS (${revocation.maxStalenessMs}) must be greater than REVOCATION_SYNC_INTERVAL_MS (${revocation.syncIntervalMs}), or every sync would fail the staleness check`,
+    );
+  }
+  if (revocation.feedMaxLagMs! >= revocation.maxStalenessMs) {
+    read.problems.push(
+      `REVOCATION_FEED_MAX_LAG_MS (${revocation.feedMaxLagMs}) must be less than REVOCATION_MAX_STALENESS_MS (${revocation.maxStalenessMs}), or a view following a feed that old would already be too stale to answer`,
     );
   }
   const tokenCacheMaxEntries = read.integer('TOKEN_CACHE_MAX_ENTRIES', DEFAULTS.tokenCacheMaxEntries, 'entries');

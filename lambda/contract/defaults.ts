@@ -62,6 +62,11 @@ export const DEFAULTS = {
    * index while the change head does not move (a safety net for a head a writer failed to raise).
    */
   fullSyncIntervalMs: 60_000,
+  /**
+   * REVOCATION_FEED_MAX_LAG_MS: the oldest change feed an instance follows (its writer's last read
+   * of the change index at most this long ago); past it, every sync queries the index itself.
+   */
+  feedMaxLagMs: 5000,
   /** REVOCATION_SCAN_CONCURRENCY: Scan segments read at once by one cold-start load. */
   scanConcurrency: 4,
   /** REVOCATION_SCAN_PAGES_PER_SECOND: Scan pages one load may start per second; 0 is no limit. */

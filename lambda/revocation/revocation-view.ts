@@ -9,9 +9,10 @@ import {
   type RevocationReason,
   type SnapshotRefusalReason,
 } from '../shared/index.js';
-import type { RevocableToken, RevocationReader, SnapshotSource, TokenKeys } from './reader-writer.js';
+import { FeedFollower, type FeedPlan } from './feed-follower.js';
+import type { FeedHead, FeedReader, RevocableToken, RevocationReader, SnapshotSource, TokenKeys } from './reader-writer.js';
 import { RevocationCache } from './revocation-cache.js';
-import { cutoffRetentionSeconds, type RetentionRules, type RevocationKind } from './revocation.js';
+import { cutoffRetentionSeconds, type RetentionRules, type Revocation, type RevocationKind } from './revocation.js';
 import type { RevocationSettings, SnapshotSettings } from './settings.js';
 import { encodeSnapshot, readSnapshot, type EncodedSnapshot, type SnapshotHeader } from './snapshot-format.js';
 
@@ -42,6 +43,11 @@ export interface RevocationViewOptions {
   readonly snapshotSource?: SnapshotSource;
   /** Told once per snapshot not used, with the reason: the SnapshotFallbacks metric. */
   readonly onSnapshotFallback?: (reason: SnapshotRefusalReason) => void;
+  /**
+   * Where the change feed's pages are read (docs/scale.md, "The change feed"). @default undefined -
+   * the feed is never followed: a head that shows one makes every sync query the change index
+   */
+  readonly feedReader?: FeedReader;
 }
 
 /** A snapshot read and checked, waiting for its delta read (kept across a failed one, so a retry reads only the delta). */
@@ -62,8 +68,14 @@ export interface RevocationCounters {
   syncFailures: number;
   /** Change-head reads (one per sync that did not query the change index outright). */
   headReads: number;
-  /** Syncs that queried the change index: the head had moved, or a full sync was due. */
+  /** Syncs that queried the change index: the head had moved, a full sync was due, or the feed could not be followed. */
   changeQueries: number;
+  /** Syncs answered by the change feed alone (its new pages, or none). */
+  feedSyncs: number;
+  /** Feed pages read. */
+  feedPages: number;
+  /** Syncs that found a feed page missing (overwritten, not yet replicated, unreadable) and queried instead. */
+  feedMisses: number;
   /** Decisions that allowed a token only because REVOCATION_FAIL_MODE=open and the view was unusable. */
   failOpenAllows: number;
   strongReads: number;
@@ -90,6 +102,9 @@ export class RevocationView {
     syncFailures: 0,
     headReads: 0,
     changeQueries: 0,
+    feedSyncs: 0,
+    feedPages: 0,
+    feedMisses: 0,
     failOpenAllows: 0,
     strongReads: 0,
     strongReadFailures: 0,
@@ -108,6 +123,8 @@ export class RevocationView {
   private readonly snapshotSource: SnapshotSource | undefined;
   private readonly snapshotSettings: SnapshotSettings | undefined;
   private readonly onSnapshotFallback: (reason: SnapshotRefusalReason) => void;
+  private readonly feedReader: FeedReader | undefined;
+  private readonly feed: FeedFollower;
   private pendingSnapshot: SnapshotBase | undefined;
   /** When the chain this view comes from last read the whole table (wall clock, epoch ms): a Scan's start, or a snapshot's scan base. */
   private scanBaseWallMs = -Infinity;
@@ -155,6 +172,8 @@ export class RevocationView {
             timeoutMs: DEFAULTS.snapshotTimeoutMs,
           });
     this.onSnapshotFallback = options.onSnapshotFallback ?? (() => {});
+    this.feedReader = options.feedReader;
+    this.feed = new FeedFollower(options.settings.feedMaxLagMs ?? DEFAULTS.feedMaxLagMs);
     this.cache = this.newCache();
   }
 
@@ -459,10 +478,17 @@ export class RevocationView {
   }
 
   /**
-   * One delta sync (docs/design.md, "The change head"): read the change head from one replica and
-   * query the change index only when the head shows a write the last query may have missed, or
-   * when a full sync is due (REVOCATION_FULL_SYNC_INTERVAL_MS since the last query). Either way a
-   * success makes the view fresh from this sync's start.
+   * One delta sync (docs/design.md, "The change head"; docs/scale.md, "The change feed"): read one
+   * change-head replica, then
+   * - while a feed writer keeps the change feed current (REVOCATION_FEED_MAX_LAG_MS): read the
+   *   feed's new pages, if any, and nothing else; the view is then as current as the writer's last
+   *   read of the change index;
+   * - when the view has no position in the feed yet, is too far behind it, or a page it needs is
+   *   missing, or the feed exists but cannot be followed: query the change index (every sync, since
+   *   with a feed the ingest may no longer raise the change head), and take a position from it;
+   * - without a feed: query only when the head shows a write the last query may have missed, or
+   *   when a full sync is due (REVOCATION_FULL_SYNC_INTERVAL_MS since the last query).
+   * A success makes the view fresh from this sync's start, or from the feed writer's read.
    */
   private async runSync(): Promise<void> {
     const startWallMs = this.now();
@@ -479,47 +505,64 @@ export class RevocationView {
     // then only makes a read reach further back, never skip what was written meanwhile.
     const lastStartWallMs = Math.min(this.lastQueryStartWallMs, startWallMs - (startMonoMs - this.lastQueryStartMonoMs));
     const sinceMs = lastStartWallMs - overlapMs - 1;
+    // While the feed is followed, its reads move the last query's start, so no full sync falls due.
     const fullSyncDue = startMonoMs - this.lastQueryStartMonoMs >= (this.settings.fullSyncIntervalMs ?? DEFAULTS.fullSyncIntervalMs);
     let changed = 0;
-    let queried = false;
+    let source = 'head' as 'head' | 'feed' | 'query';
+    let feedCoveredWallMs = -Infinity;
     try {
       const summary = await this.withDeadline(deadlineMs, 'sync', async (signal) => {
+        const apply = (revocation: Revocation): void => {
+          if (!signal.aborted && this.cache.apply(revocation, nowEpochSeconds)) changed++;
+        };
+        let feed: FeedHead | undefined;
         if (!fullSyncDue && this.reader.readHead !== undefined) {
-          const headMs = (await this.reader.readHead(signal)).changedAtMs;
+          const head = await this.reader.readHead(signal);
           this.counters.headReads++;
-          // A head ahead of this clock by more than the overlap is a writer's clock gone wrong (or
-          // garbage): each new value still means "query", but counts as if written now, so it
-          // cannot keep this instance querying for longer than a head written now would.
-          if (headMs !== undefined && headMs > this.headReadMs) {
-            this.headReadMs = headMs;
-            this.headSeenMs = Math.max(this.headSeenMs, Math.min(headMs, startWallMs + overlapMs));
+          feed = head.feed;
+          const plan: FeedPlan = this.feedReader === undefined ? { kind: 'unusable' } : this.feed.plan(feed, startWallMs);
+          if (plan.kind === 'current' || plan.kind === 'pages') {
+            const read =
+              plan.kind === 'pages' ? await this.feedReader!.readPages(plan.first, plan.last, nowEpochSeconds, apply, signal) : undefined;
+            if (read?.missing === undefined) {
+              this.feed.advance(feed!);
+              this.counters.feedSyncs++;
+              this.counters.feedPages += plan.kind === 'pages' ? plan.last - plan.first + 1 : 0;
+              source = 'feed';
+              feedCoveredWallMs = Math.min(feed!.atMs, startWallMs);
+              return read;
+            }
+            // A page not (yet) on the replica read, overwritten, or unreadable: the change index has it.
+            this.counters.feedMisses++;
+          } else if (feed === undefined) {
+            if (!this.headShowsChange(head.changedAtMs, startWallMs, sinceMs)) return undefined;
           }
-          // Every write stamped up to sinceMs + 1 (the last query's start minus the overlap) is in
-          // memory; a head at or below it names no write the last queries may have missed.
-          if (!(this.headSeenMs > sinceMs)) return undefined;
         }
-        queried = true;
+        source = 'query';
         this.counters.changeQueries++;
-        return this.reader.queryChanges(
-          sinceMs,
-          nowEpochSeconds,
-          (revocation) => {
-            if (!signal.aborted && this.cache.apply(revocation, nowEpochSeconds)) changed++;
-          },
-          signal,
-        );
+        const queried = await this.reader.queryChanges(sinceMs, nowEpochSeconds, apply, signal);
+        // The query read every write stamped up to its start minus the overlap: the feed's pages
+        // that hold only such writes need not be read.
+        this.feed.adopt(feed, startWallMs - overlapMs);
+        return queried;
       });
-      this.lastSuccessStartMonoMs = startMonoMs;
-      if (queried) {
+      if (source === 'feed') this.coveredByFeed(feedCoveredWallMs, startWallMs, startMonoMs);
+      else this.lastSuccessStartMonoMs = startMonoMs;
+      if (source === 'query') {
         this.lastQueryStartWallMs = startWallMs;
         this.lastQueryStartMonoMs = startMonoMs;
       }
       this.counters.syncs++;
       if (this.failing) {
         this.failing = false;
-        this.log.info('revocation sync recovered', { changed, items: summary?.items ?? 0 });
+        this.log.info('revocation sync recovered', { changed, source, items: summary?.items ?? 0 });
       } else if (changed > 0) {
-        this.log.debug('revocation sync', { changed, items: summary?.items, durationMs: Math.round(this.monotonicNow() - startMonoMs) });
+        this.log.debug('revocation sync', {
+          changed,
+          source,
+          items: summary?.items,
+          durationMs: Math.round(this.monotonicNow() - startMonoMs),
+        });
       }
     } catch (error) {
       this.counters.syncFailures++;
@@ -535,6 +578,38 @@ export class RevocationView {
       });
     }
     this.sweepIfDue(startWallMs);
+  }
+
+  /**
+   * Whether a change head read now names a write the last queries may have missed. Keeps the
+   * largest head read: a replica that lags cannot move it back.
+   */
+  private headShowsChange(headMs: number | undefined, startWallMs: number, sinceMs: number): boolean {
+    // A head ahead of this clock by more than the overlap is a writer's clock gone wrong (or
+    // garbage): each new value still means "query", but counts as if written now, so it cannot
+    // keep this instance querying for longer than a head written now would.
+    if (headMs !== undefined && headMs > this.headReadMs) {
+      this.headReadMs = headMs;
+      this.headSeenMs = Math.max(this.headSeenMs, Math.min(headMs, startWallMs + this.settings.syncOverlapMs));
+    }
+    // Every write stamped up to sinceMs + 1 (the last query's start minus the overlap) is in
+    // memory; a head at or below it names no write the last queries may have missed.
+    return this.headSeenMs > sinceMs;
+  }
+
+  /**
+   * Records a sync that followed the feed: the view now holds what the feed writer's read of the
+   * change index that started at `coveredWallMs` found, so it is as fresh as that read, and the
+   * next query (should the feed stop) reaches back from it. Never moves either time back: a head
+   * replica that lags names an older read.
+   */
+  private coveredByFeed(coveredWallMs: number, startWallMs: number, startMonoMs: number): void {
+    const coveredMonoMs = startMonoMs - (startWallMs - coveredWallMs);
+    if (coveredMonoMs > this.lastSuccessStartMonoMs) this.lastSuccessStartMonoMs = coveredMonoMs;
+    if (coveredWallMs > this.lastQueryStartWallMs) {
+      this.lastQueryStartWallMs = coveredWallMs;
+      this.lastQueryStartMonoMs = coveredMonoMs;
+    }
   }
 
   /**

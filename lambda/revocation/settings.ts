@@ -27,6 +27,12 @@ export interface RevocationSettings {
    * safety net for a head a writer failed to raise (docs/design.md, "The change head"). @default 60000
    */
   readonly fullSyncIntervalMs?: number;
+  /**
+   * The oldest change feed followed: a feed whose writer last read the change index longer ago is
+   * not, and every sync queries the index itself (docs/scale.md, "The change feed"); 0 never
+   * follows a feed. @default 5000
+   */
+  readonly feedMaxLagMs?: number;
   /** Scan segments one cold-start load reads at once (at most scanSegments). @default 4 */
   readonly scanConcurrency?: number;
   /** Scan pages one cold-start load starts per second, across its segments; 0 is no limit. @default 0 */

@@ -48,6 +48,7 @@ describe('loadAuthorizerConfig', () => {
       maxStalenessMs: 30_000,
       failMode: 'closed',
       consistency: 'eventual',
+      feedMaxLagMs: 5000,
       scanSegments: 4,
       syncOverlapMs: 5000,
       fullSyncIntervalMs: 60_000,
@@ -226,6 +227,18 @@ describe('loadAuthorizerConfig', () => {
       'REVOCATION_FULL_SYNC_INTERVAL_MS must be a whole number of milliseconds (at least 1000), got "10"',
       'REVOCATION_SCAN_CONCURRENCY must be a whole number of segments (1 to 1000), got "0"',
       'REVOCATION_SCAN_PAGES_PER_SECOND must be a whole number of pages per second (0 to 100000), got "-1"',
+    ]);
+  });
+
+  it('reads how old a change feed may be and still be followed: 5 s by default, 0 never, under the staleness bound', () => {
+    expect(loadAuthorizerConfig(ISSUER).revocation.feedMaxLagMs).toBe(5000);
+    expect(loadAuthorizerConfig({ ...ISSUER, REVOCATION_MAX_STALENESS_MS: '4000' }).revocation.feedMaxLagMs).toBe(2000);
+    expect(loadAuthorizerConfig({ ...ISSUER, REVOCATION_FEED_MAX_LAG_MS: '0' }).revocation.feedMaxLagMs).toBe(0);
+    expect(problemsOf({ ...ISSUER, REVOCATION_FEED_MAX_LAG_MS: '5s' })).toEqual([
+      'REVOCATION_FEED_MAX_LAG_MS must be a whole number of milliseconds (at least 0), got "5s"',
+    ]);
+    expect(problemsOf({ ...ISSUER, REVOCATION_FEED_MAX_LAG_MS: '30000' })).toEqual([
+      expect.stringContaining('REVOCATION_FEED_MAX_LAG_MS (30000) must be less than REVOCATION_MAX_STALENESS_MS (30000)'),
     ]);
   });
 
