@@ -486,7 +486,8 @@ export class RevocationView {
    * - when the view has no position in the feed yet, is too far behind it, or a page it needs is
    *   missing, or the feed exists but cannot be followed: query the change index (every sync, since
    *   with a feed the ingest may no longer raise the change head), and take a position from it;
-   * - without a feed: query only when the head shows a write the last query may have missed, or
+   * - without a feed, or once the change head moved past the feed's last read (the feed was turned
+   *   off and the ingest raises the head again): query only when the head shows a write the last query may have missed, or
    *   when a full sync is due (REVOCATION_FULL_SYNC_INTERVAL_MS since the last query).
    * A success makes the view fresh from this sync's start, or from the feed writer's read.
    */
@@ -534,7 +535,9 @@ export class RevocationView {
             }
             // A page not (yet) on the replica read, overwritten, or unreadable: the change index has it.
             this.counters.feedMisses++;
-          } else if (feed === undefined) {
+          } else if (feed === undefined || (head.changedAtMs ?? -Infinity) > feed.atMs) {
+            // No feed, or one whose writer stopped before the ingest raised the change head again
+            // (the feed was turned off): the head says when to query.
             if (!this.headShowsChange(head.changedAtMs, startWallMs, sinceMs)) return undefined;
           }
         }

@@ -71,6 +71,8 @@ class ModelTable implements RevocationReader, FeedReader {
   readonly writes: ModelWrite[] = [];
   readonly heads: Replicated<FeedHead>[] = [];
   readonly pages = new Map<number, Replicated<string[]>>();
+  /** The change head as the ingest raises it (when it does). */
+  changedAtMs: number | undefined;
   headReads = 0;
   pageReads = 0;
   queries: number[] = [];
@@ -106,7 +108,7 @@ class ModelTable implements RevocationReader, FeedReader {
       (best, head) => (best === undefined || head.atMs > best.atMs ? head : best),
       undefined,
     );
-    return Promise.resolve({ changedAtMs: undefined, feed: latest });
+    return Promise.resolve({ changedAtMs: this.changedAtMs, feed: latest });
   }
 
   readPages(first: number, last: number, _now: number, visit: (revocation: Revocation) => void) {
@@ -242,6 +244,25 @@ describe('following the change feed', () => {
     expect(view.lookup(token('after-the-writer'), clock.ms)).toBe('revoked_jti');
     expect(table.queries.length).toBeGreaterThanOrEqual(10 - MAX_LAG_MS / INTERVAL_MS);
     expect(view.isFresh()).toBe(true);
+  });
+
+  it('goes back to the change head once the ingest raises it past the stopped feed (the feed turned off)', async () => {
+    const { clock, table, checker, view, runUntil, stopWriter } = setup();
+    await checker.load();
+    await runUntil(T0 + 10_000);
+    stopWriter();
+    await runUntil(T0 + 20_000);
+    const queriesWhileStale = table.queries.length;
+
+    // The ingest raises the head again with its next batch.
+    table.writes.push({ jti: 'after-the-feed', stampMs: clock.ms + 100, visibleMs: clock.ms + 200 });
+    table.changedAtMs = clock.ms + 100;
+    await runUntil(T0 + 50_000);
+
+    // Queried for an overlap after the head moved, then heads only.
+    expect(queriesWhileStale).toBeGreaterThanOrEqual(5);
+    expect(view.lookup(token('after-the-feed'), clock.ms)).toBe('revoked_jti');
+    expect(table.queries.length - queriesWhileStale).toBeLessThanOrEqual(2 + OVERLAP_MS / INTERVAL_MS);
   });
 
   it('does not follow a feed whose writer clock runs ahead of this instance', async () => {
