@@ -35,9 +35,14 @@ export const FEED_STOP_MARGIN_MS = 5000;
  * ends. Throws when no step succeeded, so Lambda counts an error and the alarm sees it.
  */
 export const handler = async (_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<FeedRunReport> => {
-  const untilMs = Date.now() + context.getRemainingTimeInMillis() - FEED_STOP_MARGIN_MS;
+  const remainingMs = context.getRemainingTimeInMillis();
+  const untilMs = Date.now() + remainingMs - FEED_STOP_MARGIN_MS;
+  // A step still running a second before the timeout is cut short (its requests aborted, no retry
+  // started), so the invocation ends on its own and reports, instead of being killed by Lambda.
+  const signal = AbortSignal.timeout(Math.max(0, remainingMs - 1000));
   let lastError: unknown;
   const report = await writer.run(untilMs, {
+    signal,
     onStep: (outcome: FeedStepOutcome) => {
       if (outcome.ok) {
         metrics.addMetric(FEED_METRICS.feedPages, MetricUnit.Count, outcome.report.pages);

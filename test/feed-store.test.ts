@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVOCATION_TABLE_SCHEMA } from '../lambda/contract/index.js';
 import { encodeFeedPage, FeedStore } from '../lambda/feed/index.js';
 import { feedPageKey, headKey, RevocationStore, type FeedHead, type Revocation } from '../lambda/revocation/index.js';
-import { FeedFencedError, RevocationStateUnavailableError } from '../lambda/shared/index.js';
+import { FeedFencedError, RevocationStateUnavailableError, RevocationWriteError } from '../lambda/shared/index.js';
 import { createRevocationTable } from '../local/table-admin.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
 import { observedClient } from './support/dynamo-faults.js';
@@ -178,6 +178,15 @@ describe('FeedStore fencing', () => {
     await writerA.writePage(71, encodeFeedPage([jti('later')]));
     await expect(writerB.writePage(7, encodeFeedPage([jti('from-a')]))).rejects.toBeInstanceOf(FeedFencedError);
     expect((await read(storeOn(table, 30), 7, 7)).missing).toBe(7);
+  });
+
+  it('sends no write once its signal has fired', async () => {
+    const observed = observedClient(dynamo);
+    const store = storeOn(await newTable(), 0, observed.client);
+
+    await expect(store.writePage(1, encodeFeedPage([jti('a')]), AbortSignal.abort())).rejects.toBeInstanceOf(RevocationWriteError);
+    await expect(store.writeHead(state(1, NOW_MS), AbortSignal.abort())).rejects.toBeInstanceOf(RevocationWriteError);
+    expect(observed.total).toBe(0);
   });
 
   it('refuses a head state older than the one a replica holds, repeats its own, never touches headAt', async () => {

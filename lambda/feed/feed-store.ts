@@ -86,10 +86,10 @@ export class FeedStore implements FeedReader {
    * @throws FeedFencedError when a replica holds page `seq` (with other entries) or a later one.
    * @throws RevocationWriteError when a replica cannot be written after retries.
    */
-  async writePage(seq: number, entries: string): Promise<void> {
+  async writePage(seq: number, entries: string, signal?: AbortSignal): Promise<void> {
     const names = { '#seq': SCHEMA.feed.attributes.seq, '#entries': SCHEMA.feed.attributes.entries };
     const values = { ':seq': { N: String(seq) }, ':entries': { S: entries } };
-    await this.writeReplicas(SCHEMA.feed.replicas, `page ${seq}`, (replica) =>
+    await this.writeReplicas(SCHEMA.feed.replicas, `page ${seq}`, signal, (replica, options) =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
@@ -102,6 +102,7 @@ export class FeedStore implements FeedReader {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
+        options,
       ),
     );
   }
@@ -112,7 +113,7 @@ export class FeedStore implements FeedReader {
    * @throws FeedFencedError when a replica holds a later `feedAt`: another writer is ahead.
    * @throws RevocationWriteError when a replica cannot be written after retries.
    */
-  async writeHead(state: FeedHead): Promise<void> {
+  async writeHead(state: FeedHead, signal?: AbortSignal): Promise<void> {
     const feed = SCHEMA.head.feed;
     const names = { '#seq': feed.seq, '#seqAt': feed.seqAt, '#base': feed.base, '#baseAt': feed.baseAt, '#at': feed.at };
     const values: Record<string, AttributeValue> = {
@@ -122,7 +123,7 @@ export class FeedStore implements FeedReader {
       ':baseAt': { N: String(state.baseAtMs) },
       ':at': { N: String(state.atMs) },
     };
-    await this.writeReplicas(SCHEMA.head.replicas, `the head (page ${state.seq})`, (replica) =>
+    await this.writeReplicas(SCHEMA.head.replicas, `the head (page ${state.seq})`, signal, (replica, options) =>
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
@@ -132,6 +133,7 @@ export class FeedStore implements FeedReader {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
+        options,
       ),
     );
   }
@@ -212,15 +214,26 @@ export class FeedStore implements FeedReader {
     }
   }
 
-  /** Runs `write` for every replica at once, each retried; a failed condition on any is a fence. */
-  private async writeReplicas(replicas: number, what: string, write: (replica: number) => Promise<unknown>): Promise<void> {
+  /**
+   * Runs `write` for every replica at once, each retried (each attempt sent with `signal`, none
+   * started once it fired); a failed condition on any is a fence.
+   */
+  private async writeReplicas(
+    replicas: number,
+    what: string,
+    signal: AbortSignal | undefined,
+    write: (replica: number, options: { abortSignal?: AbortSignal }) => Promise<unknown>,
+  ): Promise<void> {
     let fenced = false;
     await forEachLimited(
       Array.from({ length: replicas }, (_, replica) => replica),
       replicas,
       async (replica) => {
         try {
-          await this.retrier.run(() => write(replica), true);
+          await this.retrier.run(() => {
+            signal?.throwIfAborted();
+            return write(replica, { abortSignal: signal });
+          }, true);
         } catch (error) {
           // The other replicas are still written; the caller re-reads the head before its next page either way.
           if (errorName(error) === 'ConditionalCheckFailedException') fenced = true;

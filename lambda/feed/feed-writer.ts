@@ -54,7 +54,7 @@ export class FeedWriter {
     const pages = splitIntoPages([...fresh.values()], this.maxPageBytes);
     try {
       for (const entries of pages) {
-        await this.feed.writePage(state.seq + 1, entries);
+        await this.feed.writePage(state.seq + 1, entries, signal);
         state.seq++;
         state.seqAtMs = Math.max(state.seqAtMs, endMs);
         state.history.push({ seq: state.seq, seqAtMs: state.seqAtMs });
@@ -62,7 +62,10 @@ export class FeedWriter {
       for (const key of fresh.keys()) state.published.set(key, endMs);
       state.atMs = startMs;
       this.chooseBase(state, startMs);
-      await this.feed.writeHead({ seq: state.seq, seqAtMs: state.seqAtMs, base: state.base, baseAtMs: state.baseAtMs, atMs: startMs });
+      await this.feed.writeHead(
+        { seq: state.seq, seqAtMs: state.seqAtMs, base: state.base, baseAtMs: state.baseAtMs, atMs: startMs },
+        signal,
+      );
     } catch (error) {
       if (error instanceof FeedFencedError) {
         this.state = undefined;
@@ -163,8 +166,8 @@ export class FeedWriter {
 
 /** What the writer needs of the feed's storage (FeedStore against the table). */
 export interface FeedWriterStore {
-  writePage(seq: number, entries: string): Promise<void>;
-  writeHead(state: FeedHead): Promise<void>;
+  writePage(seq: number, entries: string, signal?: AbortSignal): Promise<void>;
+  writeHead(state: FeedHead, signal?: AbortSignal): Promise<void>;
   readHeadConsistent(signal?: AbortSignal): Promise<FeedHead | undefined>;
   readPageSeqConsistent(seq: number, signal?: AbortSignal): Promise<number | undefined>;
 }
