@@ -29,10 +29,10 @@ const writer = new FeedWriter(new RevocationStore(client, config.tableName), new
 export const FEED_STOP_MARGIN_MS = 5000;
 
 /**
- * Lambda entry point of the change-feed writer (one instance at a time; a schedule invokes it again
- * as each invocation ends; the event is not read): steps every FEED_INTERVAL_MS until the
- * function's remaining time is down to FEED_STOP_MARGIN_MS, publishing each step's metrics as it
- * ends. Throws when no step succeeded, so Lambda counts an error and the alarm sees it.
+ * Lambda entry point of the change-feed writer (meant to run as one instance at a time, invoked
+ * again as each invocation ends, e.g. by a schedule; the event is not read): steps every
+ * FEED_INTERVAL_MS until the function's remaining time is down to FEED_STOP_MARGIN_MS, publishing
+ * each step's metrics as it ends. Throws when no step succeeded, so Lambda counts an error.
  */
 export const handler = async (_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<FeedRunReport> => {
   const remainingMs = context.getRemainingTimeInMillis();
