@@ -78,6 +78,17 @@ describe('dist/feed.mjs', () => {
     expect(metrics[0]).toMatchObject({ service: 'revocation-feed', FeedStepFailures: 0 });
   });
 
+  it('fails the invocation when no step succeeded, each failure counted in FeedStepFailures', async () => {
+    const writer = start({ REVOCATION_TABLE_NAME: 'no-such-table', FEED_INTERVAL_MS: '500' }, 6500);
+
+    const invocation = await writer.invoke({});
+
+    expect(invocation).toMatchObject({ ok: false, error: { code: 'ERR_REVOCATION_STATE_UNAVAILABLE' } });
+    const failures = writer.logLines().filter((line) => line.FeedStepFailures === 1);
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect(writer.logLines().some((line) => line.message === 'change feed step failed' && line.level === 'ERROR')).toBe(true);
+  });
+
   it('refuses a FEED_INTERVAL_MS out of bounds at its cold start, naming the variable and the range', async () => {
     const writer = start({ FEED_INTERVAL_MS: '5' });
 
