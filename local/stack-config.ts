@@ -1,6 +1,14 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvReader, loadAuthorizerConfig, loadIngestConfig, loadSnapshotWriterConfig, type Environment } from '../lambda/config/index.js';
+import {
+  EnvReader,
+  loadAuthorizerConfig,
+  loadFeedWriterConfig,
+  loadIngestConfig,
+  loadSnapshotWriterConfig,
+  type Environment,
+  type FeedWriterConfig,
+} from '../lambda/config/index.js';
 import { DEFAULT_TOKEN_SOURCES, parseTokenSources, type TokenSource } from '../lambda/contract/index.js';
 import { ConfigurationError } from '../lambda/shared/index.js';
 import { LOCAL_PATHS, RESERVED_PREFIX } from './local-routes.js';
@@ -42,6 +50,12 @@ export interface LocalStackConfig {
   readonly snapshotUri: string | undefined;
   /** How often the stack writes the snapshot (and once more at shutdown). @default 60000 */
   readonly snapshotIntervalMs: number;
+  /**
+   * The change-feed writer's settings (FEED_INTERVAL_MS, REVOCATION_SYNC_OVERLAP_MS) when
+   * LOCAL_CHANGE_FEED is on: the stack then runs the writer in its process against its table, as
+   * the feed function does on AWS. @default undefined (off)
+   */
+  readonly changeFeed: FeedWriterConfig | undefined;
   /** The API Gateway flavour the gateway plays (LOCAL_API). @default http-v2 */
   readonly api: LocalApi;
   /** The routes the gateway matches (LOCAL_ROUTES, LOCAL_ROUTES_FILE). @default the JWT_ROUTE_SCOPES keys and `$default` */
@@ -92,6 +106,9 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
   const authorizer = collectProblems(read.problems, () => loadAuthorizerConfig(functionEnv));
   collectProblems(read.problems, () => loadIngestConfig(functionEnv));
   if (snapshotUri !== undefined) collectProblems(read.problems, () => loadSnapshotWriterConfig(functionEnv));
+  const changeFeed = read.boolean('LOCAL_CHANGE_FEED', false)
+    ? collectProblems(read.problems, () => loadFeedWriterConfig(functionEnv))
+    : undefined;
   const api = read.oneOf('LOCAL_API', LOCAL_APIS, 'http-v2');
   const routes = readRouteTable(env, cwd);
   read.problems.push(...routes.problems);
@@ -109,6 +126,7 @@ export function loadLocalStackConfig(env: Environment, cwd = process.cwd()): Loc
     revocationSyncIntervalMs: authorizer?.revocation.syncIntervalMs ?? 1000,
     snapshotUri,
     snapshotIntervalMs,
+    changeFeed,
     api,
     routes: routes.table,
     tokenSources: authorizer?.request.tokenSources ?? parseTokenSources(DEFAULT_TOKEN_SOURCES).sources,

@@ -4,9 +4,10 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describeError } from '../lambda/shared/index.js';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/index.js';
+import { startChangeFeed } from './change-feed.js';
 import { SERVICE_NAMES } from '../lambda/contract/index.js';
 import { DemoIssuer } from './demo-issuer.js';
-import { startDynamoServer, urlHost, type DynamoServer } from './dynamo-server.js';
+import { localDynamoClient, startDynamoServer, urlHost, type DynamoServer } from './dynamo-server.js';
 import { echoBackend } from './echo-backend.js';
 import { createGateway } from './gateway.js';
 import { LambdaFunction } from './lambda-runtime.js';
@@ -259,6 +260,19 @@ async function startRest(
   const snapshotTimer =
     snapshotWriter === undefined ? undefined : setInterval(() => void writeSnapshot('interval'), config.snapshotIntervalMs).unref();
 
+  // LOCAL_CHANGE_FEED: the feed writer, in this process, on a client of its own (closed at shutdown).
+  const feedClient = config.changeFeed === undefined ? undefined : localDynamoClient(dynamo.endpoint, config.region);
+  const changeFeed =
+    config.changeFeed === undefined || feedClient === undefined
+      ? undefined
+      : startChangeFeed({
+          client: feedClient,
+          tableName: config.tableName,
+          overlapMs: config.changeFeed.syncOverlapMs,
+          intervalMs: config.changeFeed.intervalMs,
+          output: output.log,
+        });
+
   const functions = [authorizer, ingest, receiver];
   let stopping: Promise<void> | undefined;
   return {
@@ -275,6 +289,8 @@ async function startRest(
         await Promise.all(functions.map((fn) => fn.idle()));
         await snapshotWriter?.idle();
         await writeSnapshot('shutdown');
+        await changeFeed?.stop();
+        feedClient?.destroy();
         await removeStackState(config.dataDir);
         await dynamo.stop();
       })();

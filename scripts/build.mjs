@@ -11,6 +11,7 @@ const entryPoints = {
   ingest: 'lambda/ingest.ts',
   snapshot: 'lambda/snapshot.ts',
   receiver: 'lambda/receiver.ts',
+  feed: 'lambda/feed.ts',
 };
 
 const result = await build({

@@ -176,6 +176,7 @@ describe('the module layout', () => {
       'api-gateway',
       'config',
       'contract',
+      'feed',
       'messages',
       'receiver',
       'revocation',

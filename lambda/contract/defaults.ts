@@ -75,6 +75,8 @@ export const DEFAULTS = {
   tokenCacheMaxEntries: 10_000,
   /** INGEST_WRITE_CONCURRENCY. */
   writeConcurrency: 32,
+  /** FEED_INTERVAL_MS: from the start of one change-feed step to the start of the next (docs/scale.md, "The change feed"). */
+  feedIntervalMs: 1000,
 } as const;
 
 /** Values of REVOCATION_FAIL_MODE: what a decision does while the revocation view is unusable. */

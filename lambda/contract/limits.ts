@@ -23,6 +23,9 @@ export const LIMITS = {
   snapshotMaxBytes: { min: 4096, max: 4_294_967_296 },
   snapshotTimeoutMs: { min: 100 },
   snapshotRescanIntervalMs: { min: 60_000 },
+  // Under 100 ms the head writes (one per replica per step) cost more than they tell; over a minute the
+  // feed lags more than the full sync that backs it up (fullSyncIntervalMs' default).
+  feedIntervalMs: { min: 100, max: 60_000 },
 } as const satisfies Record<string, { readonly min: number; readonly max?: number }>;
 
 /**

@@ -23,6 +23,7 @@ export const SERVICE_NAMES = {
   ingest: 'revocation-ingest',
   snapshot: 'revocation-snapshot',
   receiver: 'revocation-receiver',
+  feed: 'revocation-feed',
 } as const;
 
 /** Metrics the authorizer emits. */
@@ -59,6 +60,21 @@ export const SNAPSHOT_METRICS = {
   snapshotBytes: 'SnapshotBytes',
   /** Count (a gauge): revocations in the snapshot written. Dimensions: service. */
   snapshotEntries: 'SnapshotEntries',
+} as const;
+
+/** Metrics the change-feed writer emits (docs/scale.md, "The change feed"), one set per step. */
+export const FEED_METRICS = {
+  /** Count of pages written. Dimensions: service. */
+  feedPages: 'FeedPages',
+  /** Count of revocations published in them. Dimensions: service. */
+  feedEntries: 'FeedEntries',
+  /** Count of steps that failed (a read or write failed, or another writer was ahead). Dimensions: service. */
+  feedStepFailures: 'FeedStepFailures',
+  /**
+   * Milliseconds from the start of the previous step's read of the change index to this step's
+   * head write: how long a revocation may wait to be in the feed. Dimensions: service.
+   */
+  feedLagMs: 'FeedLagMs',
 } as const;
 
 /** Metrics the ingest function emits. */

@@ -108,6 +108,14 @@ export class RevocationWriteError extends AuthorizerError {
 }
 
 /**
+ * A change-feed write found a page or head replica written by another feed writer (its condition
+ * failed): this writer's state is behind the table's. It re-reads the head before its next step.
+ */
+export class FeedFencedError extends AuthorizerError {
+  readonly code = 'ERR_FEED_FENCED';
+}
+
+/**
  * Why a revocation snapshot was not used (the instance then loads with a Scan): the `reason` of
  * its log line and of the SnapshotFallbacks metric. docs/scale.md, "Cold start and snapshots", says what each means.
  */

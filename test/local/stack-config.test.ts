@@ -61,4 +61,19 @@ describe('loadLocalStackConfig', () => {
 
     expect(config).toMatchObject({ issuerMode: 'demo', port: 3000, dataDir: '/tmp/.data', revocationSyncIntervalMs: 250 });
   });
+
+  it('leaves the change feed off unless LOCAL_CHANGE_FEED is set, and then reads FEED_INTERVAL_MS and the sync overlap', () => {
+    expect(loadLocalStackConfig({ FEED_INTERVAL_MS: '5' }, '/tmp').changeFeed).toBeUndefined();
+
+    const config = loadLocalStackConfig({ LOCAL_CHANGE_FEED: '1', FEED_INTERVAL_MS: '250', REVOCATION_SYNC_OVERLAP_MS: '7000' }, '/tmp');
+
+    expect(config.changeFeed).toEqual({ tableName: 'revocations', syncOverlapMs: 7000, intervalMs: 250 });
+  });
+
+  it('refuses a FEED_INTERVAL_MS out of bounds, and a LOCAL_CHANGE_FEED that is not a boolean, with the other problems', () => {
+    expect(problemsOf({ LOCAL_CHANGE_FEED: 'true', FEED_INTERVAL_MS: '99' })).toEqual([
+      'FEED_INTERVAL_MS must be a whole number of milliseconds (100 to 60000), got "99"',
+    ]);
+    expect(problemsOf({ LOCAL_CHANGE_FEED: 'yes' })).toEqual(['LOCAL_CHANGE_FEED must be true or false, got "yes"']);
+  });
 });

@@ -22,7 +22,13 @@ const RUNTIME = `
   if (clockMs !== undefined) Date.now = () => clockMs;
   const { handler } = await import(process.env.BUNDLE_URL);
   const context = { functionName: 'test', awsRequestId: 'test-request', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:test', memoryLimitInMB: '256', functionVersion: '$LATEST', getRemainingTimeInMillis: () => 10000 };
+  // BUNDLE_TIMEOUT_MS, when set, makes the remaining time count down from it on the monotonic clock, invocation by invocation, as Lambda's does.
+  const timeoutMs = process.env.BUNDLE_TIMEOUT_MS === undefined ? undefined : Number(process.env.BUNDLE_TIMEOUT_MS);
   for await (const line of createInterface({ input: process.stdin })) {
+    if (timeoutMs !== undefined) {
+      const deadline = performance.now() + timeoutMs;
+      context.getRemainingTimeInMillis = () => Math.max(0, Math.round(deadline - performance.now()));
+    }
     if (line.startsWith('@@CLOCK ')) {
       clockMs = Number(line.slice(8));
       process.stdout.write('@@INVOCATION {"ok":true,"result":null}\\n');
@@ -47,6 +53,8 @@ const RUNTIME = `
 export interface BundleProcessOptions {
   /** Freezes the child's Date.now at this epoch ms (see setClock); real time when undefined. */
   readonly clockMs?: number;
+  /** The function timeout its context's getRemainingTimeInMillis counts down from, per invocation. @default a constant 10 s */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -59,7 +67,11 @@ export class BundleProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly pending: ((invocation: Invocation) => void)[] = [];
 
-  constructor(bundle: 'authorizer' | 'ingest' | 'receiver' | 'snapshot', env: Record<string, string>, options: BundleProcessOptions = {}) {
+  constructor(
+    bundle: 'authorizer' | 'feed' | 'ingest' | 'receiver' | 'snapshot',
+    env: Record<string, string>,
+    options: BundleProcessOptions = {},
+  ) {
     const path = resolve('dist', `${bundle}.mjs`);
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first (npm test does)`);
     this.child = spawn(process.execPath, ['--input-type=module', '-e', RUNTIME], {
@@ -68,6 +80,7 @@ export class BundleProcess {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         BUNDLE_URL: pathToFileURL(path).href,
         ...(options.clockMs === undefined ? {} : { BUNDLE_CLOCK_MS: String(options.clockMs) }),
+        ...(options.timeoutMs === undefined ? {} : { BUNDLE_TIMEOUT_MS: String(options.timeoutMs) }),
         ...env,
       },
     });
