@@ -4,6 +4,7 @@ import { createAuthorizerHandler } from './authorizer-handler.js';
 import { loadAuthorizerConfig } from './config/index.js';
 import { AUTHORIZER_METRICS, DEFAULT_METRICS_NAMESPACE, INIT_DEADLINE_MS, METRIC_DIMENSIONS, SERVICE_NAMES } from './contract/index.js';
 import { DecisionMetrics } from './decision-metrics.js';
+import { FeedStore } from './feed/index.js';
 import { powertoolsLog } from './powertools-log.js';
 import { createRevocationChecker, createRevocationClient, RevocationStore } from './revocation/index.js';
 import { openSnapshotStore } from './snapshot/index.js';
@@ -34,6 +35,8 @@ const revocations = createRevocationChecker({
     scanConcurrency: config.revocation.scanConcurrency,
     scanPagesPerSecond: config.revocation.scanPagesPerSecond,
   }),
+  // Followed only while a feed writer keeps the change feed current (REVOCATION_FEED_MAX_LAG_MS).
+  feedReader: new FeedStore(dynamodb, config.revocation.tableName),
   settings: config.revocation,
   rules: config.rules,
   log,

@@ -16,6 +16,7 @@ import {
   headRead,
   Retrier,
   type FeedHead,
+  type FeedPageRefused,
   type FeedReader,
   type ReadSummary,
   type RetryOptions,
@@ -249,11 +250,8 @@ export class FeedStore implements FeedReader {
   }
 }
 
-/** A page the reader could not decode: a reader logs it and reads the change index instead. */
-export interface FeedPageRefusal {
-  readonly seq: number;
-  /** The replica's item key. */
-  readonly key: string;
+/** A page the reader could not decode, with the decoder's reason: a reader logs it and reads the change index instead. */
+export interface FeedPageRefusal extends FeedPageRefused {
   readonly problem: FeedPageProblem;
 }
 

@@ -13,6 +13,7 @@ export type {
   ApplyResult,
   ChangeHead,
   FeedHead,
+  FeedPageRefused,
   FeedReader,
   ReadSummary,
   RevocableToken,

@@ -71,7 +71,15 @@ export interface FeedReader {
     nowEpochSeconds: number,
     visit: (revocation: Revocation) => void,
     signal?: AbortSignal,
-  ): Promise<ReadSummary & { missing: number | undefined }>;
+  ): Promise<ReadSummary & { missing: number | undefined; refused?: FeedPageRefused }>;
+}
+
+/** A page that was there but could not be decoded (a writer's bug, or damage): logged by the reader. */
+export interface FeedPageRefused {
+  readonly seq: number;
+  /** The replica's item key. */
+  readonly key: string;
+  readonly problem: { readonly reason: string; readonly message: string };
 }
 
 /** The write the ingest needs. Rejects with RevocationWriteError; retrying the whole batch is safe. */

@@ -535,6 +535,15 @@ export class RevocationView {
             }
             // A page not (yet) on the replica read, overwritten, or unreadable: the change index has it.
             this.counters.feedMisses++;
+            if (read.refused !== undefined) {
+              this.log.warn('change feed page not decodable; reading the change index instead', {
+                code: 'ERR_FEED_PAGE_REFUSED',
+                page: read.refused.seq,
+                key: read.refused.key,
+                reason: read.refused.problem.reason,
+                error: read.refused.problem.message,
+              });
+            }
           } else if (feed === undefined || (head.changedAtMs ?? -Infinity) > feed.atMs) {
             // No feed, or one whose writer stopped before the ingest raised the change head again
             // (the feed was turned off): the head says when to query.
