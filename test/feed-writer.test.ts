@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeedStore, FeedWriter, type FeedStepOutcome } from '../lambda/feed/index.js';
+import { encodeFeedPage, FeedStore, FeedWriter, type FeedStepOutcome } from '../lambda/feed/index.js';
 import { RevocationStore, type FeedHead, type Revocation } from '../lambda/revocation/index.js';
 import { FeedFencedError } from '../lambda/shared/index.js';
 import { createRevocationTable } from '../local/table-admin.js';
@@ -81,8 +81,8 @@ describe('FeedWriter.step', () => {
     clock.ms += 1000;
     const third = await writer.step();
 
-    expect(first).toMatchObject({ pages: 1, entries: 1, read: 1, seq: 1 });
-    expect(second).toMatchObject({ pages: 0, entries: 0, read: 1, seq: 1 });
+    expect(first).toMatchObject({ pages: 1, entries: 1, read: 1, seq: 1, bytes: Buffer.byteLength(encodeFeedPage([jti('a')])) });
+    expect(second).toMatchObject({ pages: 0, entries: 0, read: 1, seq: 1, bytes: 0 });
     expect(third).toMatchObject({ pages: 1, entries: 1, read: 1, seq: 2 });
     expect(await pages(1, 2)).toEqual(['a', 'a']);
     expect(await head()).toMatchObject({ seq: 2, seqAtMs: T0 + 2000, atMs: T0 + 2000 });

@@ -79,6 +79,7 @@ export class FeedWriter {
     return {
       pages: pages.length,
       entries: fresh.size,
+      bytes: pages.reduce((sum, entries) => sum + Buffer.byteLength(entries, 'utf8'), 0),
       read: found.length,
       seq: state.seq,
       lagMs: publishedMs - (previousAtMs ?? startMs),
@@ -193,6 +194,8 @@ export interface FeedStepReport {
   readonly pages: number;
   /** Revocations published in them. */
   readonly entries: number;
+  /** UTF-8 bytes of the pages' entries, all pages. */
+  readonly bytes: number;
   /** Revocations the change index returned (the overlap returns most of them again). */
   readonly read: number;
   /** The last page published, as the head now says. */
