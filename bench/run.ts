@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { REVOCATION_TABLE_SCHEMA } from '../lambda/contract/index.js';
 import type { Revocation } from '../lambda/revocation/index.js';
 import { createRevocationTable, importRevocations } from '../local/table-admin.js';
 import { httpApiV2Event } from '../test/support/api-gateway-events.js';
@@ -25,6 +26,7 @@ import type { ContenderFigures, FreshFigures, HotPathResult, RepeatedFigures } f
 import { perEntry, runLoad, startScanServer, type LoadMemoryFigures } from './load-memory.js';
 import { packageSizes } from './package-size.js';
 import { measurePropagation, type PropagationFigures } from './propagation.js';
+import { measureSyncCost, type SyncCostFigures, type SyncCostScenario } from './sync-cost.js';
 import type { LookupFigures, MapLookupFigures, MemoryFigures } from './revocation-measure.js';
 import { childEnv, runChild, startDynaliteProcess, startIssuerProcess, tsArgs } from './support/processes.js';
 import { median, round, spreadOf, summarize, type RoundSpread } from './support/stats.js';
@@ -53,6 +55,18 @@ const CACHE_ENTRIES = QUICK ? 100_000 : 1_000_000;
 const PROPAGATION_REVOCATIONS = QUICK ? 3 : 20;
 const SYNC_INTERVAL_MS = 1000;
 const INGEST_CONCURRENCY = QUICK ? [32] : [8, 32, 128];
+/** Simulated seconds per scenario: a minute idle (one full sync of the head-only path falls in it), 20 s of traffic. */
+const SYNC_COST_SCENARIOS: readonly SyncCostScenario[] = [
+  { mode: 'head', revocationsPerSecond: 0, seconds: QUICK ? 20 : 60 },
+  { mode: 'feed', revocationsPerSecond: 0, seconds: QUICK ? 20 : 60 },
+  { mode: 'head', revocationsPerSecond: 100, seconds: QUICK ? 5 : 20 },
+  { mode: 'feed', revocationsPerSecond: 100, seconds: QUICK ? 5 : 20 },
+];
+/** DynamoDB's read units per second from one partition, and the replicas of the head and of each feed page (docs/scale.md). */
+const PARTITION_READ_UNITS = 3000;
+const HEAD_REPLICAS = REVOCATION_TABLE_SCHEMA.head.replicas;
+const FEED_REPLICAS = REVOCATION_TABLE_SCHEMA.feed.replicas;
+const INDEX_SHARDS = REVOCATION_TABLE_SCHEMA.indexShards;
 
 const startedAt = new Date();
 const loadAverageAtStart = loadavg();
@@ -245,6 +259,13 @@ try {
   propagation = await measurePropagation({ revocations: PROPAGATION_REVOCATIONS, syncIntervalMs: SYNC_INTERVAL_MS });
 } catch (error) {
   propagation = { error: error instanceof Error ? error.message : String(error) };
+}
+
+// ---------------------------------------------------------------- sync cost
+progress('sync cost: read units per instance-second, change head vs change feed, idle and at 100 revocations/s (dynalite, simulated time)');
+const syncCost: SyncCostFigures[] = [];
+for (const scenario of SYNC_COST_SCENARIOS) {
+  syncCost.push(await measureSyncCost(dynamo.endpoint, ISSUER, scenario));
 }
 
 // ---------------------------------------------------------------- figures, targets, output
@@ -485,6 +506,48 @@ ratioTarget(
   fmtUs(fresh('ES256').cryptoVerify.perRound.median),
 );
 
+const syncOf = (mode: SyncCostScenario['mode'], revocationsPerSecond: number) =>
+  syncCost.find((figures) => figures.mode === mode && figures.revocationsPerSecond === revocationsPerSecond)!;
+/**
+ * The most instances the busiest partition allows (docs/scale.md, "Delta sync and the fleet"): each
+ * instance reads every shard of the change index (head only: one partition per shard), or one of
+ * the head's and one of each page's replicas (feed), with the units measured per request.
+ */
+function fleetCeiling(figures: SyncCostFigures): number {
+  const perPartition: number[] = [];
+  if (figures.headReadUnits !== null) perPartition.push((figures.headReadUnits * (figures.requestsPerSecond.GetItem ?? 0)) / HEAD_REPLICAS);
+  if (figures.queryReadUnits !== null) perPartition.push((figures.queryReadUnits * (figures.requestsPerSecond.Query ?? 0)) / INDEX_SHARDS);
+  if (figures.pageReadUnits !== null) perPartition.push((figures.pageReadUnits * figures.pagesPerSecond) / FEED_REPLICAS);
+  return Math.floor(PARTITION_READ_UNITS / Math.max(...perPartition));
+}
+const feedIdle = syncOf('feed', 0);
+targets.push({
+  id: 'sync-idle-read-units',
+  target: 'idle sync ≤ 0.5 read units per instance-second (change feed)',
+  measured: `${round(feedIdle.readUnitsPerInstanceSecond)} units (change head alone: ${round(syncOf('head', 0).readUnitsPerInstanceSecond)})`,
+  kind: 'required',
+  pass: feedIdle.readUnitsPerInstanceSecond <= 0.5,
+  headroom: 1 - feedIdle.readUnitsPerInstanceSecond / 0.5,
+});
+const feedBusyCeiling = fleetCeiling(syncOf('feed', 100));
+targets.push({
+  id: 'sync-fleet-ceiling',
+  target: 'fleet ceiling at 100 revocations/s ≥ 50,000 instances (busiest partition, measured units per request)',
+  measured: `${feedBusyCeiling.toLocaleString('en-US')} instances (change head alone: ${fleetCeiling(syncOf('head', 100)).toLocaleString('en-US')})`,
+  kind: 'required',
+  pass: feedBusyCeiling >= 50_000,
+  headroom: feedBusyCeiling / 50_000 - 1,
+});
+const syncMissing = syncCost.reduce((sum, figures) => sum + figures.missing, 0);
+targets.push({
+  id: 'sync-complete',
+  target: 'every revocation written during the sync-cost runs held by the instance at the end',
+  measured: `${syncMissing} missing`,
+  kind: 'required',
+  pass: syncMissing === 0,
+  headroom: syncMissing === 0 ? 1 : -1,
+});
+
 const importFigures = Object.fromEntries(
   (['authorizer', 'ingest'] as const).map((name) => [name, { ...spreadOf(importTimes[name]), runs: importTimes[name] }]),
 ) as Record<'authorizer' | 'ingest', RoundSpread & { runs: number[] }>;
@@ -534,6 +597,7 @@ const results = {
   coldStart: coldStartFigures,
   snapshotColdStart,
   propagation: propagationFigures,
+  syncCost: syncCost.map((figures) => ({ ...figures, fleetCeiling: fleetCeiling(figures) })),
   ingest: ingestFigures,
   targets,
   allTargetsPass: targets.every((target) => target.kind === 'info' || target.pass),
@@ -810,6 +874,44 @@ function report(): string {
     "growth/entry: the process's RSS growth from before the import, at its peak and at the first decision (the larger), less the same for a one-revocation table, ÷ entries (at 1,024 MB CPU; below 1 M it is mostly noise: a few MB between processes).",
   );
   for (const note of snapshotColdStart.notes) out.push(`Note: ${note}`);
+  out.push('');
+  out.push(
+    'Sync cost per instance-second (REVOCATION_SYNC_INTERVAL_MS=1000, FEED_INTERVAL_MS=1000): RevocationView, RevocationStore, FeedStore, FeedWriter against dynalite, simulated time,',
+  );
+  out.push(
+    "read units from dynalite's ConsumedCapacity (DynamoDB's size rules; at least 0.5 per read request, DynamoDB's minimum); ingest writes one batch per second",
+  );
+  out.push(
+    formatTable(
+      [
+        'sync',
+        'revocations/s',
+        'read units',
+        'requests/s',
+        'units per head / page / shard query',
+        'page bytes (per entry)',
+        'fleet ceiling',
+        'writes/s: ingest, feed writer',
+      ],
+      syncCost.map((figures) => [
+        figures.mode === 'feed' ? 'change feed' : 'change head',
+        String(figures.revocationsPerSecond),
+        round(figures.readUnitsPerInstanceSecond).toString(),
+        Object.entries(figures.requestsPerSecond)
+          .map(([operation, count]) => `${operation} ${round(count)}`)
+          .join(', '),
+        [figures.headReadUnits, figures.pageReadUnits, figures.queryReadUnits]
+          .map((units) => (units === null ? '–' : round(units)))
+          .join(' / '),
+        figures.pageBytes === null ? '–' : `${Math.round(figures.pageBytes).toLocaleString('en-US')} (${round(figures.bytesPerEntry!)})`,
+        fleetCeiling(figures).toLocaleString('en-US'),
+        `${round(figures.ingestWriteUnitsPerSecond)}, ${round(figures.feedWriteUnitsPerSecond)}`,
+      ]),
+    ),
+  );
+  out.push(
+    `fleet ceiling: ${PARTITION_READ_UNITS} read units/s per partition ÷ the busiest item's share (${INDEX_SHARDS} index shards, ${HEAD_REPLICAS} head replicas, ${FEED_REPLICAS} replicas per page), one hot item per partition (docs/scale.md).`,
+  );
   out.push('');
   if ('error' in propagationFigures) {
     out.push(`Propagation: NOT MEASURED: ${propagationFigures.error.split('\n')[0]}`);
