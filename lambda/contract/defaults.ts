@@ -70,6 +70,8 @@ export const DEFAULTS = {
   tokenCacheMaxEntries: 10_000,
   /** INGEST_WRITE_CONCURRENCY. */
   writeConcurrency: 32,
+  /** INGEST_RAISE_CHANGE_HEAD: `false` only where the change feed announces writes (readers of a feed ignore `headAt`). */
+  raiseChangeHead: true,
 } as const;
 
 /** Values of REVOCATION_FAIL_MODE: what a decision does while the revocation view is unusable. */

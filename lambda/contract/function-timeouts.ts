@@ -14,6 +14,11 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   snapshot: 300,
   /** A key set fetch (JWKS_TIMEOUT_MS, 5 s) and an SNS publish; senders retry what times out. */
   receiver: 10,
+  /**
+   * The change feed's writer: started every minute, it steps until about 5 s of its time remain,
+   * so a run ends a few seconds after the next one is due (which waits for it: one at a time).
+   */
+  feed: 70,
 } as const;
 
 /**

@@ -23,6 +23,8 @@ export const SERVICE_NAMES = {
   ingest: 'revocation-ingest',
   snapshot: 'revocation-snapshot',
   receiver: 'revocation-receiver',
+  /** The change feed's writer (docs/scale.md, "The change feed"). */
+  feed: 'revocation-feed',
 } as const;
 
 /** Metrics the authorizer emits. */
@@ -59,6 +61,18 @@ export const SNAPSHOT_METRICS = {
   snapshotBytes: 'SnapshotBytes',
   /** Count (a gauge): revocations in the snapshot written. Dimensions: service. */
   snapshotEntries: 'SnapshotEntries',
+} as const;
+
+/** Metrics the change feed's writer emits (docs/scale.md, "The change feed"). Dimensions: service. */
+export const FEED_METRICS = {
+  /** Count of pages written (each to every replica item). */
+  pagesWritten: 'FeedPagesWritten',
+  /** Count of revocations published in pages. */
+  entriesWritten: 'FeedEntriesWritten',
+  /** Count of steps that failed (a read, a write, or another writer took a page); the next step starts over. */
+  stepFailures: 'FeedStepFailures',
+  /** Milliseconds: how far the feed's published state (`feedAt`) trails the writer's clock. */
+  lagMs: 'FeedLagMs',
 } as const;
 
 /** Metrics the ingest function emits. */
