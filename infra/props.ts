@@ -283,8 +283,9 @@ export interface RevocationAuthorizerProps {
    * publishes new revocations as pages that every authorizer instance reads, instead of each
    * instance querying the index; the ingest then stops raising the change head. Off by default: its
    * heartbeat writes all 32 head items every second (about 2.8 million write units a day, ≈ $52 a
-   * month per region holding the table, plus ≈ $17 of an always-running function), which pays only
-   * for a fleet of hundreds of instances or more. With `replicaRegions` it runs in this region only.
+   * month per region holding the table, plus ≈ $17 of an always-running function): worth it for a
+   * large fleet, which without it cannot exceed about 545 instances at 100 revocations/s
+   * (docs/scale.md, "Delta sync and the fleet"). With `replicaRegions` it runs in this region only.
    * @default false
    */
   readonly changeFeed?: boolean;

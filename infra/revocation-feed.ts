@@ -12,7 +12,7 @@ import { feedEnvironment } from './function-environment.js';
 import type { ResolvedSettings } from './props.js';
 
 /**
- * The change feed (`changeFeed`; docs/scale.md, "The change feed"): one writer reads the change
+ * The change feed (`changeFeed`; docs/deploy.md and docs/scale.md, "The change feed"): one writer reads the change
  * index every FEED_INTERVAL_MS and publishes what is new as numbered pages, each written to 32
  * replica items, and its state to the 32 head items; every authorizer instance then reads one head
  * replica per sync interval and only the new pages, instead of querying every shard of the index.
