@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -86,7 +87,7 @@ export class RevocationAuthorizerReplica extends RevocationAuthorizerBase {
       includeSourceMaps,
       snapshotUri: this.snapshotBucket === undefined ? undefined : snapshotUriOf(this.snapshotBucket),
     });
-    if (this.snapshotBucket !== undefined) grantReadSnapshot(this.authorizerFunction, this.snapshotBucket);
+    if (this.snapshotBucket !== undefined) this.grantReadSnapshot(this.authorizerFunction);
     this.snapshotFunction =
       this.snapshotBucket === undefined
         ? undefined
@@ -111,6 +112,17 @@ export class RevocationAuthorizerReplica extends RevocationAuthorizerBase {
     });
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;
+  }
+
+  /**
+   * Lets the grantee read this region's snapshot the way the authorizer does (s3:GetObject on the
+   * object, s3:ListBucket on the bucket).
+   * @throws when snapshots are off.
+   */
+  grantReadSnapshot(grantee: iam.IGrantable): iam.Grant {
+    if (this.snapshotBucket === undefined)
+      throw new RevocationAuthorizerPropsError([{ prop: 'snapshots', message: 'is false: there is no snapshot to grant' }]);
+    return grantReadSnapshot(grantee, this.snapshotBucket);
   }
 }
 

@@ -171,6 +171,26 @@ describe('RevocationAuthorizer with replicaRegions', () => {
     }
   });
 
+  it('lets each replica region’s authorizer read only its own snapshot object', () => {
+    for (const [i, replica] of replicas.entries()) {
+      const { stack, authorizer } = app.replicas[i]!;
+      const bucketId = stack.getLogicalId(authorizer.snapshotBucket!.node.defaultChild as CfnElement);
+      const roleId = stack.getLogicalId(authorizer.authorizerFunction.role!.node.defaultChild as CfnElement);
+      const policies = replica.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } });
+      const s3 = Object.values(policies)
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => JSON.stringify(statement.Action).includes('s3:'));
+      expect(s3).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/revocations.snapshot']] },
+        },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] } },
+      ]);
+    }
+  });
+
   it('gives a replica region no snapshot bucket or writer with snapshots: false', () => {
     const {
       replicas: [replica],
@@ -181,6 +201,7 @@ describe('RevocationAuthorizer with replicaRegions', () => {
     expect(replica!.authorizer.snapshotBucket).toBeUndefined();
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(fn!.Properties.Environment.Variables).not.toHaveProperty('REVOCATION_SNAPSHOT_URI');
+    expect(() => replica!.authorizer.grantReadSnapshot(replica!.authorizer.authorizerFunction)).toThrow(RevocationAuthorizerPropsError);
   });
 
   it('lets each replica region’s authorizer and snapshot writer read only its own region’s replica', () => {
