@@ -8,9 +8,9 @@ import { Construct } from 'constructs';
 import { identitySourcesFor, tokenAuthorizerHeader, type TokenSource } from '../lambda/contract/index.js';
 import { createAuthorizerFunction, grantReadRevocations, type AuthorizerFunctionOptions } from './authorizer-function.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
-import { FEED_INTERVAL_MS } from './revocation-feed.js';
 import { routeScopesProblem, validateCacheTtl } from './props-validation.js';
 import type { HttpAuthorizerOptions, RestAuthorizerOptions, RestTokenAuthorizerOptions, RevocationConsistency } from './props.js';
+import { FEED_INTERVAL_MS } from './revocation-feed.js';
 
 /**
  * The authorizer side shared by {@link RevocationAuthorizer} (the primary region: table, topic,
