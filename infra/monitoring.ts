@@ -71,8 +71,8 @@ const INGEST_STAMP_TO_WRITE_MS = 3000;
 const INDEX_PROPAGATION_MS = 1000;
 /**
  * Feed lag worth an alarm: five of the writer's steps (FEED_INTERVAL_MS, 1 s) behind. Judged on the
- * minute's p90, so the one late step of each hand-over between runs (the next run waits a few
- * seconds for the current one to end) does not trip it.
+ * minute's p90, so the late step of each hand-over between runs (about 2 s without a step, once a
+ * minute: infra/revocation-feed.ts) does not trip it.
  */
 const FEED_LAG_ALARM_MS = 5000;
 /** p99 authorizer duration worth an alarm: 80 % of the 10 s API Gateway waits for an authorizer. */

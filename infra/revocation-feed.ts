@@ -37,10 +37,11 @@ export interface FeedFunctionOptions {
 
 /**
  * The feed writer (`dist/feed.mjs`), started every minute by an EventBridge schedule: it steps
- * until about 5 s of its 70 s remain, so a run ends a few seconds after the next is due. Reserved
- * concurrency 1 keeps two runs from racing for the same pages: the next run waits in Lambda's
- * asynchronous queue (throttled, retried after 1, 2, 4 ... s) and starts as the previous one ends.
- * No retries: a failed run is replaced by the next one within a minute.
+ * until about 5 s of its 63 s remain, so a run ends a couple of seconds before the next is due
+ * (FUNCTION_TIMEOUT_SECONDS.feed says why not longer). Reserved concurrency 1 keeps two runs from
+ * racing for the same pages: a run that starts early (a late previous one, schedule jitter) waits
+ * in Lambda's asynchronous queue, throttled and retried, until the previous one ends. No retries:
+ * a failed run is replaced by the next one within a minute.
  */
 export function createFeedFunction(scope: Construct, options: FeedFunctionOptions): lambda.Function {
   const { settings, table } = options;
