@@ -10,6 +10,7 @@ import { createAuthorizerFunction, grantReadRevocations, type AuthorizerFunction
 import { RevocationAuthorizerPropsError } from './props-error.js';
 import { routeScopesProblem, validateCacheTtl } from './props-validation.js';
 import type { HttpAuthorizerOptions, RestAuthorizerOptions, RestTokenAuthorizerOptions, RevocationConsistency } from './props.js';
+import { FEED_INTERVAL_MS } from './revocation-feed.js';
 
 /**
  * The authorizer side shared by {@link RevocationAuthorizer} (the primary region: table, topic,
@@ -35,6 +36,7 @@ export abstract class RevocationAuthorizerBase extends Construct {
   private consistency: RevocationConsistency = 'eventual';
   private httpResponseType = HttpLambdaResponseType.SIMPLE;
   private syncInterval = Duration.seconds(0);
+  private changeFeed = false;
   /** Cache TTL of every authorizer created so far: the longest bounds the revocation delay. */
   private readonly cacheTtls: Duration[] = [];
   /** The authorizer handler as seen from other stacks, one reference per stack. */
@@ -54,6 +56,7 @@ export abstract class RevocationAuthorizerBase extends Construct {
     const { settings } = options;
     this.consistency = settings.consistency;
     this.syncInterval = settings.syncInterval;
+    this.changeFeed = settings.changeFeed;
     this.tokenSources = settings.tokenSources;
     this.httpResponseType = settings.httpResponseType === 'iam' ? HttpLambdaResponseType.IAM : HttpLambdaResponseType.SIMPLE;
     const built = createAuthorizerFunction(this, options);
@@ -80,22 +83,24 @@ export abstract class RevocationAuthorizerBase extends Construct {
    * authorizer's reads succeed: the longest decision cache TTL of the authorizers created so far
    * (the default `resultsCacheTtl` counts, as `httpAuthorizer` uses it) plus `syncInterval` (plus
    * the sub-second propagation of the table's index, and in a replica region the global table's
-   * replication: docs/deploy.md, "Multi-region"). While reads fail, `maxStaleness` replaces
+   * replication: docs/deploy.md, "Multi-region"), plus with `changeFeed` the feed writer's
+   * interval (a revocation waits for its next step). While reads fail, `maxStaleness` replaces
    * `syncInterval`.
    */
   get worstCaseRevocationDelay(): Duration {
     const longestTtlMs = Math.max(...this.cacheTtls.map((ttl) => ttl.toMilliseconds()));
-    return Duration.millis(longestTtlMs + this.syncInterval.toMilliseconds());
+    const feedMs = this.changeFeed ? FEED_INTERVAL_MS : 0;
+    return Duration.millis(longestTtlMs + this.syncInterval.toMilliseconds() + feedMs);
   }
 
   /**
    * Lets the grantee read revocations the way the authorizer does: Scan of the table (cold-start
    * load), Query of the `changes` index (delta sync), GetItem of the change-head items only
-   * (`head#…`, a condition on the partition key), and with strong consistency GetItem and
-   * BatchGetItem of the table.
+   * (`head#…`, a condition on the partition key), with `changeFeed` BatchGetItem of the feed's
+   * pages only (`feed#…`), and with strong consistency GetItem and BatchGetItem of the table.
    */
   grantReadRevocations(grantee: iam.IGrantable): iam.Grant {
-    return grantReadRevocations(grantee, this.table, this.consistency);
+    return grantReadRevocations(grantee, this.table, this.consistency, this.changeFeed);
   }
 
   /**

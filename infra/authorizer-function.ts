@@ -22,7 +22,7 @@ export interface AuthorizerFunctionOptions {
   readonly tableName: string;
   readonly bundleDirectory: string;
   readonly includeSourceMaps: boolean;
-  /** REVOCATION_SNAPSHOT_URI, when snapshots are on (the primary region's construct only). */
+  /** REVOCATION_SNAPSHOT_URI, when snapshots are on (the bucket of the construct's own region). */
   readonly snapshotUri?: string | undefined;
 }
 
@@ -68,13 +68,15 @@ export function createAuthorizerFunction(scope: Construct, options: AuthorizerFu
 
 /**
  * Lets the grantee read revocations the way the authorizer does: Scan of the table (cold-start
- * load), Query of the `changes` index (delta sync), GetItem of the change-head items only, and
- * with strong consistency GetItem and BatchGetItem of the table.
+ * load), Query of the `changes` index (delta sync), GetItem of the change-head items only, with the
+ * change feed BatchGetItem of its page items only, and with strong consistency GetItem and
+ * BatchGetItem of the table.
  */
 export function grantReadRevocations(
   grantee: iam.IGrantable,
   table: dynamodb.ITable,
   consistency: ResolvedSettings['consistency'],
+  changeFeed = false,
 ): iam.Grant {
   const indexArn = `${table.tableArn}/index/${REVOCATION_TABLE_SCHEMA.changesIndex.name}`;
   let grant = iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Scan'], resourceArns: [table.tableArn] });
@@ -86,15 +88,31 @@ export function grantReadRevocations(
       resourceArns: [table.tableArn],
       // dynamodb:LeadingKeys is the partition key value (DynamoDB's IAM condition keys): the
       // change head's items (`head#0` …), one of which a warm instance reads every sync interval.
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${REVOCATION_TABLE_SCHEMA.head.keyPrefix}*`] } },
+      conditions: leadingKeys(REVOCATION_TABLE_SCHEMA.head.keyPrefix),
     }),
   );
+  if (changeFeed) {
+    // The feed's pages (`feed#slot#replica`), which an instance reads when the head shows new ones.
+    grant = grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['dynamodb:BatchGetItem'],
+        resourceArns: [table.tableArn],
+        conditions: leadingKeys(REVOCATION_TABLE_SCHEMA.feed.keyPrefix),
+      }),
+    );
+  }
   if (consistency === 'strong') {
     grant = grant.combine(
       iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resourceArns: [table.tableArn] }),
     );
   }
   return grant;
+}
+
+/** An IAM condition: every item a request touches has a partition key starting with `prefix`. */
+export function leadingKeys(prefix: string): Record<string, Record<string, unknown>> {
+  return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } };
 }
 
 /**
@@ -128,7 +146,7 @@ export function functionRole(scope: Construct, id: string, logGroup: logs.LogGro
  */
 export function bundleCode(
   directory: string,
-  name: 'authorizer' | 'ingest' | 'receiver' | 'snapshot',
+  name: 'authorizer' | 'feed' | 'ingest' | 'receiver' | 'snapshot',
   includeSourceMap: boolean,
 ): lambda.Code {
   const file = join(directory, `${name}.mjs`);
@@ -136,7 +154,7 @@ export function bundleCode(
     throw new RevocationAuthorizerPropsError([
       {
         prop: 'bundleDirectory',
-        message: `${file} does not exist. Run \`npm run build\` first, or point bundleDirectory at a directory holding authorizer.mjs and ingest.mjs`,
+        message: `${file} does not exist. Run \`npm run build\` first, or point bundleDirectory at a directory holding authorizer.mjs and ingest.mjs${name === 'feed' ? ' (and feed.mjs, for changeFeed)' : ''}`,
       },
     ]);
   }

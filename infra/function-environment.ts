@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { COGNITO_PRESET, formatTokenSources, isDefaultTokenSources, SERVICE_NAMES } from '../lambda/contract/index.js';
+import { COGNITO_PRESET, DEFAULTS, formatTokenSources, isDefaultTokenSources, SERVICE_NAMES } from '../lambda/contract/index.js';
 import type { ResolvedSettings, TrustedIssuer } from './props.js';
 
 /**
@@ -117,13 +117,40 @@ export function cognitoIssuer(trust: NonNullable<ResolvedSettings['cognito']>): 
   };
 }
 
-/** The ingest function's environment. */
+/**
+ * The ingest function's environment. With the change feed, readers ignore `headAt`, so the ingest
+ * stops raising it (32 writes per batch) unless `ingestEnvironment` says otherwise: setting
+ * INGEST_RAISE_CHANGE_HEAD=true there keeps heads raised while the feed is being rolled out.
+ */
 export function ingestEnvironment(settings: ResolvedSettings, tableName: string): Record<string, string> {
   return {
+    ...(settings.changeFeed ? { INGEST_RAISE_CHANGE_HEAD: 'false' } : {}),
     ...settings.ingestEnvironment,
     ...sharedVariables(settings, tableName),
     POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.ingest,
   };
+}
+
+/**
+ * The change feed writer's environment: the table, retention and delta overlap exactly as the
+ * authorizer's (its pages promise readers every write stamped up to `feedAt - overlap`).
+ */
+export function feedEnvironment(settings: ResolvedSettings, tableName: string, feedIntervalMs: number): Record<string, string> {
+  return {
+    ...sharedVariables(settings, tableName),
+    REVOCATION_SYNC_OVERLAP_MS: String(syncOverlapMs(settings)),
+    FEED_INTERVAL_MS: String(feedIntervalMs),
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.feed,
+  };
+}
+
+/**
+ * REVOCATION_SYNC_OVERLAP_MS as the authorizer reads it (`authorizerEnvironment`, else the
+ * default). A malformed value stops the authorizer's cold start; here it counts as the default.
+ */
+export function syncOverlapMs(settings: ResolvedSettings): number {
+  const value = settings.authorizerEnvironment.REVOCATION_SYNC_OVERLAP_MS?.trim();
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : DEFAULTS.syncOverlapMs;
 }
 
 /** Both functions must agree on these, or TTLs and cut-offs would not line up. */

@@ -6,6 +6,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   AUTHORIZER_METRICS,
+  FEED_METRICS,
   FUNCTION_TIMEOUT_SECONDS,
   INGEST_METRICS,
   METRIC_DIMENSIONS,
@@ -24,7 +25,11 @@ export interface RevocationMonitoringProps {
   readonly ingest?: RevocationIngestMonitoring | undefined;
   /** The snapshot writer, when snapshots are on. */
   readonly snapshotFunction?: lambda.IFunction | undefined;
+  /** The change feed's writer, when `changeFeed` is on (the primary region only). */
+  readonly feedFunction?: lambda.IFunction | undefined;
   readonly table: dynamodb.ITable;
+  /** The global table's replication out of this region, watched per receiving region (the primary region only). */
+  readonly replication?: RevocationReplicationMonitoring | undefined;
   readonly maxStaleness: Duration;
   readonly failMode: 'closed' | 'open';
   readonly alarmAction?: cloudwatch.IAlarmAction | undefined;
@@ -40,6 +45,14 @@ export interface RevocationIngestMonitoring {
   readonly ingestFailureQueue: sqs.IQueue;
 }
 
+/** What {@link RevocationMonitoring} watches of the global table's replication. */
+export interface RevocationReplicationMonitoring {
+  /** The replica regions (`replicaRegions`). */
+  readonly receivingRegions: readonly string[];
+  /** REVOCATION_SYNC_OVERLAP_MS of the deployment. */
+  readonly syncOverlapMs: number;
+}
+
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
 
@@ -49,6 +62,19 @@ const FIVE_MINUTES = Duration.minutes(5);
  * concurrency), not retries: revocations are waiting.
  */
 const INGEST_EVENT_AGE_ALARM_MS = 5 * 60_000;
+/**
+ * Longest from an ingest write's change stamp to the write being in the table: the ingest stamps
+ * each attempt as it is sent and gives it 1 s to connect and 2 s to answer (lambda/ingest.ts).
+ */
+const INGEST_STAMP_TO_WRITE_MS = 3000;
+/** Allowance for a replica's change index to take in a replicated write (typically well under a second). */
+const INDEX_PROPAGATION_MS = 1000;
+/**
+ * Feed lag worth an alarm: five of the writer's steps (FEED_INTERVAL_MS, 1 s) behind. Judged on the
+ * minute's p90, so the late step of each hand-over between runs (about 2 s without a step, once a
+ * minute: infra/revocation-feed.ts) does not trip it.
+ */
+const FEED_LAG_ALARM_MS = 5000;
 /** p99 authorizer duration worth an alarm: 80 % of the 10 s API Gateway waits for an authorizer. */
 const AUTHORIZER_DURATION_ALARM_MS = FUNCTION_TIMEOUT_SECONDS.authorizer * 1000 * 0.8;
 
@@ -234,6 +260,43 @@ export class RevocationMonitoring extends Construct {
         3,
       );
     }
+    if (props.feedFunction !== undefined) {
+      alarm(
+        'FeedErrorsAlarm',
+        props.feedFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+        'The change feed writer failed: until its next run (each minute) the feed head goes stale, and every authorizer instance queries the change index each sync interval instead, a load a large fleet cannot sustain (ChangesIndexThrottles). The function log has the error.',
+      );
+      alarm(
+        'FeedLagAlarm',
+        serviceMetric(SERVICE_NAMES.feed, FEED_METRICS.feedLagMs, 'p90'),
+        FEED_LAG_ALARM_MS,
+        `The change feed trails by ${FEED_LAG_ALARM_MS} ms or more (FeedLagMs, p90 of a minute) for 3 minutes, or the writer emits nothing (not running: schedule, throttling, permissions): authorizer instances fall back to querying the change index each sync interval. Read FeedStepFailures and the writer's log.`,
+        3,
+        // The writer reports every step, heartbeats included: silence means it is not running.
+        cloudwatch.TreatMissingData.BREACHING,
+      );
+    }
+    const replication = props.replication;
+    const replicationThresholdMs =
+      replication === undefined
+        ? 0
+        : Math.max(INDEX_PROPAGATION_MS, replication.syncOverlapMs - INGEST_STAMP_TO_WRITE_MS - INDEX_PROPAGATION_MS);
+    for (const region of replication?.receivingRegions ?? []) {
+      alarm(
+        `ReplicationLatencyAlarm${region.replace(/[^A-Za-z0-9]/g, '')}`,
+        new cloudwatch.Metric({
+          namespace: 'AWS/DynamoDB',
+          metricName: 'ReplicationLatency',
+          dimensionsMap: { TableName: tableName, ReceivingRegion: region },
+          statistic: 'Maximum',
+          period: ONE_MINUTE,
+        }),
+        replicationThresholdMs,
+        `Writes to the revocation table took ${replicationThresholdMs} ms or more to replicate to ${region} in two minutes in a row. A delta read there covers REVOCATION_SYNC_OVERLAP_MS (${replication!.syncOverlapMs} ms) before its last read, and a write takes up to ${INGEST_STAMP_TO_WRITE_MS} ms from its stamp to the table and about ${INDEX_PROPAGATION_MS} ms into the replica's change index: later than this, a revocation can be missed by warm instances in ${region} until they cold-start. Raise REVOCATION_SYNC_OVERLAP_MS (authorizerEnvironment) above the replication latency plus ${INGEST_STAMP_TO_WRITE_MS + INDEX_PROPAGATION_MS} ms.`,
+        2,
+      );
+    }
     if (props.failMode === 'open') {
       alarm(
         'FailOpenAllowsAlarm',
@@ -320,6 +383,7 @@ export class RevocationMonitoring extends Construct {
         height,
       }),
     );
+    if (props.feedFunction !== undefined) dashboard.addWidgets(...feedWidgets(props.feedFunction, serviceMetric, height));
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 4 }));
     this.dashboard = dashboard;
   }
@@ -385,6 +449,48 @@ export class RevocationMonitoring extends Construct {
       ],
     };
   }
+}
+
+/** The dashboard's row for the change feed's writer. */
+function feedWidgets(
+  feedFunction: lambda.IFunction,
+  serviceMetric: (service: string, metricName: string, statistic: string) => cloudwatch.Metric,
+  height: number,
+): cloudwatch.IWidget[] {
+  const feedMetric = (metricName: string, statistic: string) => serviceMetric(SERVICE_NAMES.feed, metricName, statistic);
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Change feed: pages and entries written; step failures (right)',
+      left: [
+        feedMetric(FEED_METRICS.feedPages, 'Sum').with({ label: 'pages' }),
+        feedMetric(FEED_METRICS.feedEntries, 'Sum').with({ label: 'entries' }),
+      ],
+      right: [feedMetric(FEED_METRICS.feedStepFailures, 'Sum').with({ label: 'step failures' })],
+      width: 8,
+      height,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Change feed lag (ms)',
+      left: [
+        feedMetric(FEED_METRICS.feedLagMs, 'Maximum').with({ label: 'maximum' }),
+        feedMetric(FEED_METRICS.feedLagMs, 'p90').with({ label: 'p90' }),
+      ],
+      leftAnnotations: [{ value: FEED_LAG_ALARM_MS, label: 'alarm', color: cloudwatch.Color.RED }],
+      width: 8,
+      height,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Change feed function',
+      left: [
+        feedFunction.metricInvocations({ period: ONE_MINUTE }),
+        feedFunction.metricErrors({ period: ONE_MINUTE }),
+        feedFunction.metricThrottles({ period: ONE_MINUTE }).with({ label: 'Throttles (a run waiting for the previous one)' }),
+      ],
+      right: [feedFunction.metricDuration({ period: ONE_MINUTE, statistic: 'Maximum' })],
+      width: 8,
+      height,
+    }),
+  ];
 }
 
 /** A CloudWatch dynamic label: each series of a SEARCH is named by its values of these dimensions. */

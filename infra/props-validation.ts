@@ -73,6 +73,7 @@ export function validateProps(settings: ResolvedSettings, props: RevocationAutho
     );
   }
   if (typeof settings.snapshots !== 'boolean') add('snapshots', `must be true or false, got ${describe(settings.snapshots)}`);
+  if (typeof settings.changeFeed !== 'boolean') add('changeFeed', `must be true or false, got ${describe(settings.changeFeed)}`);
 
   const toleranceSeconds = settings.clockTolerance.toSeconds({ integral: false });
   const tolerance = LIMITS.clockToleranceSeconds;

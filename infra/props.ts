@@ -278,6 +278,19 @@ export interface RevocationAuthorizerProps {
   readonly snapshotMaxAge?: Duration;
 
   /**
+   * The change feed, for large fleets (infra/revocation-feed.ts; docs/deploy.md, "The change feed"):
+   * a writer function (`feed.mjs` of the bundle directory) reads the change index each second and
+   * publishes new revocations as pages that every authorizer instance reads, instead of each
+   * instance querying the index; the ingest then stops raising the change head. Off by default: its
+   * heartbeat writes all 32 head items every second (about 2.8 million write units a day, ≈ $52 a
+   * month per region holding the table, plus ≈ $17 of an always-running function): worth it for a
+   * large fleet, which without it cannot exceed about 545 instances at 100 revocations/s
+   * (docs/scale.md, "Delta sync and the fleet"). With `replicaRegions` it runs in this region only.
+   * @default false
+   */
+  readonly changeFeed?: boolean;
+
+  /**
    * Memory of the authorizer function, in MiB. Lambda allots CPU in proportion to memory, and a
    * cold start is CPU-bound (module parse, key import, loading every live revocation).
    * @default 1024
@@ -295,8 +308,9 @@ export interface RevocationAuthorizerProps {
   readonly authorizerEnvironment?: Readonly<Record<string, string>>;
 
   /**
-   * Further ingest environment variables (INGEST_WRITE_CONCURRENCY, NODE_OPTIONS). Variables the
-   * construct sets from its props are refused here.
+   * Further ingest environment variables (INGEST_WRITE_CONCURRENCY, NODE_OPTIONS, and
+   * INGEST_RAISE_CHANGE_HEAD, which `changeFeed` sets to false: `true` here keeps the change head
+   * raised while the feed rolls out). Variables the construct sets from its props are refused here.
    * @default - none
    */
   readonly ingestEnvironment?: Readonly<Record<string, string>>;
@@ -403,7 +417,8 @@ export interface RevocationAuthorizerProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Directory holding `authorizer.mjs`, `ingest.mjs` and `snapshot.mjs` as written by `npm run build`.
+   * Directory holding `authorizer.mjs`, `ingest.mjs`, `snapshot.mjs` (and `feed.mjs`, with
+   * `changeFeed`) as written by `npm run build`.
    * @default - `dist/` at the root of this repository
    */
   readonly bundleDirectory?: string;
@@ -503,6 +518,7 @@ export interface ResolvedSettings {
   readonly snapshots: boolean;
   readonly snapshotInterval: Duration;
   readonly snapshotMaxAge: Duration;
+  readonly changeFeed: boolean;
   readonly authorizerEnvironment: Readonly<Record<string, string>>;
   readonly ingestEnvironment: Readonly<Record<string, string>>;
   readonly functionOptions: RevocationFunctionOptions;
@@ -543,6 +559,7 @@ export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings
     snapshots: props.snapshots ?? true,
     snapshotInterval: props.snapshotInterval ?? Duration.minutes(DEFAULTS.snapshotIntervalMinutes),
     snapshotMaxAge: props.snapshotMaxAge ?? Duration.millis(DEFAULTS.snapshotMaxAgeMs),
+    changeFeed: props.changeFeed ?? false,
     authorizerEnvironment: props.authorizerEnvironment ?? {},
     ingestEnvironment: props.ingestEnvironment ?? {},
     functionOptions: props.functionOptions ?? {},

@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 import { FUNCTION_TIMEOUT_SECONDS, SERVICE_NAMES } from '../lambda/contract/index.js';
 import { RevocationAuthorizerBase } from './authorizer-base.js';
 import { acknowledgeNag, acknowledgeRuntime, bundleCode, DEFAULT_BUNDLE_DIRECTORY, functionRole } from './authorizer-function.js';
-import { authorizerEnvironment, ingestEnvironment } from './function-environment.js';
+import { authorizerEnvironment, ingestEnvironment, syncOverlapMs } from './function-environment.js';
 import { RevocationMonitoring } from './monitoring.js';
 import { receiverEnvironment, RevocationReceiver } from './revocation-receiver.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
@@ -23,6 +23,7 @@ import { validateProps } from './props-validation.js';
 import { resolveProps, type RevocationAuthorizerProps } from './props.js';
 import { PublisherAllowlist } from './publisher-access.js';
 import { registerReplicaSource } from './replica-source.js';
+import { createFeedFunction } from './revocation-feed.js';
 import { createSnapshotBucket, createSnapshotFunction, grantReadSnapshot, SNAPSHOT_KEY, snapshotUriOf } from './revocation-snapshots.js';
 import { createRevocationTable } from './revocation-table.js';
 
@@ -76,6 +77,8 @@ export class RevocationAuthorizer extends RevocationAuthorizerBase {
   readonly snapshotFunction: lambda.Function | undefined;
   /** The snapshot's object key in `snapshotBucket`. */
   readonly snapshotKey = SNAPSHOT_KEY;
+  /** The change feed's scheduled writer (`changeFeed`); undefined when the feed is off. */
+  readonly feedFunction: lambda.Function | undefined;
 
   private readonly publishers: PublisherAllowlist;
 
@@ -208,6 +211,10 @@ export class RevocationAuthorizer extends RevocationAuthorizerBase {
             includeSourceMaps: props.includeSourceMaps ?? false,
             grantReadRevocations: (grantee) => this.grantReadRevocations(grantee),
           });
+    // In this region only: its pages and head replicate with the global table to every replica.
+    this.feedFunction = settings.changeFeed
+      ? createFeedFunction(this, { settings, table: this.table, bundleDirectory, includeSourceMaps: props.includeSourceMaps ?? false })
+      : undefined;
     registerReplicaSource(this, { props, replicaRegions: this.replicaRegions, tableName: this.table.tableName });
 
     const monitoring = new RevocationMonitoring(this, 'Monitoring', {
@@ -220,7 +227,9 @@ export class RevocationAuthorizer extends RevocationAuthorizerBase {
         ingestFailureQueue: this.ingestFailureQueue,
       },
       snapshotFunction: this.snapshotFunction,
+      feedFunction: this.feedFunction,
       table: this.table,
+      replication: { receivingRegions: this.replicaRegions, syncOverlapMs: syncOverlapMs(settings) },
       maxStaleness: settings.maxStaleness,
       failMode: settings.failMode,
       alarmAction: props.alarmAction,

@@ -17,7 +17,9 @@ const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPAC
 // store retries throttling and timeouts itself, re-stamping each attempt, so the SDK makes one
 // attempt per send: a write is then visible at most 1 s (connect) + 2 s (answer) after its
 // stamp, well inside the authorizer's default REVOCATION_SYNC_OVERLAP_MS of 5 s.
-const store = new RevocationStore(createRevocationClient({ requestTimeoutMs: 2000, maxAttempts: 1 }), config.tableName);
+const store = new RevocationStore(createRevocationClient({ requestTimeoutMs: 2000, maxAttempts: 1 }), config.tableName, {
+  raiseChangeHead: config.raiseChangeHead,
+});
 const log = powertoolsLog(logger);
 const ingest = createIngestHandler({ store, config, log, metrics: new IngestMetrics(metrics) });
 

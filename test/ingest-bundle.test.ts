@@ -11,6 +11,7 @@ const ISSUER = 'https://issuer.example.com/';
 let dynamo: LocalDynamo;
 let store: RevocationStore;
 let ingest: BundleProcess | undefined;
+let feedIngest: BundleProcess | undefined;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
@@ -19,6 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await ingest?.stop();
+  await feedIngest?.stop();
   await dynamo.stop();
 });
 
@@ -61,5 +63,23 @@ describe('dist/ingest.mjs, run as built in a fresh Node process', () => {
     for (const blob of emf) {
       expect(blob).toMatchObject({ _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: 'RevocationAuthorizer' })] } });
     }
+  });
+
+  it('writes no change head with INGEST_RAISE_CHANGE_HEAD=false, and raises it by default', async () => {
+    // Prepare
+    await createRevocationTable(dynamo.client, 'feed-readers');
+    feedIngest = new BundleProcess('ingest', { ...dynamo.env, REVOCATION_TABLE_NAME: 'feed-readers', INGEST_RAISE_CHANGE_HEAD: 'false' });
+    const feedStore = new RevocationStore(dynamo.client, 'feed-readers');
+    const message = (sub: string) =>
+      snsEvent({ message: JSON.stringify({ type: 'subject', sub, revokedAt: Date.now() - 1000 }), attributes: { issuer: ISSUER } });
+
+    // Act
+    const accepted = await feedIngest.invoke(message('bob'));
+
+    // Assess
+    expect(accepted).toEqual({ ok: true, result: expect.objectContaining({ applied: { jti: 0, subject: 1, client: 0, session: 0 } }) });
+    expect(await feedStore.readHead()).toEqual({ changedAtMs: undefined, feed: undefined });
+    // The first test's process, with the default, raised the head of its table.
+    expect((await store.readHead()).changedAtMs).toEqual(expect.any(Number));
   });
 });

@@ -450,6 +450,21 @@ describe('RevocationStore change head', () => {
     expect([scan.skipped, query.skipped, query.expired]).toEqual([0, 0, 0]);
   });
 
+  it('writes no head item with raiseChangeHead: false, the revocations still stamped for the change index', async () => {
+    const store = await newStore({ raiseChangeHead: false });
+
+    const result = await store.applyRevocations([jti('feed-announced'), cutoff('subject', 'feed-user')], { nowMs: NOW_MS });
+    const queried: Revocation[] = [];
+    await store.queryChanges(NOW_MS - 1, NOW, (revocation) => queried.push(revocation));
+    const { Items = [] } = await dynamo.client.send(new ScanCommand({ TableName: store.tableName, ConsistentRead: true }));
+
+    expect(result.applied).toMatchObject({ jti: 1, subject: 1 });
+    expect(await headReplicas(store)).toEqual(Array.from({ length: REVOCATION_TABLE_SCHEMA.head.replicas }, () => undefined));
+    expect(Items.filter((item) => isHeadKey(item.pk!.S!))).toEqual([]);
+    expect(queried).toHaveLength(2);
+    expect(await store.readHead()).toEqual({ changedAtMs: undefined, feed: undefined });
+  });
+
   it('fails the batch with a RevocationWriteError when a replica cannot be raised, the revocations written; a retry raises it', async () => {
     const store = new RevocationStore(clientFailingHeadWrites(1000), 'head-fails', { sleep: noSleep, maxAttempts: 2 });
     await createRevocationTable(dynamo.client, 'head-fails');

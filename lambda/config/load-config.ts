@@ -49,6 +49,11 @@ export interface IngestConfig {
   readonly maxTokenLifetimeSeconds: number;
   /** Conditional writes in flight at once for a large batch. @default 32 */
   readonly writeConcurrency: number;
+  /**
+   * INGEST_RAISE_CHANGE_HEAD: raise the change head (`headAt`, one write per head replica) after
+   * each batch. `false` only where the change feed runs: its readers never read `headAt`. @default true
+   */
+  readonly raiseChangeHead: boolean;
 }
 
 /** Reads and validates the authorizer's environment once; reports every problem at once. */
@@ -131,6 +136,7 @@ export function loadIngestConfig(env: Environment): IngestConfig {
       LIMITS.writeConcurrency.min,
       LIMITS.writeConcurrency.max,
     ),
+    raiseChangeHead: read.boolean('INGEST_RAISE_CHANGE_HEAD', DEFAULTS.raiseChangeHead),
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return Object.freeze(config);

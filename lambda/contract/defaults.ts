@@ -77,6 +77,8 @@ export const DEFAULTS = {
   writeConcurrency: 32,
   /** FEED_INTERVAL_MS: from the start of one change-feed step to the start of the next (docs/scale.md, "The change feed"). */
   feedIntervalMs: 1000,
+  /** INGEST_RAISE_CHANGE_HEAD: `false` only where the change feed announces writes (readers of a feed ignore `headAt`). */
+  raiseChangeHead: true,
 } as const;
 
 /** Values of REVOCATION_FAIL_MODE: what a decision does while the revocation view is unusable. */

@@ -14,6 +14,14 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   snapshot: 300,
   /** A key set fetch (JWKS_TIMEOUT_MS, 5 s) and an SNS publish; senders retry what times out. */
   receiver: 10,
+  /**
+   * The change feed's writer, started every minute, steps until about 5 s of its time remain: 63 s
+   * makes a run (about 58 s) end before the next is due. A run longer than the minute would make
+   * the next one wait, throttled (one at a time), and Lambda retries a throttled start at growing
+   * intervals (1 s, 2 s, 4 s ... up to 5 minutes): runs would start ever later, and the hand-overs
+   * grow from seconds to tens of seconds without a feed head.
+   */
+  feed: 63,
 } as const;
 
 /**

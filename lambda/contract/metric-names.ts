@@ -23,6 +23,7 @@ export const SERVICE_NAMES = {
   ingest: 'revocation-ingest',
   snapshot: 'revocation-snapshot',
   receiver: 'revocation-receiver',
+  /** The change feed's writer (docs/scale.md, "The change feed"). */
   feed: 'revocation-feed',
 } as const;
 

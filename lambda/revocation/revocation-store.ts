@@ -42,6 +42,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
   private readonly scanConcurrency: number;
   private readonly scanPagesPerSecond: number;
   private readonly scanSleep: RevocationStoreOptions['scanSleep'];
+  private readonly raiseChangeHead: boolean;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -55,6 +56,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
     this.scanConcurrency = options.scanConcurrency ?? DEFAULTS.scanConcurrency;
     this.scanPagesPerSecond = options.scanPagesPerSecond ?? DEFAULTS.scanPagesPerSecond;
     this.scanSleep = options.scanSleep;
+    this.raiseChangeHead = options.raiseChangeHead ?? DEFAULTS.raiseChangeHead;
   }
 
   /**
@@ -73,6 +75,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
    * {@link raiseHead}), so idle authorizer instances learn that something changed; a write that
    * found nothing to change counts too, since an earlier attempt of it (a timeout that landed) or
    * an earlier invocation of the batch (one whose head write failed) may have changed the item.
+   * Not with `raiseChangeHead: false` (INGEST_RAISE_CHANGE_HEAD), where the change feed announces writes.
    * @throws RangeError before writing anything if a revocation breaks the table's rules (the
    *   message parser refuses those, so this is a caller's bug).
    * @throws RevocationWriteError when a write, or the head write after them, fails for good; the
@@ -93,7 +96,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
     }).catch((error: unknown) => {
       throw new RevocationWriteError(`revocation write to ${this.tableName} failed: ${describeError(error)}`, { cause: error });
     });
-    if (revocations.length > 0) await this.raiseHead(headAtMs, options.concurrency ?? 32);
+    if (revocations.length > 0 && this.raiseChangeHead) await this.raiseHead(headAtMs, options.concurrency ?? 32);
     return result;
   }
 
@@ -310,6 +313,12 @@ export interface RevocationStoreOptions extends RetryOptions {
   readonly scanPagesPerSecond?: number;
   /** For tests: the wait between throttled Scan pages. @default setTimeout, ended by the read's deadline */
   readonly scanSleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Whether applyRevocations raises the change head (`headAt`, 32 writes per batch) after its
+   * writes (INGEST_RAISE_CHANGE_HEAD). `false` with the change feed: readers that see the feed's
+   * state never read `headAt` (docs/scale.md, "The change feed"). @default true
+   */
+  readonly raiseChangeHead?: boolean;
 }
 
 /**

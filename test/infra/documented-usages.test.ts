@@ -156,7 +156,8 @@ beforeAll(() => {
     usages = { authStack, apiStack, revocation, restApi, ...synthesizeWithNag(app, outdir) };
   }
 
-  // docs/deploy.md, "Multi-region": a global table, and an authorizer in the replica region.
+  // docs/deploy.md, "Multi-region" and "The change feed": a global table, the feed writer, and an
+  // authorizer with its own snapshot writer in the replica region.
   {
     const { app, outdir } = newApp();
     const primaryStack = new Stack(app, 'AuthEu', { env: ENV });
@@ -164,6 +165,7 @@ beforeAll(() => {
       issuers: [TEST_ISSUER],
       bundleDirectory: bundles.directory,
       replicaRegions: ['us-east-1'],
+      changeFeed: true,
     });
     const usStack = new Stack(app, 'AuthUs', { env: { account: TEST_ACCOUNT, region: 'us-east-1' } });
     const replica = new RevocationAuthorizerReplica(usStack, 'Revocation', { primary });

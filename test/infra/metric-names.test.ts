@@ -13,6 +13,8 @@ describe('lambda/contract/metric-names', () => {
       ...Object.values(metricNames.AUTHORIZER_METRICS),
       ...Object.values(metricNames.INGEST_METRICS),
       ...Object.values(metricNames.SNAPSHOT_METRICS),
+      ...Object.values(metricNames.RECEIVER_METRICS),
+      ...Object.values(metricNames.FEED_METRICS),
     ];
     expect(new Set(names).size).toBe(names.length);
   });

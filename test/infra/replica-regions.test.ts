@@ -1,8 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVOCATION_TABLE_SCHEMA } from '../../lambda/contract/index.js';
 import { RevocationAuthorizerPropsError } from '../../infra/props-error.js';
@@ -36,6 +37,22 @@ function multiRegionApp(props: Partial<RevocationAuthorizerProps> = {}, replicaS
     return { region, stack, authorizer };
   });
   return { app, primaryStack, primary, replicas };
+}
+
+type Statement = { Action: unknown; Resource: unknown; Condition?: unknown };
+
+/** The DynamoDB statements of a function's role. */
+function dynamoStatementsOf(template: Template, stack: Stack, fn: IConstruct & { role?: IConstruct }): Statement[] {
+  const roleId = stack.getLogicalId(fn.role!.node.defaultChild as CfnElement);
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } });
+  return Object.values(policies)
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+    .filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:'));
+}
+
+/** REVOCATION_SNAPSHOT_URI of a bucket of `stack`, as the template spells it. */
+function snapshotUriIn(stack: Stack, bucket: IConstruct) {
+  return { 'Fn::Join': ['', ['s3://', { Ref: stack.getLogicalId(bucket.node.defaultChild as CfnElement) }, '/revocations.snapshot']] };
 }
 
 /** The problems a construct reports, by prop. */
@@ -93,7 +110,7 @@ describe('RevocationAuthorizer with replicaRegions', () => {
     });
   });
 
-  it('keeps the topic, the ingest and its queues, and the snapshot function and bucket in the primary region only', () => {
+  it('keeps the topic, the ingest and its queues in the primary region, and gives each region a snapshot bucket and writer', () => {
     primary.resourceCountIs('AWS::SNS::Topic', 1);
     primary.resourceCountIs('AWS::SQS::Queue', 2);
     // The authorizer, the ingest and the snapshot writer.
@@ -104,13 +121,16 @@ describe('RevocationAuthorizer with replicaRegions', () => {
       replica.resourceCountIs('AWS::SQS::Queue', 0);
       replica.resourceCountIs('AWS::DynamoDB::Table', 0);
       replica.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
-      replica.resourceCountIs('AWS::Lambda::Function', 1);
+      // The authorizer and the snapshot writer.
+      replica.resourceCountIs('AWS::Lambda::Function', 2);
+      replica.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'snapshot.handler' }, 1);
       replica.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
-      replica.resourceCountIs('AWS::S3::Bucket', 0);
+      replica.resourceCountIs('AWS::S3::Bucket', 1);
+      replica.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     }
   });
 
-  it('gives each replica region an authorizer reading the table by its one name, configured as the primary but without the snapshot', () => {
+  it('gives each replica region an authorizer reading the table by its one name, configured as the primary but for its own snapshot', () => {
     const [table] = Object.values(primary.findResources('AWS::DynamoDB::GlobalTable'));
     // Referenced from other regions, the table gets a physical name CDK generates: no cross-region export.
     const tableName = table!.Properties.TableName as string;
@@ -118,31 +138,84 @@ describe('RevocationAuthorizer with replicaRegions', () => {
     const primaryVariables = Object.values(primary.findResources('AWS::Lambda::Function')).find(
       (fn) => fn.Properties.Environment.Variables.JWT_ISSUERS !== undefined,
     )!.Properties.Environment.Variables;
-    // The snapshot is the primary region's: a replica region's cold start scans its own replica.
     expect(primaryVariables.REVOCATION_SNAPSHOT_URI).toBeDefined();
-    const { REVOCATION_SNAPSHOT_URI: _uri, REVOCATION_SNAPSHOT_MAX_AGE_MS: _maxAge, ...withoutSnapshot } = primaryVariables;
-    for (const replica of replicas) {
-      replica.hasResourceProperties('AWS::Lambda::Function', {
-        Handler: 'authorizer.handler',
-        Environment: {
-          Variables: { ...withoutSnapshot, REVOCATION_TABLE_NAME: tableName },
-        },
+    const { REVOCATION_SNAPSHOT_URI: _uri, ...withoutSnapshotUri } = primaryVariables;
+    for (const [i, replica] of replicas.entries()) {
+      const { stack, authorizer } = app.replicas[i]!;
+      const variables = Object.values(replica.findResources('AWS::Lambda::Function', { Properties: { Handler: 'authorizer.handler' } }))[0]!
+        .Properties.Environment.Variables;
+      expect(variables).toEqual({
+        ...withoutSnapshotUri,
+        REVOCATION_TABLE_NAME: tableName,
+        // This region's bucket: a cold start reads a snapshot of the local replica.
+        REVOCATION_SNAPSHOT_URI: snapshotUriIn(stack, authorizer.snapshotBucket!),
       });
     }
   });
 
-  it('lets each replica region’s authorizer read only its own region’s replica', () => {
+  it('runs each replica region’s snapshot writer on the local replica, writing the local bucket', () => {
+    const [table] = Object.values(primary.findResources('AWS::DynamoDB::GlobalTable'));
+    for (const [i, replica] of replicas.entries()) {
+      const { stack, authorizer } = app.replicas[i]!;
+      replica.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'snapshot.handler',
+        ReservedConcurrentExecutions: 1,
+        Environment: {
+          Variables: Match.objectLike({
+            REVOCATION_TABLE_NAME: table!.Properties.TableName,
+            REVOCATION_SNAPSHOT_URI: snapshotUriIn(stack, authorizer.snapshotBucket!),
+          }),
+        },
+      });
+      expect(authorizer.snapshotFunction).toBeDefined();
+    }
+  });
+
+  it('lets each replica region’s authorizer read only its own snapshot object', () => {
+    for (const [i, replica] of replicas.entries()) {
+      const { stack, authorizer } = app.replicas[i]!;
+      const bucketId = stack.getLogicalId(authorizer.snapshotBucket!.node.defaultChild as CfnElement);
+      const roleId = stack.getLogicalId(authorizer.authorizerFunction.role!.node.defaultChild as CfnElement);
+      const policies = replica.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } });
+      const s3 = Object.values(policies)
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => JSON.stringify(statement.Action).includes('s3:'));
+      expect(s3).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/revocations.snapshot']] },
+        },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] } },
+      ]);
+    }
+  });
+
+  it('gives a replica region no snapshot bucket or writer with snapshots: false', () => {
+    const {
+      replicas: [replica],
+    } = multiRegionApp({ snapshots: false }, [REPLICAS[0]!]);
+    const template = Template.fromStack(replica!.stack);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    expect(replica!.authorizer.snapshotBucket).toBeUndefined();
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(fn!.Properties.Environment.Variables).not.toHaveProperty('REVOCATION_SNAPSHOT_URI');
+    expect(() => replica!.authorizer.grantReadSnapshot(replica!.authorizer.authorizerFunction)).toThrow(RevocationAuthorizerPropsError);
+  });
+
+  it('lets each replica region’s authorizer and snapshot writer read only its own region’s replica', () => {
     for (const [i, replica] of replicas.entries()) {
       const tableArn = `arn:aws:dynamodb:${REPLICAS[i]}:${TEST_ACCOUNT}:table/`;
-      const statements = Object.values(replica.findResources('AWS::IAM::Policy')).flatMap(
-        (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown; Condition?: unknown }[],
-      );
-      const dynamo = statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:'));
-      expect(dynamo.map((statement) => statement.Action)).toEqual(['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:GetItem']);
-      for (const statement of dynamo) expect(JSON.stringify(statement.Resource)).toContain(tableArn);
-      expect(dynamo[2]!.Condition).toEqual({
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${REVOCATION_TABLE_SCHEMA.head.keyPrefix}*`] },
-      });
+      const { stack, authorizer } = app.replicas[i]!;
+      for (const fn of [authorizer.authorizerFunction, authorizer.snapshotFunction!]) {
+        const dynamo = dynamoStatementsOf(replica, stack, fn);
+        expect(dynamo.map((statement) => statement.Action)).toEqual(['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:GetItem']);
+        for (const statement of dynamo) expect(JSON.stringify(statement.Resource)).toContain(tableArn);
+        expect(dynamo[2]!.Condition).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${REVOCATION_TABLE_SCHEMA.head.keyPrefix}*`] },
+        });
+      }
     }
   });
 
@@ -171,6 +244,75 @@ describe('RevocationAuthorizer with replicaRegions', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ JWT_ROUTE_SCOPES: '{"GET /admin":["admin"]}' }) },
     });
+  });
+});
+
+describe('RevocationAuthorizer with replicaRegions and changeFeed', () => {
+  let app: ReturnType<typeof multiRegionApp>;
+  let primary: Template;
+  beforeAll(() => {
+    app = multiRegionApp({ changeFeed: true });
+    primary = Template.fromStack(app.primaryStack);
+  });
+
+  it('runs the feed writer in the primary region only: its pages replicate with the table', () => {
+    primary.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'feed.handler' }, 1);
+    for (const replica of app.replicas) {
+      Template.fromStack(replica.stack).resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'feed.handler' }, 0);
+    }
+  });
+
+  it('lets each replica region’s authorizer BatchGetItem the page items of its own replica only', () => {
+    for (const [i, { stack, authorizer }] of app.replicas.entries()) {
+      const statements = dynamoStatementsOf(Template.fromStack(stack), stack, authorizer.authorizerFunction);
+      const batch = statements.find((statement) => statement.Action === 'dynamodb:BatchGetItem');
+      expect(JSON.stringify(batch?.Resource)).toContain(`arn:aws:dynamodb:${REPLICAS[i]}:${TEST_ACCOUNT}:table/`);
+      expect(batch?.Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${REVOCATION_TABLE_SCHEMA.feed.keyPrefix}*`] },
+      });
+    }
+  });
+});
+
+describe('RevocationAuthorizer replication alarms', () => {
+  const replicationAlarms = (template: Template) =>
+    template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ReplicationLatency' } });
+
+  it('alarms in the primary region on the replication latency to each replica region', () => {
+    const { primaryStack } = multiRegionApp({}, []);
+    const template = Template.fromStack(primaryStack);
+    const [table] = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable'));
+    for (const region of REPLICAS) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/DynamoDB',
+        MetricName: 'ReplicationLatency',
+        Dimensions: Match.arrayWith([
+          { Name: 'ReceivingRegion', Value: region },
+          { Name: 'TableName', Value: { Ref: table } },
+        ]),
+        Statistic: 'Maximum',
+        Period: 60,
+        // REVOCATION_SYNC_OVERLAP_MS (5 s) less the ingest's 3 s from stamp to table and 1 s for the replica's index.
+        Threshold: 1000,
+        EvaluationPeriods: 2,
+      });
+    }
+    expect(Object.keys(replicationAlarms(template))).toHaveLength(REPLICAS.length);
+  });
+
+  it('raises the threshold with the overlap the authorizers are given', () => {
+    const { primaryStack } = multiRegionApp({ authorizerEnvironment: { REVOCATION_SYNC_OVERLAP_MS: '30000' } }, []);
+    const thresholds = Object.values(replicationAlarms(Template.fromStack(primaryStack))).map((alarm) => alarm.Properties.Threshold);
+    expect(thresholds).toEqual([26_000, 26_000]);
+  });
+
+  it('has none without replicaRegions, and none in a replica region', () => {
+    const app = new App({ context: CDK_JSON_CONTEXT });
+    const stack = new Stack(app, 'Single', { env: { account: TEST_ACCOUNT, region: PRIMARY } });
+    new RevocationAuthorizer(stack, 'Revocation', { issuers: [TEST_ISSUER], bundleDirectory: bundles.directory });
+    expect(replicationAlarms(Template.fromStack(stack))).toEqual({});
+    const { replicas } = multiRegionApp({}, [REPLICAS[0]!]);
+    expect(replicationAlarms(Template.fromStack(replicas[0]!.stack))).toEqual({});
   });
 });
 

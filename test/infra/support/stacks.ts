@@ -21,7 +21,7 @@ export const TEST_ACCOUNT = '111111111111';
  */
 export function createStubBundles(): { readonly directory: string; remove(): void } {
   const directory = mkdtempSync(join(tmpdir(), 'revocation-authorizer-bundles-'));
-  for (const name of ['authorizer', 'ingest', 'receiver', 'snapshot']) {
+  for (const name of ['authorizer', 'feed', 'ingest', 'receiver', 'snapshot']) {
     writeFileSync(join(directory, `${name}.mjs`), `export const handler = async () => { throw new Error('stub ${name}'); };\n`);
     writeFileSync(join(directory, `${name}.mjs.map`), '{"version":3,"sources":[],"mappings":""}\n');
   }

@@ -275,7 +275,19 @@ describe('loadIngestConfig', () => {
       clockToleranceSeconds: 60,
       maxTokenLifetimeSeconds: 86_400,
       writeConcurrency: 32,
+      raiseChangeHead: true,
     });
+  });
+
+  it('turns the change head raise off with INGEST_RAISE_CHANGE_HEAD=false', () => {
+    expect(loadIngestConfig({ INGEST_RAISE_CHANGE_HEAD: 'false' }).raiseChangeHead).toBe(false);
+    expect(loadIngestConfig({ INGEST_RAISE_CHANGE_HEAD: 'TRUE' }).raiseChangeHead).toBe(true);
+  });
+
+  it('throws when INGEST_RAISE_CHANGE_HEAD is neither true nor false, naming the variable', () => {
+    expect(() => loadIngestConfig({ INGEST_RAISE_CHANGE_HEAD: 'off' })).toThrow(
+      'INGEST_RAISE_CHANGE_HEAD must be true or false, got "off"',
+    );
   });
 
   it('throws when a number is malformed, naming the variable', () => {

@@ -35,6 +35,7 @@ describe('lambda/contract', () => {
       clockToleranceSeconds: DEFAULTS.clockToleranceSeconds,
       maxTokenLifetimeSeconds: DEFAULTS.maxTokenLifetimeSeconds,
       writeConcurrency: DEFAULTS.writeConcurrency,
+      raiseChangeHead: DEFAULTS.raiseChangeHead,
     });
   });
 
