@@ -26,7 +26,7 @@ import type { ContenderFigures, FreshFigures, HotPathResult, RepeatedFigures } f
 import { perEntry, runLoad, startScanServer, type LoadMemoryFigures } from './load-memory.js';
 import { packageSizes } from './package-size.js';
 import { measurePropagation, type PropagationFigures } from './propagation.js';
-import { measureSyncCost, type SyncCostFigures, type SyncCostScenario } from './sync-cost.js';
+import { measureColdStartReadUnits, measureSyncCost, type SyncCostFigures, type SyncCostScenario } from './sync-cost.js';
 import type { LookupFigures, MapLookupFigures, MemoryFigures } from './revocation-measure.js';
 import { childEnv, runChild, startDynaliteProcess, startIssuerProcess, tsArgs } from './support/processes.js';
 import { median, round, spreadOf, summarize, type RoundSpread } from './support/stats.js';
@@ -64,6 +64,8 @@ const SYNC_COST_SCENARIOS: readonly SyncCostScenario[] = [
 ];
 /** DynamoDB's read units per second from one partition, and the replicas of the head and of each feed page (docs/scale.md). */
 const PARTITION_READ_UNITS = 3000;
+/** Revocations in the table whose cold-start read units are measured. */
+const COLD_START_UNITS_REVOCATIONS = QUICK ? 1000 : 10_000;
 const HEAD_REPLICAS = REVOCATION_TABLE_SCHEMA.head.replicas;
 const FEED_REPLICAS = REVOCATION_TABLE_SCHEMA.feed.replicas;
 const INDEX_SHARDS = REVOCATION_TABLE_SCHEMA.indexShards;
@@ -267,6 +269,7 @@ const syncCost: SyncCostFigures[] = [];
 for (const scenario of SYNC_COST_SCENARIOS) {
   syncCost.push(await measureSyncCost(dynamo.endpoint, ISSUER, scenario));
 }
+const coldStartUnits = await measureColdStartReadUnits(dynamo.endpoint, ISSUER, COLD_START_UNITS_REVOCATIONS);
 
 // ---------------------------------------------------------------- figures, targets, output
 const coldStartFigures = Object.fromEntries(
@@ -598,6 +601,7 @@ const results = {
   snapshotColdStart,
   propagation: propagationFigures,
   syncCost: syncCost.map((figures) => ({ ...figures, fleetCeiling: fleetCeiling(figures) })),
+  coldStartReadUnits: coldStartUnits,
   ingest: ingestFigures,
   targets,
   allTargetsPass: targets.every((target) => target.kind === 'info' || target.pass),
@@ -908,6 +912,9 @@ function report(): string {
         `${round(figures.ingestWriteUnitsPerSecond)}, ${round(figures.feedWriteUnitsPerSecond)}`,
       ]),
     ),
+  );
+  out.push(
+    `Read units per cold start at ${coldStartUnits.revocations.toLocaleString('en-US')} revocations: Scan ${round(coldStartUnits.scanUnits)} units in ${coldStartUnits.scanRequests} requests (${round(coldStartUnits.scanUnits / coldStartUnits.revocations)} per revocation); snapshot ${round(coldStartUnits.snapshotUnits)} units in ${coldStartUnits.snapshotRequests} requests (the delta read; the snapshot itself is one S3 GET).`,
   );
   out.push(
     `fleet ceiling: ${PARTITION_READ_UNITS} read units/s per partition ÷ the busiest item's share (${INDEX_SHARDS} index shards, ${HEAD_REPLICAS} head replicas, ${FEED_REPLICAS} replicas per page), one hot item per partition (docs/scale.md).`,

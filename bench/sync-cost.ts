@@ -16,9 +16,13 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULTS } from '../lambda/contract/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FeedStore, FeedWriter } from '../lambda/feed/index.js';
+import { FileSnapshotStore, SnapshotWriter } from '../lambda/snapshot/index.js';
 import { RevocationStore, RevocationView, type Revocation, type RevocationSettings } from '../lambda/revocation/index.js';
-import { createRevocationTable } from '../local/table-admin.js';
+import { createRevocationTable, importRevocations } from '../local/table-admin.js';
 
 export interface SyncCostScenario {
   readonly mode: 'head' | 'feed';
@@ -192,4 +196,82 @@ export async function measureSyncCost(endpoint: string, issuer: string, scenario
     feedReadUnitsPerSecond: per((meters.feed.units.get('Query') ?? 0) + (meters.feed.units.get('GetItem') ?? 0)),
     missing,
   };
+}
+
+/** Read units one cold start spends on the table, by how it loads. */
+export interface ColdStartReadUnits {
+  readonly revocations: number;
+  /** A parallel Scan of the whole table (REVOCATION_SCAN_SEGMENTS 4). */
+  readonly scanUnits: number;
+  readonly scanRequests: number;
+  /** A snapshot (read from a file here; one S3 GET on AWS, no read units) plus the delta read of the change index since it. */
+  readonly snapshotUnits: number;
+  readonly snapshotRequests: number;
+}
+
+/**
+ * What one cold start reads from the table with and without a snapshot, at `revocations` UUID-jti
+ * revocations (docs/scale.md, "Cold-start Scan"): a RevocationView load on a metered client, once
+ * scanning, once from a snapshot the snapshot writer just wrote.
+ */
+export async function measureColdStartReadUnits(endpoint: string, issuer: string, revocations: number): Promise<ColdStartReadUnits> {
+  const admin = new DynamoDBClient({ ...LOCAL_CLIENT, endpoint });
+  const tableName = `cold-start-units-${revocations}-${randomUUID().slice(0, 8)}`;
+  await createRevocationTable(admin, tableName);
+  const expiresAtEpochSeconds = Math.floor(Date.now() / 1000) + 3600;
+  await importRevocations(
+    admin,
+    tableName,
+    Array.from({ length: revocations }, () => ({ kind: 'jti', issuer, jti: randomUUID(), expiresAtEpochSeconds }) as Revocation),
+    { concurrency: 16, nowMs: Date.now() - 600_000 },
+  );
+  const settings: RevocationSettings = {
+    tableName,
+    syncIntervalMs: 1000,
+    maxStalenessMs: DEFAULTS.maxStalenessMs,
+    failMode: 'closed',
+    consistency: 'eventual',
+    scanSegments: 4,
+    syncOverlapMs: DEFAULTS.syncOverlapMs,
+  };
+  const rules = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
+  const directory = await mkdtemp(join(tmpdir(), 'bench-cold-start-units-'));
+  try {
+    const store = new FileSnapshotStore(join(directory, 'revocations.snapshot'));
+    await new SnapshotWriter({
+      reader: new RevocationStore(admin, tableName),
+      settings,
+      rules,
+      store,
+      rescanIntervalMs: 3_600_000,
+    }).write();
+    const load = async (withSnapshot: boolean) => {
+      const meter = new CapacityMeter();
+      const client = meter.attach(new DynamoDBClient({ ...LOCAL_CLIENT, endpoint }));
+      const view = new RevocationView({
+        reader: new RevocationStore(client, tableName),
+        settings,
+        rules,
+        ...(withSnapshot ? { snapshotSource: store } : {}),
+      });
+      if (!(await view.load()))
+        throw new Error(`the cold start${withSnapshot ? ' from a snapshot' : ''} failed: ${String(view.lastError)}`);
+      if (view.entryCount !== revocations) throw new Error(`the cold start loaded ${view.entryCount} of ${revocations} revocations`);
+      if (withSnapshot !== view.counters.snapshotLoads > 0) throw new Error('the snapshot was not used');
+      client.destroy();
+      return { units: meter.total(), requests: [...meter.requests.values()].reduce((sum, count) => sum + count, 0) };
+    };
+    const scan = await load(false);
+    const snapshot = await load(true);
+    return {
+      revocations,
+      scanUnits: scan.units,
+      scanRequests: scan.requests,
+      snapshotUnits: snapshot.units,
+      snapshotRequests: snapshot.requests,
+    };
+  } finally {
+    admin.destroy();
+    await rm(directory, { recursive: true, force: true });
+  }
 }
