@@ -232,6 +232,15 @@ for (const concurrency of INGEST_CONCURRENCY) {
   );
   ingest.push(result);
 }
+
+// ---------------------------------------------------------------- sync cost
+progress('sync cost: read units per instance-second, change head vs change feed, idle and at 100 revocations/s (dynalite, simulated time)');
+const syncCost: SyncCostFigures[] = [];
+for (const scenario of SYNC_COST_SCENARIOS) {
+  syncCost.push(await measureSyncCost(dynamo.endpoint, ISSUER, scenario));
+}
+const coldStartUnits = await measureColdStartReadUnits(dynamo.endpoint, ISSUER, COLD_START_UNITS_REVOCATIONS);
+
 await dynamo.stop();
 
 // ---------------------------------------------------------------- revocation view at 1M
@@ -262,14 +271,6 @@ try {
 } catch (error) {
   propagation = { error: error instanceof Error ? error.message : String(error) };
 }
-
-// ---------------------------------------------------------------- sync cost
-progress('sync cost: read units per instance-second, change head vs change feed, idle and at 100 revocations/s (dynalite, simulated time)');
-const syncCost: SyncCostFigures[] = [];
-for (const scenario of SYNC_COST_SCENARIOS) {
-  syncCost.push(await measureSyncCost(dynamo.endpoint, ISSUER, scenario));
-}
-const coldStartUnits = await measureColdStartReadUnits(dynamo.endpoint, ISSUER, COLD_START_UNITS_REVOCATIONS);
 
 // ---------------------------------------------------------------- figures, targets, output
 const coldStartFigures = Object.fromEntries(
