@@ -7,11 +7,11 @@ import {
   type FeedHead,
   type FeedReader,
   type ReadSummary,
-  type RevocableToken,
   type Revocation,
   type RevocationReader,
   type RevocationSettings,
 } from '../../../lambda/revocation/index.js';
+import { INTERVAL_MS, jtiRevocation, OVERLAP_MS, REPLICAS, rules, syncSettings, T0, token } from './sync-model.js';
 
 /**
  * Following the change feed (docs/scale.md, "The change feed") against a model of the table and of
@@ -23,31 +23,10 @@ import {
  * write within a bound, and, once it follows the feed, read nothing but heads and pages.
  */
 
-const ISS = 'https://issuer.example.com/';
-const T0 = 1_800_000_000_000;
-const INTERVAL_MS = 1000;
-const OVERLAP_MS = 5000;
 const MAX_LAG_MS = 5000;
-const REPLICAS = 4;
 const SLOTS = REVOCATION_TABLE_SCHEMA.feed.slots;
-const settings: RevocationSettings = {
-  tableName: 'unused',
-  syncIntervalMs: INTERVAL_MS,
-  maxStalenessMs: 30_000,
-  failMode: 'closed',
-  consistency: 'eventual',
-  scanSegments: 1,
-  syncOverlapMs: OVERLAP_MS,
-  fullSyncIntervalMs: 60_000,
-  feedMaxLagMs: MAX_LAG_MS,
-};
-const rules = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
-const token = (jti: string): RevocableToken => ({
-  issuer: ISS,
-  revocationIds: { jti, subject: undefined, client: undefined, session: undefined, signatures: [] },
-  issuedAtEpochSeconds: T0 / 1000,
-});
-const revocation = (jti: string): Revocation => ({ kind: 'jti', issuer: ISS, jti, expiresAtEpochSeconds: T0 / 1000 + 86_400 });
+const settings: RevocationSettings = { ...syncSettings, feedMaxLagMs: MAX_LAG_MS };
+const revocation = jtiRevocation;
 
 interface ModelWrite {
   readonly jti: string;

@@ -4,11 +4,11 @@ import {
   createRevocationChecker,
   type ChangeHead,
   type ReadSummary,
-  type RevocableToken,
   type Revocation,
   type RevocationReader,
   type RevocationSettings,
 } from '../../../lambda/revocation/index.js';
+import { FULL_SYNC_MS, INTERVAL_MS, jtiRevocation, OVERLAP_MS, REPLICAS, rules, syncSettings, T0, token } from './sync-model.js';
 
 /**
  * The change head (docs/design.md, "The change head") against a model of the table: writes are
@@ -19,28 +19,7 @@ import {
  * while nothing changes.
  */
 
-const ISS = 'https://issuer.example.com/';
-const T0 = 1_800_000_000_000;
-const INTERVAL_MS = 1000;
-const OVERLAP_MS = 5000;
-const FULL_SYNC_MS = 60_000;
-const REPLICAS = 4;
-const settings: RevocationSettings = {
-  tableName: 'unused',
-  syncIntervalMs: INTERVAL_MS,
-  maxStalenessMs: 30_000,
-  failMode: 'closed',
-  consistency: 'eventual',
-  scanSegments: 1,
-  syncOverlapMs: OVERLAP_MS,
-  fullSyncIntervalMs: FULL_SYNC_MS,
-};
-const rules = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
-const token = (jti: string): RevocableToken => ({
-  issuer: ISS,
-  revocationIds: { jti, subject: undefined, client: undefined, session: undefined, signatures: [] },
-  issuedAtEpochSeconds: T0 / 1000,
-});
+const settings = syncSettings;
 
 /** One write as the model sees it: when it was stamped, when the index shows it, when each head replica does. */
 interface ModelWrite {
@@ -61,7 +40,7 @@ class ModelTable implements RevocationReader {
   constructor(private readonly clock: { ms: number }) {}
 
   private revocation(write: ModelWrite): Revocation {
-    return { kind: 'jti', issuer: ISS, jti: write.jti, expiresAtEpochSeconds: T0 / 1000 + 86_400 };
+    return jtiRevocation(write.jti);
   }
 
   scanLive(_segments: number, _now: number, visit: (revocation: Revocation) => void): Promise<ReadSummary> {
