@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -8,7 +8,7 @@ import { FEED_METRICS, REVOCATION_TABLE_SCHEMA, SERVICE_NAMES } from '../../lamb
 import { RevocationAuthorizerPropsError } from '../../infra/props-error.js';
 import type { RevocationAuthorizerProps } from '../../infra/props.js';
 import type { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
-import { authorizerStack, createStubBundles } from './support/stacks.js';
+import { assetFiles, authorizerStack, createStubBundles } from './support/stacks.js';
 
 let bundles: ReturnType<typeof createStubBundles>;
 let stack: Stack;
@@ -133,10 +133,7 @@ describe('RevocationAuthorizer changeFeed', () => {
   });
 
   it('packages only feed.mjs for the feed writer', () => {
-    const resource = template.toJSON().Resources[logicalId(authorizer.feedFunction!)];
-    const directory = join(assembly, resource.Metadata['aws:asset:path']);
-    expect(existsSync(directory)).toBe(true);
-    expect(readdirSync(directory)).toEqual(['feed.mjs']);
+    expect(assetFiles(stack, assembly, authorizer.feedFunction!)).toEqual(['feed.mjs']);
   });
 
   it('alarms on any failed run of the writer', () => {

@@ -1,12 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
 import { REVOCATION_TABLE_SCHEMA } from '../../lambda/contract/index.js';
-import { authorizerStack, createStubBundles, TEST_ISSUER } from './support/stacks.js';
+import { assetFiles, authorizerStack, createStubBundles, TEST_ISSUER } from './support/stacks.js';
 
 // One synthesis for the whole file: aws-cdk-lib synthesis is the slow part.
 let bundles: ReturnType<typeof createStubBundles>;
@@ -24,14 +22,6 @@ beforeAll(() => {
   template = Template.fromStack(stack);
 });
 afterAll(() => bundles.remove());
-
-/** The files of a function's staged asset directory, as `cdk deploy` would zip them. */
-function assetFiles(of: Stack, assembly: string, fn: IConstruct): string[] {
-  const resource = Template.fromStack(of).toJSON().Resources[of.getLogicalId(fn.node.defaultChild as CfnElement)];
-  const directory = join(assembly, (resource.Metadata as Record<string, string>)['aws:asset:path']!);
-  expect(existsSync(directory)).toBe(true);
-  return readdirSync(directory).sort();
-}
 
 /** `{ Ref }` / `{ Fn::GetAtt }` of a construct's CloudFormation resource, as the template holds it. */
 const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);

@@ -1,12 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Duration, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RevocationAuthorizerPropsError } from '../../infra/props-error.js';
 import type { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
-import { authorizerStack, createStubBundles } from './support/stacks.js';
+import { assetFiles, authorizerStack, createStubBundles } from './support/stacks.js';
 
 let bundles: ReturnType<typeof createStubBundles>;
 let stack: Stack;
@@ -99,10 +97,7 @@ describe('RevocationAuthorizer snapshots (the default)', () => {
   });
 
   it('packages only snapshot.mjs for the snapshot function', () => {
-    const resource = Template.fromStack(stack).toJSON().Resources[logicalId(authorizer.snapshotFunction!)];
-    const directory = join(assembly, resource.Metadata['aws:asset:path']);
-    expect(existsSync(directory)).toBe(true);
-    expect(readdirSync(directory)).toEqual(['snapshot.mjs']);
+    expect(assetFiles(stack, assembly, authorizer.snapshotFunction!)).toEqual(['snapshot.mjs']);
   });
 
   it('alarms when the snapshot function keeps failing', () => {

@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
-import { afterAll } from 'vitest';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { afterAll, expect } from 'vitest';
 import type { RevocationAuthorizerProps } from '../../../infra/props.js';
 import { RevocationAuthorizer } from '../../../infra/revocation-authorizer.js';
 
@@ -55,4 +57,12 @@ export function authorizerStack(
   const overrides = typeof props === 'function' ? props(stack) : props;
   const authorizer = new RevocationAuthorizer(stack, 'Revocation', { issuers: [TEST_ISSUER], bundleDirectory, ...overrides });
   return { app, stack, authorizer };
+}
+
+/** The files of a function's staged asset directory in a synthesized `assembly`, as `cdk deploy` would zip them. */
+export function assetFiles(of: Stack, assembly: string, fn: IConstruct): string[] {
+  const resource = Template.fromStack(of).toJSON().Resources[of.getLogicalId(fn.node.defaultChild as CfnElement)];
+  const directory = join(assembly, (resource.Metadata as Record<string, string>)['aws:asset:path']!);
+  expect(existsSync(directory)).toBe(true);
+  return readdirSync(directory).sort();
 }
