@@ -560,7 +560,7 @@ export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings
     snapshotInterval: props.snapshotInterval ?? Duration.minutes(DEFAULTS.snapshotIntervalMinutes),
     snapshotMaxAge: props.snapshotMaxAge ?? Duration.millis(DEFAULTS.snapshotMaxAgeMs),
     changeFeed: props.changeFeed ?? false,
-    authorizerEnvironment: props.authorizerEnvironment ?? {},
+    authorizerEnvironment: withReplicatedOverlap(props),
     ingestEnvironment: props.ingestEnvironment ?? {},
     functionOptions: props.functionOptions ?? {},
     logLevel: props.logLevel ?? 'INFO',
@@ -570,4 +570,21 @@ export function resolveProps(props: RevocationAuthorizerProps): ResolvedSettings
     // Protection would make a DESTROY policy fail the stack deletion.
     tableDeletionProtection: props.tableDeletionProtection ?? tableRemovalPolicy !== RemovalPolicy.DESTROY,
   };
+}
+
+/**
+ * REVOCATION_SYNC_OVERLAP_MS for a table with `replicaRegions`, unless `authorizerEnvironment` sets
+ * it: a delta read in a replica region finds a revocation only if it reaches that region's change
+ * index within the overlap of its stamp, and the default 5 s leaves replication about 1 s after the
+ * ingest's write and the index's own lag (docs/deploy.md, "Worst-case cross-region propagation";
+ * the ReplicationLatency alarm is set from the same figure). 15 s leaves it 11 s.
+ */
+export const REPLICATED_SYNC_OVERLAP_MS = 15_000;
+
+function withReplicatedOverlap(props: RevocationAuthorizerProps): Readonly<Record<string, string>> {
+  const environment = props.authorizerEnvironment ?? {};
+  const replicated = Array.isArray(props.replicaRegions) && props.replicaRegions.length > 0;
+  return replicated && environment.REVOCATION_SYNC_OVERLAP_MS === undefined
+    ? { ...environment, REVOCATION_SYNC_OVERLAP_MS: String(REPLICATED_SYNC_OVERLAP_MS) }
+    : environment;
 }

@@ -7,7 +7,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVOCATION_TABLE_SCHEMA } from '../../lambda/contract/index.js';
 import { RevocationAuthorizerPropsError } from '../../infra/props-error.js';
-import type { RevocationAuthorizerProps } from '../../infra/props.js';
+import { REPLICATED_SYNC_OVERLAP_MS, type RevocationAuthorizerProps } from '../../infra/props.js';
 import { RevocationAuthorizerReplica } from '../../infra/revocation-authorizer-replica.js';
 import { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
 import { CDK_JSON_CONTEXT, createStubBundles, TEST_ACCOUNT, TEST_ISSUER } from './support/stacks.js';
@@ -292,12 +292,28 @@ describe('RevocationAuthorizer replication alarms', () => {
         ]),
         Statistic: 'Maximum',
         Period: 60,
-        // REVOCATION_SYNC_OVERLAP_MS (5 s) less the ingest's 3 s from stamp to table and 1 s for the replica's index.
-        Threshold: 1000,
+        // REVOCATION_SYNC_OVERLAP_MS (15 s with replicas) less the ingest's 3 s from stamp to table and 1 s for the replica's index.
+        Threshold: 11_000,
         EvaluationPeriods: 2,
       });
     }
     expect(Object.keys(replicationAlarms(template))).toHaveLength(REPLICAS.length);
+  });
+
+  it('gives every function of a replicated table a 15 s overlap unless authorizerEnvironment sets one', () => {
+    const { primaryStack, replicas } = multiRegionApp({ changeFeed: true });
+    const replicaStacks = replicas.map((replica) => replica.stack);
+    const overlaps = (stack: Stack) =>
+      Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+        .map((fn) => fn.Properties.Environment?.Variables?.REVOCATION_SYNC_OVERLAP_MS)
+        .filter((value) => value !== undefined);
+    const everywhere = [primaryStack, ...replicaStacks].flatMap(overlaps);
+    expect(everywhere.length).toBeGreaterThanOrEqual(2 + replicaStacks.length);
+    expect(new Set(everywhere)).toEqual(new Set([String(REPLICATED_SYNC_OVERLAP_MS)]));
+    const singleStack = new Stack(new App({ context: CDK_JSON_CONTEXT }), 'Single', { env: { account: TEST_ACCOUNT, region: PRIMARY } });
+    new RevocationAuthorizer(singleStack, 'Revocation', { issuers: [TEST_ISSUER], bundleDirectory: bundles.directory, changeFeed: true });
+    // Without replicas only the feed writer states it, at the default.
+    expect(overlaps(singleStack)).toEqual(['5000']);
   });
 
   it('raises the threshold with the overlap the authorizers are given', () => {
