@@ -118,13 +118,13 @@ export function cognitoIssuer(trust: NonNullable<ResolvedSettings['cognito']>): 
 }
 
 /**
- * The ingest function's environment. With the change feed, readers ignore `headAt`, so the ingest
- * stops raising it (32 writes per batch) unless `ingestEnvironment` says otherwise: setting
- * INGEST_RAISE_CHANGE_HEAD=true there keeps heads raised while the feed is being rolled out.
+ * The ingest function's environment. With the change feed, readers that follow it ignore
+ * `headAt`, so the ingest raises it (32 writes per batch) only while no feed is live
+ * (INGEST_RAISE_CHANGE_HEAD=auto), unless `ingestEnvironment` says otherwise.
  */
 export function ingestEnvironment(settings: ResolvedSettings, tableName: string): Record<string, string> {
   return {
-    ...(settings.changeFeed ? { INGEST_RAISE_CHANGE_HEAD: 'false' } : {}),
+    ...(settings.changeFeed ? { INGEST_RAISE_CHANGE_HEAD: 'auto' } : {}),
     ...settings.ingestEnvironment,
     ...sharedVariables(settings, tableName),
     POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.ingest,

@@ -309,8 +309,8 @@ export interface RevocationAuthorizerProps {
 
   /**
    * Further ingest environment variables (INGEST_WRITE_CONCURRENCY, NODE_OPTIONS, and
-   * INGEST_RAISE_CHANGE_HEAD, which `changeFeed` sets to false: `true` here keeps the change head
-   * raised while the feed rolls out). Variables the construct sets from its props are refused here.
+   * INGEST_RAISE_CHANGE_HEAD, which `changeFeed` sets to `auto`: raised only while no feed is
+   * live). Variables the construct sets from its props are refused here.
    * @default - none
    */
   readonly ingestEnvironment?: Readonly<Record<string, string>>;

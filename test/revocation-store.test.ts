@@ -465,6 +465,46 @@ describe('RevocationStore change head', () => {
     expect(await store.readHead()).toEqual({ changedAtMs: undefined, feed: undefined });
   });
 
+  it('with raiseChangeHead: auto, raises the head unless a replica shows a feed its writer read within the lag, and past a feed that stopped', async () => {
+    // Prepare: the clock the store checks the feed's age with, and a feed state on every head replica.
+    const clock = { ms: NOW_MS };
+    const store = await newStore({ raiseChangeHead: 'auto', now: () => clock.ms });
+    const feedAt = async (atMs: number) => {
+      for (let replica = 0; replica < REVOCATION_TABLE_SCHEMA.head.replicas; replica++) {
+        await dynamo.client.send(
+          new PutItemCommand({
+            TableName: store.tableName,
+            Item: {
+              pk: { S: headKey(replica) },
+              feedSeq: { N: '3' },
+              feedSeqAt: { N: String(atMs) },
+              feedBase: { N: '3' },
+              feedBaseAt: { N: String(atMs) },
+              feedAt: { N: String(atMs) },
+            },
+          }),
+        );
+      }
+    };
+
+    // Act: no feed yet; a live feed (read 1 s ago); the same feed 10 s later, stopped.
+    await store.applyRevocations([jti('before-the-feed')], { nowMs: NOW_MS });
+    const beforeFeed = await headReplicas(store);
+    await feedAt(NOW_MS + 1000);
+    clock.ms = NOW_MS + 2000;
+    await store.applyRevocations([jti('while-the-feed-runs')], { nowMs: clock.ms });
+    const whileLive = await headReplicas(store);
+    clock.ms = NOW_MS + 12_000;
+    await store.applyRevocations([jti('after-the-feed-stopped')], { nowMs: clock.ms });
+
+    // Assess
+    expect(new Set(beforeFeed)).toEqual(new Set([String(NOW_MS)]));
+    // (Writing the feed state replaced the head items, headAt with them.)
+    expect(new Set(whileLive)).toEqual(new Set([undefined]));
+    expect(new Set(await headReplicas(store))).toEqual(new Set([String(NOW_MS + 12_000)]));
+    expect(await store.readHead()).toMatchObject({ changedAtMs: NOW_MS + 12_000, feed: { atMs: NOW_MS + 1000 } });
+  });
+
   it('fails the batch with a RevocationWriteError when a replica cannot be raised, the revocations written; a retry raises it', async () => {
     const store = new RevocationStore(clientFailingHeadWrites(1000), 'head-fails', { sleep: noSleep, maxAttempts: 2 });
     await createRevocationTable(dynamo.client, 'head-fails');

@@ -51,9 +51,10 @@ export interface IngestConfig {
   readonly writeConcurrency: number;
   /**
    * INGEST_RAISE_CHANGE_HEAD: raise the change head (`headAt`, one write per head replica) after
-   * each batch. `false` only where the change feed runs: its readers never read `headAt`. @default true
+   * each batch: `true`; `auto`, only while no change feed is live (readers that follow a feed
+   * never read `headAt`); `false`, never. @default true
    */
-  readonly raiseChangeHead: boolean;
+  readonly raiseChangeHead: boolean | 'auto';
 }
 
 /** Reads and validates the authorizer's environment once; reports every problem at once. */
@@ -136,7 +137,7 @@ export function loadIngestConfig(env: Environment): IngestConfig {
       LIMITS.writeConcurrency.min,
       LIMITS.writeConcurrency.max,
     ),
-    raiseChangeHead: read.boolean('INGEST_RAISE_CHANGE_HEAD', DEFAULTS.raiseChangeHead),
+    raiseChangeHead: readChangeHeadRaise(read),
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return Object.freeze(config);
@@ -158,4 +159,15 @@ export function readTokenRules(read: EnvReader, preset: Preset | undefined): Tok
     typeRequired,
     maxTokenBytes: read.integer('JWT_MAX_TOKEN_BYTES', DEFAULTS.maxTokenBytes, 'bytes', LIMITS.maxTokenBytes.min, LIMITS.maxTokenBytes.max),
   };
+}
+
+/** INGEST_RAISE_CHANGE_HEAD: true or false (or 1, 0), or auto. */
+function readChangeHeadRaise(read: EnvReader): boolean | 'auto' {
+  if (read.optional('INGEST_RAISE_CHANGE_HEAD')?.toLowerCase() === 'auto') return 'auto';
+  const value = read.optional('INGEST_RAISE_CHANGE_HEAD')?.toLowerCase();
+  if (value === undefined) return DEFAULTS.raiseChangeHead;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  read.problems.push(`INGEST_RAISE_CHANGE_HEAD must be true, false or auto, got "${value}"`);
+  return DEFAULTS.raiseChangeHead;
 }

@@ -77,8 +77,12 @@ export const DEFAULTS = {
   writeConcurrency: 32,
   /** FEED_INTERVAL_MS: from the start of one change-feed step to the start of the next (docs/scale.md, "The change feed"). */
   feedIntervalMs: 1000,
-  /** INGEST_RAISE_CHANGE_HEAD: `false` only where the change feed announces writes (readers of a feed ignore `headAt`). */
-  raiseChangeHead: true,
+  /**
+   * INGEST_RAISE_CHANGE_HEAD: `true` raises the change head after every batch; `auto` (what the
+   * construct sets with the change feed) only while no feed writer is live, so the head takes over
+   * when the feed stops; `false` never.
+   */
+  raiseChangeHead: true as boolean | 'auto',
 } as const;
 
 /** Values of REVOCATION_FAIL_MODE: what a decision does while the revocation view is unusable. */

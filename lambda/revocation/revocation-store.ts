@@ -42,7 +42,7 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
   private readonly scanConcurrency: number;
   private readonly scanPagesPerSecond: number;
   private readonly scanSleep: RevocationStoreOptions['scanSleep'];
-  private readonly raiseChangeHead: boolean;
+  private readonly raiseChangeHead: boolean | 'auto';
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -75,7 +75,8 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
    * {@link raiseHead}), so idle authorizer instances learn that something changed; a write that
    * found nothing to change counts too, since an earlier attempt of it (a timeout that landed) or
    * an earlier invocation of the batch (one whose head write failed) may have changed the item.
-   * Not with `raiseChangeHead: false` (INGEST_RAISE_CHANGE_HEAD), where the change feed announces writes.
+   * Not with `raiseChangeHead: false` (INGEST_RAISE_CHANGE_HEAD); with `auto`, only while the change
+   * feed is not live (see {@link headRaiseNeeded}): readers that follow a feed never read the head.
    * @throws RangeError before writing anything if a revocation breaks the table's rules (the
    *   message parser refuses those, so this is a caller's bug).
    * @throws RevocationWriteError when a write, or the head write after them, fails for good; the
@@ -96,8 +97,25 @@ export class RevocationStore implements RevocationReader, RevocationWriter {
     }).catch((error: unknown) => {
       throw new RevocationWriteError(`revocation write to ${this.tableName} failed: ${describeError(error)}`, { cause: error });
     });
-    if (revocations.length > 0 && this.raiseChangeHead) await this.raiseHead(headAtMs, options.concurrency ?? 32);
+    if (revocations.length > 0 && (await this.headRaiseNeeded())) await this.raiseHead(headAtMs, options.concurrency ?? 32);
     return result;
+  }
+
+  /**
+   * Whether to raise the change head after a batch. With `auto`: unless one head replica shows a
+   * feed whose writer read the change index within the last REVOCATION_FEED_MAX_LAG_MS (the
+   * default; 0.5 read units per batch). A feed that stopped makes the next batch raise the head past
+   * its last read, which puts its readers back on the head-gated sync (revocation-view.ts); a head
+   * that cannot be read is raised, the safe side.
+   */
+  private async headRaiseNeeded(): Promise<boolean> {
+    if (this.raiseChangeHead !== 'auto') return this.raiseChangeHead;
+    try {
+      const { feed } = await this.readHead();
+      return feed === undefined || this.now() - feed.atMs > DEFAULTS.feedMaxLagMs;
+    } catch {
+      return true;
+    }
   }
 
   /**
@@ -315,10 +333,10 @@ export interface RevocationStoreOptions extends RetryOptions {
   readonly scanSleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /**
    * Whether applyRevocations raises the change head (`headAt`, 32 writes per batch) after its
-   * writes (INGEST_RAISE_CHANGE_HEAD). `false` with the change feed: readers that see the feed's
-   * state never read `headAt` (docs/scale.md, "The change feed"). @default true
+   * writes (INGEST_RAISE_CHANGE_HEAD): `auto` with the change feed, only while no feed is live
+   * (readers that follow a feed never read `headAt`; docs/scale.md, "The change feed"). @default true
    */
-  readonly raiseChangeHead?: boolean;
+  readonly raiseChangeHead?: boolean | 'auto';
 }
 
 /**

@@ -125,10 +125,10 @@ describe('RevocationAuthorizer changeFeed', () => {
     }
   });
 
-  it('stops the ingest raising the change head', () => {
+  it('has the ingest raise the change head only while the feed is not live', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'ingest.handler',
-      Environment: { Variables: Match.objectLike({ INGEST_RAISE_CHANGE_HEAD: 'false' }) },
+      Environment: { Variables: Match.objectLike({ INGEST_RAISE_CHANGE_HEAD: 'auto' }) },
     });
   });
 

@@ -282,11 +282,12 @@ describe('loadIngestConfig', () => {
   it('turns the change head raise off with INGEST_RAISE_CHANGE_HEAD=false', () => {
     expect(loadIngestConfig({ INGEST_RAISE_CHANGE_HEAD: 'false' }).raiseChangeHead).toBe(false);
     expect(loadIngestConfig({ INGEST_RAISE_CHANGE_HEAD: 'TRUE' }).raiseChangeHead).toBe(true);
+    expect(loadIngestConfig({ INGEST_RAISE_CHANGE_HEAD: 'auto' }).raiseChangeHead).toBe('auto');
   });
 
-  it('throws when INGEST_RAISE_CHANGE_HEAD is neither true nor false, naming the variable', () => {
+  it('throws when INGEST_RAISE_CHANGE_HEAD is neither true, false nor auto, naming the variable', () => {
     expect(() => loadIngestConfig({ INGEST_RAISE_CHANGE_HEAD: 'off' })).toThrow(
-      'INGEST_RAISE_CHANGE_HEAD must be true or false, got "off"',
+      'INGEST_RAISE_CHANGE_HEAD must be true, false or auto, got "off"',
     );
   });
 
