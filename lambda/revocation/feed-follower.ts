@@ -28,6 +28,8 @@ export type FeedPlan =
 export class FeedFollower {
   /** The last page the view holds (with all before it); undefined while it has no position. */
   private cursor: number | undefined;
+  /** The newest `feedAt` of a head this position was taken or moved with. */
+  private newestAtMs = -Infinity;
 
   /** @param maxLagMs REVOCATION_FEED_MAX_LAG_MS: the oldest `feedAt` followed; 0 never follows. */
   constructor(private readonly maxLagMs: number) {}
@@ -46,6 +48,10 @@ export class FeedFollower {
   plan(feed: FeedHead | undefined, nowWallMs: number): FeedPlan {
     if (feed === undefined || this.maxLagMs === 0) return { kind: 'unusable' };
     if (feed.atMs > nowWallMs + FEED_CLOCK_ALLOWANCE_MS || nowWallMs - feed.atMs > this.maxLagMs) return { kind: 'unusable' };
+    // A newer head naming an earlier page is a feed begun again (its state removed and the feed
+    // turned on again): the pages after this position are not the ones it read. A replica that
+    // lags shows an older head, never a newer one with an earlier page.
+    if (this.cursor !== undefined && feed.seq < this.cursor && feed.atMs > this.newestAtMs) this.cursor = undefined;
     if (this.cursor === undefined) return { kind: 'query' };
     if (feed.seq <= this.cursor) return { kind: 'current' };
     if (feed.seq - this.cursor > SCHEMA.feed.slots) return { kind: 'query' };
@@ -55,6 +61,7 @@ export class FeedFollower {
   /** Pages up to `feed.seq` were read and applied. */
   advance(feed: FeedHead): void {
     if (this.cursor === undefined || feed.seq > this.cursor) this.cursor = feed.seq;
+    if (feed.atMs > this.newestAtMs) this.newestAtMs = feed.atMs;
   }
 
   /**
@@ -72,5 +79,6 @@ export class FeedFollower {
     else if (feed.baseAtMs <= coveredThroughMs) position = feed.base;
     // A position is only ever moved forward by adoption: pages the view holds stay held.
     if (position !== undefined && (this.cursor === undefined || position > this.cursor)) this.cursor = position;
+    if (position !== undefined && feed.atMs > this.newestAtMs) this.newestAtMs = feed.atMs;
   }
 }

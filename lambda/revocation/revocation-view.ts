@@ -10,7 +10,7 @@ import {
   type SnapshotRefusalReason,
 } from '../shared/index.js';
 import { FeedFollower, type FeedPlan } from './feed-follower.js';
-import type { FeedHead, FeedReader, RevocableToken, RevocationReader, SnapshotSource, TokenKeys } from './reader-writer.js';
+import type { FeedHead, FeedReader, ReadSummary, RevocableToken, RevocationReader, SnapshotSource, TokenKeys } from './reader-writer.js';
 import { RevocationCache } from './revocation-cache.js';
 import { cutoffRetentionSeconds, type RetentionRules, type Revocation, type RevocationKind } from './revocation.js';
 import type { RevocationSettings, SnapshotSettings } from './settings.js';
@@ -523,9 +523,8 @@ export class RevocationView {
           feed = head.feed;
           const plan: FeedPlan = this.feedReader === undefined ? { kind: 'unusable' } : this.feed.plan(feed, startWallMs);
           if (plan.kind === 'current' || plan.kind === 'pages') {
-            const read =
-              plan.kind === 'pages' ? await this.feedReader!.readPages(plan.first, plan.last, nowEpochSeconds, apply, signal) : undefined;
-            if (read?.missing === undefined) {
+            const read = plan.kind === 'pages' ? await this.readFeedPages(plan, nowEpochSeconds, apply, signal) : undefined;
+            if (read !== 'missing') {
               this.feed.advance(feed!);
               this.counters.feedSyncs++;
               this.counters.feedPages += plan.kind === 'pages' ? plan.last - plan.first + 1 : 0;
@@ -533,20 +532,9 @@ export class RevocationView {
               feedCoveredWallMs = Math.min(feed!.atMs, startWallMs);
               return read;
             }
-            // A page not (yet) on the replica read, overwritten, or unreadable: the change index has it.
-            this.counters.feedMisses++;
-            if (read.refused !== undefined) {
-              this.log.warn('change feed page not decodable; reading the change index instead', {
-                code: 'ERR_FEED_PAGE_REFUSED',
-                page: read.refused.seq,
-                key: read.refused.key,
-                reason: read.refused.problem.reason,
-                error: read.refused.problem.message,
-              });
-            }
-          } else if (feed === undefined || (head.changedAtMs ?? -Infinity) > feed.atMs) {
+          } else if (plan.kind === 'unusable' && (feed === undefined || (head.changedAtMs ?? -Infinity) > feed.atMs)) {
             // No feed, or one whose writer stopped before the ingest raised the change head again
-            // (the feed was turned off): the head says when to query.
+            // (the feed was turned off, or its writer stopped): the head says when to query.
             if (!this.headShowsChange(head.changedAtMs, startWallMs, sinceMs)) return undefined;
           }
         }
@@ -590,6 +578,45 @@ export class RevocationView {
       });
     }
     this.sweepIfDue(startWallMs);
+  }
+
+  /**
+   * The feed's pages `plan` names, applied, or 'missing' when one is not there (not replicated
+   * yet, overwritten), cannot be decoded (logged) or the read failed (logged): the caller then
+   * reads the change index, which holds every write the pages do. Rethrows only once the sync's
+   * deadline passed.
+   */
+  private async readFeedPages(
+    plan: { readonly first: number; readonly last: number },
+    nowEpochSeconds: number,
+    apply: (revocation: Revocation) => void,
+    signal: AbortSignal,
+  ): Promise<ReadSummary | 'missing'> {
+    let read: Awaited<ReturnType<FeedReader['readPages']>>;
+    try {
+      read = await this.feedReader!.readPages(plan.first, plan.last, nowEpochSeconds, apply, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.counters.feedMisses++;
+      this.log.warn('change feed pages not read; reading the change index instead', {
+        code: 'ERR_FEED_UNAVAILABLE',
+        pages: `${plan.first}..${plan.last}`,
+        error: describeError(error),
+      });
+      return 'missing';
+    }
+    if (read.missing === undefined) return read;
+    this.counters.feedMisses++;
+    if (read.refused !== undefined) {
+      this.log.warn('change feed page not decodable; reading the change index instead', {
+        code: 'ERR_FEED_PAGE_REFUSED',
+        page: read.refused.seq,
+        key: read.refused.key,
+        reason: read.refused.problem.reason,
+        error: read.refused.problem.message,
+      });
+    }
+    return 'missing';
   }
 
   /**

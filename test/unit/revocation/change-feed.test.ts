@@ -54,6 +54,8 @@ class ModelTable implements RevocationReader, FeedReader {
   changedAtMs: number | undefined;
   headReads = 0;
   pageReads = 0;
+  /** While set, page reads fail (throttled, or denied before a grant arrives). */
+  pagesFail = false;
   queries: number[] = [];
   private nextReplica = 0;
 
@@ -91,6 +93,7 @@ class ModelTable implements RevocationReader, FeedReader {
   }
 
   readPages(first: number, last: number, _now: number, visit: (revocation: Revocation) => void) {
+    if (this.pagesFail) return Promise.reject(new Error('ProvisionedThroughputExceededException'));
     let missing: number | undefined;
     let items = 0;
     const newest = Math.max(0, ...this.pages.keys());
@@ -154,7 +157,8 @@ class ModelFeedWriter {
 function setup(options: { replicaLagMs?: () => number[]; writerPhaseMs?: number; overrides?: Partial<RevocationSettings> } = {}) {
   const clock = { ms: T0 };
   const table = new ModelTable(clock);
-  const writer = new ModelFeedWriter(table, clock, options.replicaLagMs ?? (() => Array.from({ length: REPLICAS }, () => 0)));
+  const lags = options.replicaLagMs ?? (() => Array.from({ length: REPLICAS }, () => 0));
+  let writer = new ModelFeedWriter(table, clock, lags);
   const checker = createRevocationChecker({
     reader: table,
     feedReader: table,
@@ -177,7 +181,13 @@ function setup(options: { replicaLagMs?: () => number[]; writerPhaseMs?: number;
       each();
     }
   };
-  return { clock, table, writer, checker, view: checker.view, runUntil, stopWriter: () => (writerRunning = false) };
+  /** The feed begun again from nothing: its state and its pages gone, a writer with no memory. */
+  const restartFeed = () => {
+    table.heads.length = 0;
+    table.pages.clear();
+    writer = new ModelFeedWriter(table, clock, lags);
+  };
+  return { clock, table, writer, checker, view: checker.view, runUntil, restartFeed, stopWriter: () => (writerRunning = false) };
 }
 
 describe('following the change feed', () => {
@@ -242,6 +252,63 @@ describe('following the change feed', () => {
     expect(queriesWhileStale).toBeGreaterThanOrEqual(5);
     expect(view.lookup(token('after-the-feed'), clock.ms)).toBe('revoked_jti');
     expect(table.queries.length - queriesWhileStale).toBeLessThanOrEqual(2 + OVERLAP_MS / INTERVAL_MS);
+  });
+
+  it('takes its place in the feed and follows it although the change head is ahead of the feed (an ingest clock running fast)', async () => {
+    const { clock, table, checker, view, runUntil } = setup();
+    table.changedAtMs = T0 + 3_600_000;
+    await checker.load();
+    await runUntil(T0 + 20_000);
+    table.writes.push({ jti: 'under-a-fast-head', stampMs: clock.ms + 100, visibleMs: clock.ms + 200 });
+    const queriesBefore = table.queries.length;
+
+    await runUntil(T0 + 40_000);
+
+    expect(view.lookup(token('under-a-fast-head'), clock.ms)).toBe('revoked_jti');
+    expect(view.counters.feedSyncs).toBeGreaterThanOrEqual(35);
+    expect(table.queries.length - queriesBefore).toBe(0);
+  });
+
+  it('finds its place again in a feed begun anew (state and pages removed), and reads its new pages', async () => {
+    // Prepare: follow past page 5, then the feed starts over from page 1.
+    const { clock, table, checker, view, runUntil, restartFeed } = setup();
+    await checker.load();
+    await runUntil(T0 + 3000);
+    for (let i = 0; i < 6; i++) {
+      table.writes.push({ jti: `first-feed-${i}`, stampMs: clock.ms + 100, visibleMs: clock.ms + 200 });
+      await runUntil(clock.ms + INTERVAL_MS);
+    }
+    const followedBefore = view.counters.feedSyncs;
+    restartFeed();
+
+    // Act
+    await runUntil(clock.ms + 10 * INTERVAL_MS);
+    table.writes.push({ jti: 'second-feed', stampMs: clock.ms + 100, visibleMs: clock.ms + 200 });
+    const queriesBefore = table.queries.length;
+    await runUntil(clock.ms + 3 * INTERVAL_MS);
+
+    // Assess: read from the new feed's pages, not skipped as pages it held already.
+    expect(followedBefore).toBeGreaterThan(5);
+    expect(view.lookup(token('second-feed'), clock.ms)).toBe('revoked_jti');
+    expect(table.queries.length).toBe(queriesBefore);
+  });
+
+  it('reads the change index when the pages cannot be read, and follows the feed again after', async () => {
+    const { clock, table, checker, view, runUntil } = setup();
+    await checker.load();
+    await runUntil(T0 + 5000);
+    table.pagesFail = true;
+
+    table.writes.push({ jti: 'pages-unreadable', stampMs: clock.ms + 100, visibleMs: clock.ms + 200 });
+    await runUntil(T0 + 8000);
+    const whileFailing = view.lookup(token('pages-unreadable'), clock.ms);
+    table.pagesFail = false;
+    await runUntil(T0 + 20_000);
+
+    expect(whileFailing).toBe('revoked_jti');
+    expect(view.counters).toMatchObject({ syncFailures: 0 });
+    expect(view.counters.feedMisses).toBeGreaterThan(0);
+    expect(view.isFresh()).toBe(true);
   });
 
   it('does not follow a feed whose writer clock runs ahead of this instance', async () => {
