@@ -7,10 +7,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { identitySourcesFor, tokenAuthorizerHeader, type TokenSource } from '../lambda/contract/index.js';
 import { createAuthorizerFunction, grantReadRevocations, type AuthorizerFunctionOptions } from './authorizer-function.js';
+import { feedMaxLagMs } from './function-environment.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
 import { routeScopesProblem, validateCacheTtl } from './props-validation.js';
 import type { HttpAuthorizerOptions, RestAuthorizerOptions, RestTokenAuthorizerOptions, RevocationConsistency } from './props.js';
-import { FEED_INTERVAL_MS } from './revocation-feed.js';
 
 /**
  * The authorizer side shared by {@link RevocationAuthorizer} (the primary region: table, topic,
@@ -37,6 +37,8 @@ export abstract class RevocationAuthorizerBase extends Construct {
   private httpResponseType = HttpLambdaResponseType.SIMPLE;
   private syncInterval = Duration.seconds(0);
   private changeFeed = false;
+  /** With `changeFeed`, REVOCATION_FEED_MAX_LAG_MS as the authorizer reads it; 0 without. */
+  private feedLagMs = 0;
   /** Cache TTL of every authorizer created so far: the longest bounds the revocation delay. */
   private readonly cacheTtls: Duration[] = [];
   /** The authorizer handler as seen from other stacks, one reference per stack. */
@@ -57,6 +59,7 @@ export abstract class RevocationAuthorizerBase extends Construct {
     this.consistency = settings.consistency;
     this.syncInterval = settings.syncInterval;
     this.changeFeed = settings.changeFeed;
+    this.feedLagMs = settings.changeFeed ? feedMaxLagMs(settings) : 0;
     this.tokenSources = settings.tokenSources;
     this.httpResponseType = settings.httpResponseType === 'iam' ? HttpLambdaResponseType.IAM : HttpLambdaResponseType.SIMPLE;
     const built = createAuthorizerFunction(this, options);
@@ -83,14 +86,16 @@ export abstract class RevocationAuthorizerBase extends Construct {
    * authorizer's reads succeed: the longest decision cache TTL of the authorizers created so far
    * (the default `resultsCacheTtl` counts, as `httpAuthorizer` uses it) plus `syncInterval` (plus
    * the sub-second propagation of the table's index, and in a replica region the global table's
-   * replication: docs/deploy.md, "Multi-region"), plus with `changeFeed` the feed writer's
-   * interval (a revocation waits for its next step). While reads fail, `maxStaleness` replaces
-   * `syncInterval`.
+   * replication: docs/deploy.md, "Multi-region"). With `changeFeed`, plus REVOCATION_FEED_MAX_LAG_MS
+   * (`authorizerEnvironment`, else 5 s, at most half of `maxStaleness`): an instance follows a feed
+   * whose writer last read the change index up to that long ago and counts itself fresh from that
+   * read, which covers the writer's gap between scheduled runs (about 2-3 s once a minute).
+   * Typically a revocation waits only for the writer's next step (FEED_INTERVAL_MS, 1 s) and a sync
+   * interval. While reads fail, `maxStaleness` replaces `syncInterval`.
    */
   get worstCaseRevocationDelay(): Duration {
     const longestTtlMs = Math.max(...this.cacheTtls.map((ttl) => ttl.toMilliseconds()));
-    const feedMs = this.changeFeed ? FEED_INTERVAL_MS : 0;
-    return Duration.millis(longestTtlMs + this.syncInterval.toMilliseconds() + feedMs);
+    return Duration.millis(longestTtlMs + this.syncInterval.toMilliseconds() + this.feedLagMs);
   }
 
   /**

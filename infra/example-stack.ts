@@ -126,7 +126,9 @@ export class RevocationAuthorizerExampleStack extends Stack {
     new CfnOutput(this, 'WorstCaseRevocationDelay', {
       // Lazy: authorizers created after this line with a longer cache TTL count too.
       value: Lazy.string({ produce: () => this.authorizer.worstCaseRevocationDelay.toHumanString() }),
-      description: 'Longest decision cache TTL + sync interval, while the table is readable',
+      description: props.authorizer.changeFeed
+        ? 'Bound: longest decision cache TTL + sync interval + the feed max lag (REVOCATION_FEED_MAX_LAG_MS), while the table is readable; typically TTL + sync interval + the feed writer step (1 s)'
+        : 'Longest decision cache TTL + sync interval, while the table is readable',
     });
   }
 

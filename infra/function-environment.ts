@@ -153,6 +153,17 @@ export function syncOverlapMs(settings: ResolvedSettings): number {
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : DEFAULTS.syncOverlapMs;
 }
 
+/**
+ * REVOCATION_FEED_MAX_LAG_MS as the authorizer reads it (`authorizerEnvironment`, else its default:
+ * DEFAULTS.feedMaxLagMs, at most half of `maxStaleness`). A malformed value stops the authorizer's
+ * cold start; here it counts as the default.
+ */
+export function feedMaxLagMs(settings: ResolvedSettings): number {
+  const value = settings.authorizerEnvironment.REVOCATION_FEED_MAX_LAG_MS?.trim();
+  if (value !== undefined && /^\d+$/.test(value)) return Number(value);
+  return Math.min(DEFAULTS.feedMaxLagMs, Math.floor(settings.maxStaleness.toMilliseconds() / 2));
+}
+
 /** Both functions must agree on these, or TTLs and cut-offs would not line up. */
 function sharedVariables(settings: ResolvedSettings, tableName: string): Record<string, string> {
   return {

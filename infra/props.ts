@@ -281,7 +281,9 @@ export interface RevocationAuthorizerProps {
    * The change feed, for large fleets (infra/revocation-feed.ts; docs/deploy.md, "The change feed"):
    * a writer function (`feed.mjs` of the bundle directory) reads the change index each second and
    * publishes new revocations as pages that every authorizer instance reads, instead of each
-   * instance querying the index; the ingest then stops raising the change head. Off by default: its
+   * instance querying the index; the ingest then raises the change head only while no feed is live
+   * (one head read per batch). It adds REVOCATION_FEED_MAX_LAG_MS (5 s) to the bound of
+   * `worstCaseRevocationDelay` (typically a revocation waits one 1 s step more). Off by default: its
    * heartbeat writes all 32 head items every second (about 2.8 million write units a day, ≈ $52 a
    * month per region holding the table, plus ≈ $17 of an always-running function): worth it for a
    * large fleet, which without it cannot exceed about 545 instances at 100 revocations/s

@@ -12,9 +12,16 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { FUNCTION_TIMEOUT_SECONDS, SERVICE_NAMES } from '../lambda/contract/index.js';
+import { FUNCTION_TIMEOUT_SECONDS, REVOCATION_TABLE_SCHEMA, SERVICE_NAMES } from '../lambda/contract/index.js';
 import { RevocationAuthorizerBase } from './authorizer-base.js';
-import { acknowledgeNag, acknowledgeRuntime, bundleCode, DEFAULT_BUNDLE_DIRECTORY, functionRole } from './authorizer-function.js';
+import {
+  acknowledgeNag,
+  acknowledgeRuntime,
+  bundleCode,
+  DEFAULT_BUNDLE_DIRECTORY,
+  functionRole,
+  leadingKeys,
+} from './authorizer-function.js';
 import { authorizerEnvironment, ingestEnvironment, syncOverlapMs } from './function-environment.js';
 import { RevocationMonitoring } from './monitoring.js';
 import { receiverEnvironment, RevocationReceiver } from './revocation-receiver.js';
@@ -176,7 +183,7 @@ export class RevocationAuthorizer extends RevocationAuthorizerBase {
       environment: ingestEnvironment(settings, this.table.tableName),
     });
     this.ingestFunction.addEventSource(new SnsEventSource(this.topic, { deadLetterQueue: this.deliveryDeadLetterQueue }));
-    this.grantRevocationWrites(this.ingestFunction);
+    this.grantRevocationWrites(this.ingestFunction, settings.changeFeed);
     // SqsDestination grants through queue.grantSendMessages, which lets the role use the queues'
     // key (kms:GenerateDataKey*, kms:ReEncrypt*): wildcards over one key's action variants.
     for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
@@ -335,9 +342,23 @@ export class RevocationAuthorizer extends RevocationAuthorizerBase {
     }
   }
 
-  /** Conditional UpdateItem on the table: all the ingest needs. */
-  private grantRevocationWrites(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [this.table.tableArn] });
+  /**
+   * Conditional UpdateItem on the table: all the ingest needs, and with `changeFeed` GetItem of the
+   * change-head items only (`head#…`): INGEST_RAISE_CHANGE_HEAD=auto reads one after each batch to
+   * see whether a feed is live. Denied, that read would count as "no feed" and every batch would
+   * raise the head anyway.
+   */
+  private grantRevocationWrites(grantee: iam.IGrantable, changeFeed: boolean): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [this.table.tableArn] });
+    if (!changeFeed) return grant;
+    return grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['dynamodb:GetItem'],
+        resourceArns: [this.table.tableArn],
+        conditions: leadingKeys(REVOCATION_TABLE_SCHEMA.head.keyPrefix),
+      }),
+    );
   }
 
   private encryptedQueue(id: string): sqs.Queue {

@@ -77,27 +77,43 @@ export function createFeedFunction(scope: Construct, options: FeedFunctionOption
 }
 
 /**
- * What the feed writer does to the table, and nothing else: Query of the `changes` index, GetItem
- * (its consistent start-up read) and UpdateItem of the head items (`head#…`), PutItem of the page
- * items (`feed#…`). dynamodb:LeadingKeys is the partition key value (DynamoDB's IAM condition keys).
+ * What the feed writer does to the table, and nothing else (lambda/feed/feed-store.ts): Query of
+ * the `changes` index; GetItem of the head items (`head#…`: its consistent start-up read) and of
+ * the page items (`feed#…`: at start-up, whether pages lie past the head); UpdateItem of the head
+ * items, of the feed's attributes only, never the ingest's `headAt`; PutItem of the page items,
+ * holding `pk`, `seq` and `entries` only. dynamodb:LeadingKeys is the partition key value.
+ *
+ * dynamodb:Attributes (DynamoDB's IAM condition keys, "Using IAM policy conditions for
+ * fine-grained access control",
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html, and
+ * IAM's example "Amazon DynamoDB: Allows access to specific attributes") is the set of top-level
+ * attribute names a request accesses: for PutItem the item's attributes, for UpdateItem those its
+ * expressions name (ExpressionAttributeNames count), the key included, which is why `pk` is
+ * listed. With ForAllValues:StringEquals a request naming any other attribute is denied. An
+ * update's ReturnValues ALL_OLD or ALL_NEW would return attributes outside the list, so
+ * dynamodb:ReturnValues is held to NONE (or absent, which is what the writer sends): the writer
+ * asks for no return values.
  */
 export function grantFeedWrites(grantee: iam.IGrantable, table: dynamodb.ITable): iam.Grant {
   const indexArn = `${table.tableArn}/index/${SCHEMA.changesIndex.name}`;
+  const statement = (actions: string[], prefix: string, attributes?: readonly string[]): iam.Grant =>
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [table.tableArn],
+      conditions: {
+        ...leadingKeys(prefix),
+        ...(attributes === undefined
+          ? {}
+          : {
+              'ForAllValues:StringEquals': { 'dynamodb:Attributes': [SCHEMA.partitionKey.name, ...attributes] },
+              StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+            }),
+      },
+    });
   return iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [indexArn] })
-    .combine(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resourceArns: [table.tableArn],
-        conditions: leadingKeys(SCHEMA.head.keyPrefix),
-      }),
-    )
-    .combine(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['dynamodb:PutItem'],
-        resourceArns: [table.tableArn],
-        conditions: leadingKeys(SCHEMA.feed.keyPrefix),
-      }),
-    );
+    .combine(statement(['dynamodb:GetItem'], SCHEMA.head.keyPrefix))
+    .combine(statement(['dynamodb:GetItem'], SCHEMA.feed.keyPrefix))
+    .combine(statement(['dynamodb:UpdateItem'], SCHEMA.head.keyPrefix, Object.values(SCHEMA.head.feed)))
+    .combine(statement(['dynamodb:PutItem'], SCHEMA.feed.keyPrefix, Object.values(SCHEMA.feed.attributes)));
 }

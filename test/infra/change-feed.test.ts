@@ -1,10 +1,12 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { Duration, type CfnElement, type Stack } from 'aws-cdk-lib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEED_METRICS, REVOCATION_TABLE_SCHEMA, SERVICE_NAMES } from '../../lambda/contract/index.js';
+import { FeedStore } from '../../lambda/feed/feed-store.js';
 import { RevocationAuthorizerPropsError } from '../../infra/props-error.js';
 import type { RevocationAuthorizerProps } from '../../infra/props.js';
 import type { RevocationAuthorizer } from '../../infra/revocation-authorizer.js';
@@ -36,6 +38,29 @@ function dynamoStatementsOf(built: Template, builtStack: Stack, fn: IConstruct &
   return Object.values(policies)
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
     .filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:'));
+}
+
+type SentRequest = { Key?: object; Item?: object; ExpressionAttributeNames?: Record<string, string>; ReturnValues?: string };
+
+/**
+ * The PutItem and UpdateItem requests the feed writer's store sends for a page and a head: a real
+ * SDK client whose requests stop at its first middleware, recorded there, answered with nothing.
+ */
+async function sentRequests(): Promise<{ puts: SentRequest[]; updates: SentRequest[] }> {
+  const client = new DynamoDBClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const sent: { puts: SentRequest[]; updates: SentRequest[] } = { puts: [], updates: [] };
+  client.middlewareStack.add(
+    (_next, context) => async (args) => {
+      if (context.commandName === 'PutItemCommand') sent.puts.push(args.input as SentRequest);
+      if (context.commandName === 'UpdateItemCommand') sent.updates.push(args.input as SentRequest);
+      return { output: { $metadata: {} }, response: {} };
+    },
+    { step: 'initialize' },
+  );
+  const store = new FeedStore(client, 'revocations');
+  await store.writePage(7, '{"v":1,"i":[],"e":[]}');
+  await store.writeHead({ seq: 7, seqAtMs: 2000, base: 6, baseAtMs: 1000, atMs: 1500 });
+  return sent;
 }
 
 describe('RevocationAuthorizer changeFeed', () => {
@@ -92,26 +117,64 @@ describe('RevocationAuthorizer changeFeed', () => {
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
   });
 
-  it('lets the writer query the changes index, read and update the head items and put page items, nothing else', () => {
+  it('lets the writer query the changes index, read the head and page items, update the head items’ feed attributes and put page items, nothing else', () => {
+    const schema = REVOCATION_TABLE_SCHEMA;
+    const onlyAttributes = (attributes: string[]) => ({
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', ...attributes] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+    });
     expect(dynamoStatementsOf(template, stack, authorizer.feedFunction!)).toEqual([
       {
         Effect: 'Allow',
         Action: 'dynamodb:Query',
-        Resource: { 'Fn::Join': ['', [tableRef(), `/index/${REVOCATION_TABLE_SCHEMA.changesIndex.name}`]] },
+        Resource: { 'Fn::Join': ['', [tableRef(), `/index/${schema.changesIndex.name}`]] },
       },
+      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableRef(), Condition: leadingKeys(schema.head.keyPrefix) },
+      // Its start-up check for pages past the head (feed-store.ts readPageSeqConsistent).
+      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableRef(), Condition: leadingKeys(schema.feed.keyPrefix) },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Action: 'dynamodb:UpdateItem',
         Resource: tableRef(),
-        Condition: leadingKeys(REVOCATION_TABLE_SCHEMA.head.keyPrefix),
+        // Never headAt, the ingest's.
+        Condition: {
+          ...leadingKeys(schema.head.keyPrefix),
+          ...onlyAttributes(['feedSeq', 'feedSeqAt', 'feedBase', 'feedBaseAt', 'feedAt']),
+        },
       },
       {
         Effect: 'Allow',
         Action: 'dynamodb:PutItem',
         Resource: tableRef(),
-        Condition: leadingKeys(REVOCATION_TABLE_SCHEMA.feed.keyPrefix),
+        Condition: { ...leadingKeys(schema.feed.keyPrefix), ...onlyAttributes(['seq', 'entries']) },
       },
     ]);
+  });
+
+  it('lists every attribute the writer’s requests name, and headAt in none of them', async () => {
+    // The writer's own requests (lambda/feed/feed-store.ts) against the conditions above: a
+    // request naming an attribute outside dynamodb:Attributes is denied in AWS (dynalite ignores IAM).
+    const statements = dynamoStatementsOf(template, stack, authorizer.feedFunction!);
+    const allowed = (action: string) => {
+      const statement = statements.find((candidate) => candidate.Action === action) as {
+        Condition: Record<string, Record<string, string[]>>;
+      };
+      return statement.Condition['ForAllValues:StringEquals']!['dynamodb:Attributes']!;
+    };
+    const named = (request: { Key?: object; Item?: object; ExpressionAttributeNames?: Record<string, string> }) => [
+      ...Object.keys(request.Key ?? {}),
+      ...Object.keys(request.Item ?? {}),
+      ...Object.values(request.ExpressionAttributeNames ?? {}),
+    ];
+    const sent = await sentRequests();
+    expect(sent.puts.length).toBeGreaterThan(0);
+    expect(sent.updates.length).toBeGreaterThan(0);
+    for (const put of sent.puts) expect(allowed('dynamodb:PutItem')).toEqual(expect.arrayContaining(named(put)));
+    for (const update of sent.updates) {
+      expect(allowed('dynamodb:UpdateItem')).toEqual(expect.arrayContaining(named(update)));
+      expect(update.ReturnValues ?? 'NONE').toBe('NONE');
+    }
+    expect(allowed('dynamodb:UpdateItem')).not.toContain(REVOCATION_TABLE_SCHEMA.head.attribute);
   });
 
   it('lets the authorizer and the snapshot writer BatchGetItem the page items only', () => {
@@ -130,6 +193,13 @@ describe('RevocationAuthorizer changeFeed', () => {
       Handler: 'ingest.handler',
       Environment: { Variables: Match.objectLike({ INGEST_RAISE_CHANGE_HEAD: 'auto' }) },
     });
+  });
+
+  it('lets the ingest read the change-head items, which `auto` does after each batch, and no other item', () => {
+    expect(dynamoStatementsOf(template, stack, authorizer.ingestFunction)).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: tableRef() },
+      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableRef(), Condition: leadingKeys(REVOCATION_TABLE_SCHEMA.head.keyPrefix) },
+    ]);
   });
 
   it('packages only feed.mjs for the feed writer', () => {
@@ -166,8 +236,9 @@ describe('RevocationAuthorizer changeFeed', () => {
     expect(body).toContain('Change feed function');
   });
 
-  it('adds the writer’s step interval to the worst-case revocation delay', () => {
-    expect(authorizer.worstCaseRevocationDelay.toMilliseconds()).toBe(1000 + 1000);
+  it('adds the feed max lag (5 s by default), not the writer’s 1 s step, to the worst-case revocation delay', () => {
+    // Cache TTL 0 + sync interval 1 s + REVOCATION_FEED_MAX_LAG_MS 5 s.
+    expect(authorizer.worstCaseRevocationDelay.toMilliseconds()).toBe(1000 + 5000);
   });
 });
 
@@ -184,6 +255,36 @@ describe('RevocationAuthorizer changeFeed options', () => {
     expect(actions).not.toContain('dynamodb:BatchGetItem');
     const ingest = built.findResources('AWS::Lambda::Function', { Properties: { Handler: 'ingest.handler' } });
     expect(Object.values(ingest)[0]!.Properties.Environment.Variables).not.toHaveProperty('INGEST_RAISE_CHANGE_HEAD');
+  });
+
+  it('lets the ingest read no item without the feed', () => {
+    const { stack: plain, authorizer: plainAuthorizer } = authorizerStack(bundles.directory);
+    expect(dynamoStatementsOf(Template.fromStack(plain), plain, plainAuthorizer.ingestFunction)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [plain.getLogicalId(plainAuthorizer.table.node.defaultChild as CfnElement), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('bounds the revocation delay with the feed max lag the authorizer is given', () => {
+    const withLag = (environment: Record<string, string>, maxStaleness?: Duration) =>
+      authorizerStack(bundles.directory, {
+        changeFeed: true,
+        authorizerEnvironment: environment,
+        ...(maxStaleness ? { maxStaleness } : {}),
+      }).authorizer.worstCaseRevocationDelay.toMilliseconds();
+    expect(withLag({ REVOCATION_FEED_MAX_LAG_MS: '8000' })).toBe(1000 + 8000);
+    // 0: instances never follow a feed, and query the index every sync themselves.
+    expect(withLag({ REVOCATION_FEED_MAX_LAG_MS: '0' })).toBe(1000);
+    // The authorizer's own default: at most half of maxStaleness.
+    expect(withLag({}, Duration.seconds(6))).toBe(1000 + 3000);
+    expect(
+      authorizerStack(bundles.directory, {
+        authorizerEnvironment: { REVOCATION_FEED_MAX_LAG_MS: '8000' },
+      }).authorizer.worstCaseRevocationDelay.toMilliseconds(),
+    ).toBe(1000);
   });
 
   it('gives the writer the overlap the authorizer is given', () => {
