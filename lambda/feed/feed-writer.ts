@@ -47,18 +47,18 @@ export class FeedWriter {
     await this.changes.queryChanges(sinceMs, startMs / 1000, (revocation) => found.push(revocation), signal);
     const endMs = this.now();
     const fresh = new Map<string, Revocation>();
-    const skipped: string[] = [];
+    const skipped = new Set<string>();
     let normalised = 0;
     for (const revocation of found) {
       const key = dedupeKey(revocation);
-      if (state.published.has(key) || fresh.has(key) || skipped.includes(key)) continue;
+      if (state.published.has(key) || fresh.has(key) || skipped.has(key)) continue;
       // The change index reads items leniently; what the encoder refuses must never stop the feed.
       const publishable = normaliseForFeed(revocation);
       if (publishable.ok) {
         fresh.set(key, publishable.revocation);
         if (publishable.changed) normalised++;
       } else {
-        skipped.push(key);
+        skipped.add(key);
         this.log.error('a revocation the change feed cannot carry was skipped', {
           kind: String(revocation?.kind),
           field: publishable.problem.field,
@@ -98,7 +98,7 @@ export class FeedWriter {
       entries: fresh.size,
       bytes: pages.reduce((sum, entries) => sum + Buffer.byteLength(entries, 'utf8'), 0),
       read: found.length,
-      skipped: skipped.length,
+      skipped: skipped.size,
       seq: state.seq,
       lagMs: publishedMs - (previousAtMs ?? startMs),
     };
