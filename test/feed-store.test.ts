@@ -157,6 +157,43 @@ describe('FeedStore pages', () => {
     expect(observed.sent.get('BatchGetItemCommand')).toBe(2);
   });
 
+  it('stops backing off for unprocessed keys as soon as its signal fires', async () => {
+    const table = await newTable();
+    await storeOn(table).writePage(1, encodeFeedPage([jti('one')]));
+    const observed = observedClient(dynamo);
+    const controller = new AbortController();
+    // Every answer leaves every key unprocessed; the signal fires as the first one arrives.
+    observed.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'BatchGetItemCommand') {
+          const input = args.input as { RequestItems: Record<string, { Keys: unknown[] }> };
+          const output = result.output as BatchGetItemCommandOutput;
+          output.Responses = { [table]: [] };
+          output.UnprocessedKeys = input.RequestItems as never;
+          setTimeout(() => controller.abort(), 10);
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'leaveUnprocessed' },
+    );
+    // A back-off that would never end by itself.
+    const store = new FeedStore(observed.client, table, { sleep: () => new Promise<void>(() => {}) });
+
+    const outcome = await Promise.race([
+      store
+        .readPages(1, 1, NOW_S, () => {}, controller.signal)
+        .then(
+          () => 'read',
+          (error: unknown) => error,
+        ),
+      new Promise((resolve) => setTimeout(() => resolve('still sleeping'), 2000)),
+    ]);
+
+    expect(outcome).toBeInstanceOf(RevocationStateUnavailableError);
+    expect(observed.sent.get('BatchGetItemCommand')).toBe(1);
+  });
+
   it('wraps a failed read as RevocationStateUnavailableError, and stops at once when its signal has fired', async () => {
     const store = storeOn('no-such-table');
     const aborted = AbortSignal.abort();
@@ -178,6 +215,21 @@ describe('FeedStore fencing', () => {
     await writerA.writePage(71, encodeFeedPage([jti('later')]));
     await expect(writerB.writePage(7, encodeFeedPage([jti('from-a')]))).rejects.toBeInstanceOf(FeedFencedError);
     expect((await read(storeOn(table, 30), 7, 7)).missing).toBe(7);
+  });
+
+  it('refuses a head state that would move feedSeq back, even with a later feedAt; takes the same seq later (a heartbeat)', async () => {
+    const table = await newTable();
+    const current = storeOn(table);
+    const stale = storeOn(table);
+    await current.writeHead(state(5, NOW_MS + 1000));
+
+    await expect(stale.writeHead(state(3, NOW_MS + 2000))).rejects.toBeInstanceOf(FeedFencedError);
+    expect(await current.readHeadConsistent()).toEqual(state(5, NOW_MS + 1000));
+    await expect(current.writeHead(state(5, NOW_MS + 3000))).resolves.toBeUndefined();
+    await expect(current.writeHead(state(5, NOW_MS + 3000))).resolves.toBeUndefined();
+    await expect(current.writeHead(state(6, NOW_MS + 4000))).resolves.toBeUndefined();
+    const last = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: headKey(REPLICAS - 1) } } }));
+    expect(last.Item?.feedSeq).toEqual({ N: '6' });
   });
 
   it('sends no write once its signal has fired', async () => {
@@ -213,5 +265,29 @@ describe('FeedStore fencing', () => {
     await new RevocationStore(dynamo.client, table).raiseHead(NOW_MS);
     expect(await store.readHeadConsistent()).toBeUndefined();
     expect(await store.readPageSeqConsistent(1)).toBeUndefined();
+    expect(await store.readHighestPageSeqConsistent()).toBe(0);
+  });
+
+  it('reads the highest page the ring holds in replica 0, wherever the ring wrapped, in one consistent BatchGetItem', async () => {
+    const table = await newTable();
+    for (let seq = 60; seq <= 70; seq++) await storeOn(table).writePage(seq, encodeFeedPage([jti(`p${seq}`)]));
+    // Only another replica holds a later page: the writer reads replica 0, written first.
+    await putRaw(table, feedPageKey(71, 5), { seq: { N: '71' }, entries: { S: encodeFeedPage([jti('p71')]) } });
+    const observed = observedClient(dynamo);
+    const consistent: unknown[] = [];
+    observed.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'BatchGetItemCommand') {
+          const input = args.input as { RequestItems: Record<string, { Keys: unknown[]; ConsistentRead?: boolean }> };
+          consistent.push(input.RequestItems[table]!.ConsistentRead, input.RequestItems[table]!.Keys.length);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordConsistency' },
+    );
+
+    expect(await storeOn(table, 0, observed.client).readHighestPageSeqConsistent()).toBe(70);
+    expect(consistent).toEqual([true, REVOCATION_TABLE_SCHEMA.feed.slots]);
+    expect(observed.total).toBe(1);
   });
 });

@@ -1,9 +1,19 @@
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REVOCATION_TABLE_SCHEMA } from '../lambda/contract/index.js';
 import { encodeFeedPage, FeedStore, FeedWriter, type FeedStepOutcome } from '../lambda/feed/index.js';
-import { RevocationStore, type FeedHead, type Revocation } from '../lambda/revocation/index.js';
+import {
+  MAX_TTL_EPOCH_SECONDS,
+  MIN_CUTOFF_EPOCH_MS,
+  RevocationStore,
+  shardOf,
+  type FeedHead,
+  type Revocation,
+} from '../lambda/revocation/index.js';
 import { FeedFencedError } from '../lambda/shared/index.js';
 import { createRevocationTable } from '../local/table-admin.js';
 import { startDynalite, type LocalDynamo } from './support/dynalite.js';
+import { LogRecorder } from './support/log-recorder.js';
 
 const ISS = 'https://issuer.example.com/';
 const T0 = 1_800_000_000_000;
@@ -24,7 +34,7 @@ async function setUp() {
   const clock = { ms: T0 };
   const revocations = new RevocationStore(dynamo.client, table);
   const feed = new FeedStore(dynamo.client, table, { sleep: async () => {} });
-  const newWriter = (options: { maxPageBytes?: number } = {}) =>
+  const newWriter = (options: { maxPageBytes?: number; log?: LogRecorder } = {}) =>
     new FeedWriter(revocations, feed, {
       overlapMs: OVERLAP_MS,
       intervalMs: 1000,
@@ -45,7 +55,22 @@ async function setUp() {
     );
     return result.missing === undefined ? ids : { missing: result.missing };
   };
-  return { table, clock, feed, newWriter, write, head, pages };
+  /** Every revocation in pages first .. last, in order. */
+  const published = async (first: number, last: number) => {
+    const seen: Revocation[] = [];
+    const result = await feed.readPages(first, last, T0 / 1000, (revocation) => seen.push(revocation));
+    expect(result.missing).toBeUndefined();
+    return seen;
+  };
+  /** Writes an item as it stands in the table, stamped `stampMs`, bypassing the ingest's rules. */
+  const putRaw = async (stampMs: number, kind: string, issuer: string, id: string, attributes: Record<string, { N: string }>) => {
+    const pk = `${kind}#${encodeURIComponent(issuer)}#${id}`;
+    const item = { pk: { S: pk }, kind: { S: kind }, iss: { S: issuer }, id: { S: id }, ...attributes };
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: table, Item: { ...item, shard: { N: String(shardOf(pk)) }, updatedAt: { N: String(stampMs) } } }),
+    );
+  };
+  return { table, clock, feed, newWriter, write, head, pages, published, putRaw };
 }
 
 const jti = (id: string, expiresAtEpochSeconds = T0 / 1000 + 3600): Revocation => ({
@@ -176,6 +201,79 @@ describe('FeedWriter.step', () => {
       [1, T0],
       [2, T0 + 2000],
     ]);
+  });
+});
+
+describe('FeedWriter.step with items the page encoder refuses as they are', () => {
+  it('publishes them normalised (never a weaker effect), skips and counts one it cannot carry, and the feed goes on', async () => {
+    const { clock, newWriter, head, published, putRaw } = await setUp();
+    const log = new LogRecorder();
+    const writer = newWriter({ log });
+    const expiresAt = { N: String(T0 / 1000 + 3600) };
+    await putRaw(T0 - 100, 'session', ISS, 'sid-without-revokedAt', { expiresAt });
+    await putRaw(T0 - 100, 'jti', ISS, 'fractional-ttl', { revokedAt: { N: String(T0) }, expiresAt: { N: String(T0 / 1000 + 3600.5) } });
+    await putRaw(T0 - 100, 'jti', ISS, 'ttl-in-ms', { revokedAt: { N: String(T0) }, expiresAt: { N: String(T0 + 3_600_000) } });
+    await putRaw(T0 - 100, 'subject', ISS, 'cut-off-in-seconds', { revokedAt: { N: String(T0 / 1000) }, expiresAt });
+    await putRaw(T0 - 100, 'jti', 'https://issuer.example.com/\u0001', 'bad-issuer', { revokedAt: { N: String(T0) }, expiresAt });
+
+    const first = await writer.step();
+    clock.ms += 1000;
+    const second = await writer.step();
+
+    expect(first).toMatchObject({ pages: 1, entries: 4, read: 5, skipped: 1, seq: 1 });
+    expect(second).toMatchObject({ pages: 0, entries: 0, read: 5, skipped: 0, seq: 1 });
+    expect(await head()).toMatchObject({ seq: 1, atMs: T0 + 1000 });
+    const byId = new Map(
+      (await published(1, 1)).map((revocation) => [revocation.kind === 'jti' ? revocation.jti : revocation.id, revocation]),
+    );
+    expect([...byId.keys()].sort()).toEqual(['cut-off-in-seconds', 'fractional-ttl', 'sid-without-revokedAt', 'ttl-in-ms']);
+    expect(byId.get('sid-without-revokedAt')).toMatchObject({
+      kind: 'session',
+      revokedAtEpochMs: MIN_CUTOFF_EPOCH_MS,
+      expiresAtEpochSeconds: T0 / 1000 + 3600,
+    });
+    expect(byId.get('fractional-ttl')).toMatchObject({ expiresAtEpochSeconds: T0 / 1000 + 3601 });
+    expect(byId.get('ttl-in-ms')).toMatchObject({ expiresAtEpochSeconds: MAX_TTL_EPOCH_SECONDS - 1 });
+    expect(byId.get('cut-off-in-seconds')).toMatchObject({ kind: 'subject', revokedAtEpochMs: MIN_CUTOFF_EPOCH_MS });
+    expect(log.lines.filter((entry) => entry.level === 'error')).toHaveLength(1);
+  });
+});
+
+describe('FeedWriter after the feed state was removed from the head (the feed turned off, then on)', () => {
+  it('goes on after the highest page the ring holds, and its pages are written', async () => {
+    const { table, clock, feed, newWriter, write, head, pages } = await setUp();
+    await write(T0 - 10, jti('r1'));
+    await newWriter().step();
+    // The feed had reached page 70: the ring wrapped, so slot 6 holds the highest page, slots 60-63 older ones.
+    for (let seq = 60; seq <= 70; seq++) await feed.writePage(seq, encodeFeedPage([jti(`old-${seq}`)]));
+    // docs/deploy.md: REMOVE feedSeq, feedSeqAt, feedBase, feedBaseAt, feedAt from every head replica.
+    for (let replica = 0; replica < REVOCATION_TABLE_SCHEMA.head.replicas; replica++) {
+      await dynamo.client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: { S: `head#${replica}` } },
+          UpdateExpression: 'REMOVE feedSeq, feedSeqAt, feedBase, feedBaseAt, feedAt',
+        }),
+      );
+    }
+    expect(await head()).toBeUndefined();
+    clock.ms = T0 + 600_000;
+    await write(clock.ms - 10, jti('after'));
+
+    const step = await newWriter().step();
+
+    expect(step).toMatchObject({ pages: 1, seq: 71 });
+    expect(await pages(71, 71)).toEqual(['after']);
+    expect(await head()).toMatchObject({ seq: 71, base: 0, atMs: T0 + 600_000 });
+  });
+
+  it('starts at page 1 when the ring holds no page either', async () => {
+    const { newWriter, write, head, pages } = await setUp();
+    await write(T0 - 10, jti('first'));
+
+    expect(await newWriter().step()).toMatchObject({ pages: 1, seq: 1 });
+    expect(await pages(1, 1)).toEqual(['first']);
+    expect(await head()).toMatchObject({ seq: 1 });
   });
 });
 

@@ -1,11 +1,14 @@
 import {
   ANY_ISSUER,
   issuerProblem,
+  MAX_TTL_EPOCH_SECONDS,
+  MIN_CUTOFF_EPOCH_MS,
   REVOCATION_KINDS,
   revocationId,
   storageProblem,
   type Revocation,
   type RevocationKind,
+  type StorageProblem,
 } from '../revocation/index.js';
 
 /**
@@ -65,6 +68,47 @@ export function encodeFeedPage(revocations: readonly Revocation[]): string {
   const page = new PageBuilder();
   revocations.forEach((revocation, index) => page.add(revocation, index));
   return page.encode();
+}
+
+/** A revocation made publishable, or why it cannot be; `changed` when a time had to move. */
+export type NormalisedRevocation =
+  | { readonly ok: true; readonly revocation: Revocation; readonly changed: boolean }
+  | { readonly ok: false; readonly problem: StorageProblem };
+
+/**
+ * The revocation as the encoder accepts it, with an equal or stronger effect in the authorizer's
+ * cache (which refuses a jti or session until expiresAt, and a token with iat * 1000 <= T under a
+ * cut-off T until expiresAt). The change index can return items the encoder refuses (toRevocation
+ * reads them leniently); one of those must never stop the writer:
+ * - expiresAt: fractional → ceil; at or over MAX_TTL_EPOCH_SECONDS (milliseconds by mistake) →
+ *   the largest allowed (still effectively forever).
+ * - a session's revokedAt (it only dates the session, enforced by expiry alone): fractional →
+ *   ceil, missing (0) or under MIN_CUTOFF_EPOCH_MS or past a safe integer → MIN_CUTOFF_EPOCH_MS.
+ * - a subject or client cut-off T: fractional → ceil (refuses at least the same tokens); under
+ *   MIN_CUTOFF_EPOCH_MS → that (no token has an iat before 1973: the same effect); past
+ *   Number.MAX_SAFE_INTEGER → that (no token has an iat after the year 287,396).
+ * What still breaks a rule (kind, issuer, id, key size, an expiry that is not a positive number,
+ * a cut-off that is not a number) is refused with storageProblem's reason: the caller skips it.
+ */
+export function normaliseForFeed(revocation: Revocation): NormalisedRevocation {
+  const expires = revocation?.expiresAtEpochSeconds;
+  const fixed = { ...revocation };
+  if (typeof expires === 'number' && expires > 0) fixed.expiresAtEpochSeconds = Math.min(Math.ceil(expires), MAX_TTL_EPOCH_SECONDS - 1);
+  if (fixed.kind === 'session' || fixed.kind === 'subject' || fixed.kind === 'client') {
+    const t = fixed.revokedAtEpochMs;
+    if (fixed.kind === 'session') {
+      const ceiled = typeof t === 'number' ? Math.ceil(t) : NaN;
+      fixed.revokedAtEpochMs = Number.isSafeInteger(ceiled) && ceiled >= MIN_CUTOFF_EPOCH_MS ? ceiled : MIN_CUTOFF_EPOCH_MS;
+    } else if (typeof t === 'number' && !Number.isNaN(t)) {
+      fixed.revokedAtEpochMs = Math.min(Math.max(Math.ceil(t), MIN_CUTOFF_EPOCH_MS), Number.MAX_SAFE_INTEGER);
+    }
+  }
+  const problem = storageProblem(fixed);
+  if (problem !== undefined) return { ok: false, problem };
+  const changed =
+    fixed.expiresAtEpochSeconds !== revocation.expiresAtEpochSeconds ||
+    (fixed.kind !== 'jti' && revocation.kind !== 'jti' && fixed.revokedAtEpochMs !== revocation.revokedAtEpochMs);
+  return { ok: true, revocation: changed ? fixed : revocation, changed };
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   type Revocation,
 } from '../revocation/index.js';
 import { describeError, FeedFencedError, RevocationStateUnavailableError, RevocationWriteError } from '../shared/index.js';
+import { waitUnlessAborted } from './abortable-wait.js';
 import { decodeFeedPage, type FeedPageProblem } from './feed-format.js';
 
 /**
@@ -65,7 +66,7 @@ export class FeedStore implements FeedReader {
     if (last - first + 1 > SCHEMA.feed.slots) return { ...summary, missing: first };
     const keys = new Map<number, string>();
     for (let seq = first; seq <= last; seq++) keys.set(seq, feedPageKey(seq, this.replica()));
-    const items = await this.getPages([...keys.values()], signal);
+    const items = await this.getPages([...keys.values()], PAGE_PROJECTION, false, signal);
     for (const [seq, key] of keys) {
       const item = items.get(key);
       if (item === undefined || item[SCHEMA.feed.attributes.seq]?.N !== String(seq)) return { ...summary, missing: seq };
@@ -110,8 +111,9 @@ export class FeedStore implements FeedReader {
 
   /**
    * Writes the feed's state to every head replica (never `headAt`, the ingest's), on the condition
-   * that the replica holds an older `feedAt` (or none, or this very state: a retried write).
-   * @throws FeedFencedError when a replica holds a later `feedAt`: another writer is ahead.
+   * that the replica holds an older `feedAt` (or none, or this very state: a retried write) and no
+   * later `feedSeq` (a stale writer never moves the feed back).
+   * @throws FeedFencedError when a replica holds a later `feedAt` or `feedSeq`: another writer is ahead.
    * @throws RevocationWriteError when a replica cannot be written after retries.
    */
   async writeHead(state: FeedHead, signal?: AbortSignal): Promise<void> {
@@ -130,7 +132,8 @@ export class FeedStore implements FeedReader {
           TableName: this.tableName,
           Key: { [SCHEMA.partitionKey.name]: { S: headKey(replica) } },
           UpdateExpression: 'SET #seq = :seq, #seqAt = :seqAt, #base = :base, #baseAt = :baseAt, #at = :at',
-          ConditionExpression: 'attribute_not_exists(#at) OR #at < :at OR (#at = :at AND #seq = :seq)',
+          ConditionExpression:
+            '(attribute_not_exists(#at) OR #at < :at OR (#at = :at AND #seq = :seq)) AND (attribute_not_exists(#seq) OR #seq <= :seq)',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -159,11 +162,32 @@ export class FeedStore implements FeedReader {
     return Number.isSafeInteger(value) ? value : undefined;
   }
 
+  /**
+   * The highest page number the ring's slots hold in replica 0 (one consistent BatchGetItem of the
+   * SCHEMA.feed.slots keys, projecting `seq`), 0 when they hold none: where a writer goes on when
+   * the head holds no feed state (it was removed to turn the feed off) but the ring still holds pages.
+   */
+  async readHighestPageSeqConsistent(signal?: AbortSignal): Promise<number> {
+    const keys = Array.from({ length: SCHEMA.feed.slots }, (_, slot) => feedPageKey(slot, 0));
+    const items = await this.getPages(keys, SEQ_PROJECTION, true, signal);
+    let highest = 0;
+    for (const item of items.values()) {
+      const seq = Number(item[SCHEMA.feed.attributes.seq]?.N);
+      if (Number.isSafeInteger(seq) && seq > highest) highest = seq;
+    }
+    return highest;
+  }
+
   private replica(): number {
     return Math.min(SCHEMA.feed.replicas - 1, Math.floor(this.random() * SCHEMA.feed.replicas));
   }
 
-  private async getPages(keys: readonly string[], signal?: AbortSignal): Promise<Map<string, Record<string, AttributeValue>>> {
+  private async getPages(
+    keys: readonly string[],
+    projection: readonly string[],
+    consistent: boolean,
+    signal?: AbortSignal,
+  ): Promise<Map<string, Record<string, AttributeValue>>> {
     const found = new Map<string, Record<string, AttributeValue>>();
     const pk = SCHEMA.partitionKey.name;
     let pending: Record<string, AttributeValue>[] = keys.map((key) => ({ [pk]: { S: key } }));
@@ -171,13 +195,14 @@ export class FeedStore implements FeedReader {
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) {
           if (attempt >= this.retrier.maxAttempts) throw new Error(`${pending.length} page keys left unprocessed`);
-          await this.retrier.sleep(this.retrier.backoffMs(attempt));
+          await waitUnlessAborted(this.retrier.sleep(this.retrier.backoffMs(attempt)), signal);
         }
         signal?.throwIfAborted();
         const request = {
           Keys: pending,
-          ProjectionExpression: '#pk, #seq, #entries',
-          ExpressionAttributeNames: { '#pk': pk, '#seq': SCHEMA.feed.attributes.seq, '#entries': SCHEMA.feed.attributes.entries },
+          ConsistentRead: consistent,
+          ProjectionExpression: projection.map((name) => `#${name}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(projection.map((name) => [`#${name}`, name])),
         };
         const response = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: request } }), {
           abortSignal: signal,
@@ -249,6 +274,9 @@ export class FeedStore implements FeedReader {
     if (fenced) throw new FeedFencedError(`another feed writer has written ${what} or later in ${this.tableName}`);
   }
 }
+
+const PAGE_PROJECTION = [SCHEMA.partitionKey.name, SCHEMA.feed.attributes.seq, SCHEMA.feed.attributes.entries];
+const SEQ_PROJECTION = [SCHEMA.partitionKey.name, SCHEMA.feed.attributes.seq];
 
 /** A page the reader could not decode, with the decoder's reason: a reader logs it and reads the change index instead. */
 export interface FeedPageRefusal extends FeedPageRefused {

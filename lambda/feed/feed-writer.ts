@@ -1,7 +1,7 @@
 import { REVOCATION_TABLE_SCHEMA as SCHEMA } from '../contract/index.js';
 import type { FeedHead, Revocation, RevocationReader } from '../revocation/index.js';
 import { describeError, FeedFencedError, silentLog, type Log } from '../shared/index.js';
-import { FEED_PAGE_MAX_BYTES, splitIntoPages } from './feed-format.js';
+import { FEED_PAGE_MAX_BYTES, normaliseForFeed, splitIntoPages } from './feed-format.js';
 
 /**
  * The change feed's one writer (docs/scale.md, "The change feed"): every interval it reads the
@@ -47,10 +47,26 @@ export class FeedWriter {
     await this.changes.queryChanges(sinceMs, startMs / 1000, (revocation) => found.push(revocation), signal);
     const endMs = this.now();
     const fresh = new Map<string, Revocation>();
+    const skipped = new Set<string>();
+    let normalised = 0;
     for (const revocation of found) {
       const key = dedupeKey(revocation);
-      if (!state.published.has(key)) fresh.set(key, revocation);
+      if (state.published.has(key) || fresh.has(key) || skipped.has(key)) continue;
+      // The change index reads items leniently; what the encoder refuses must never stop the feed.
+      const publishable = normaliseForFeed(revocation);
+      if (publishable.ok) {
+        fresh.set(key, publishable.revocation);
+        if (publishable.changed) normalised++;
+      } else {
+        skipped.add(key);
+        this.log.error('a revocation the change feed cannot carry was skipped', {
+          kind: String(revocation?.kind),
+          field: publishable.problem.field,
+          problem: publishable.problem.message,
+        });
+      }
     }
+    if (normalised > 0) this.log.warn('revocations published with their times normalised for the feed', { count: normalised });
     const pages = splitIntoPages([...fresh.values()], this.maxPageBytes);
     try {
       for (const entries of pages) {
@@ -59,7 +75,8 @@ export class FeedWriter {
         state.seqAtMs = Math.max(state.seqAtMs, endMs);
         state.history.push({ seq: state.seq, seqAtMs: state.seqAtMs });
       }
-      for (const key of fresh.keys()) state.published.set(key, endMs);
+      // A skipped one is marked too: the overlap's next reads return it again, and it is logged once.
+      for (const key of [...fresh.keys(), ...skipped]) state.published.set(key, endMs);
       state.atMs = startMs;
       this.chooseBase(state, startMs);
       await this.feed.writeHead(
@@ -81,6 +98,7 @@ export class FeedWriter {
       entries: fresh.size,
       bytes: pages.reduce((sum, entries) => sum + Buffer.byteLength(entries, 'utf8'), 0),
       read: found.length,
+      skipped: skipped.size,
       seq: state.seq,
       lagMs: publishedMs - (previousAtMs ?? startMs),
     };
@@ -116,23 +134,32 @@ export class FeedWriter {
     return report;
   }
 
-  /** The state to continue from: head#0's (read consistently), past any pages written after it. */
+  /**
+   * The state to continue from: head#0's (read consistently), past any pages written after it; with
+   * no feed state in the head, after the highest page the ring holds (the state was removed to turn
+   * the feed off, its pages were not: their slots' condition refuses every lower page).
+   */
   private async resume(signal?: AbortSignal): Promise<WriterState> {
     const head = await this.feed.readHeadConsistent(signal);
-    const state: WriterState = head
-      ? {
-          seq: head.seq,
-          seqAtMs: head.seqAtMs,
-          base: head.base,
-          baseAtMs: head.baseAtMs,
-          atMs: head.atMs,
-          history: [
-            { seq: head.base, seqAtMs: head.baseAtMs },
-            { seq: head.seq, seqAtMs: head.seqAtMs },
-          ],
-          published: new Map(),
-        }
-      : { seq: 0, seqAtMs: 0, base: 0, baseAtMs: 0, atMs: undefined, history: [], published: new Map() };
+    if (head === undefined) {
+      const seq = await this.feed.readHighestPageSeqConsistent(signal);
+      if (seq > 0) this.log.warn('feed pages found with no feed state in the head; continuing after them', { seq });
+      // Those pages' stamps are unknown, but none is later than now.
+      const seqAtMs = seq > 0 ? this.now() : 0;
+      return { seq, seqAtMs, base: 0, baseAtMs: 0, atMs: undefined, history: seq > 0 ? [{ seq, seqAtMs }] : [], published: new Map() };
+    }
+    const state: WriterState = {
+      seq: head.seq,
+      seqAtMs: head.seqAtMs,
+      base: head.base,
+      baseAtMs: head.baseAtMs,
+      atMs: head.atMs,
+      history: [
+        { seq: head.base, seqAtMs: head.baseAtMs },
+        { seq: head.seq, seqAtMs: head.seqAtMs },
+      ],
+      published: new Map(),
+    };
     // A writer that stopped between its pages and its head left pages the head does not count:
     // their numbers are taken (the page condition refuses other entries under them), so this
     // writer goes on after them. What they hold is stamped after the head's `at` minus the
@@ -144,8 +171,8 @@ export class FeedWriter {
       state.seqAtMs = Math.max(state.seqAtMs, this.now());
       state.history.push({ seq: state.seq, seqAtMs: state.seqAtMs });
     }
-    if (state.seq !== (head?.seq ?? 0))
-      this.log.warn('feed pages found beyond the head; continuing after them', { head: head?.seq ?? 0, seq: state.seq });
+    if (state.seq !== head.seq)
+      this.log.warn('feed pages found beyond the head; continuing after them', { head: head.seq, seq: state.seq });
     return state;
   }
 
@@ -171,6 +198,7 @@ export interface FeedWriterStore {
   writeHead(state: FeedHead, signal?: AbortSignal): Promise<void>;
   readHeadConsistent(signal?: AbortSignal): Promise<FeedHead | undefined>;
   readPageSeqConsistent(seq: number, signal?: AbortSignal): Promise<number | undefined>;
+  readHighestPageSeqConsistent(signal?: AbortSignal): Promise<number>;
 }
 
 export interface FeedWriterOptions {
@@ -198,6 +226,8 @@ export interface FeedStepReport {
   readonly bytes: number;
   /** Revocations the change index returned (the overlap returns most of them again). */
   readonly read: number;
+  /** New revocations the feed cannot carry even normalised (normaliseForFeed), each logged as an error. */
+  readonly skipped: number;
   /** The last page published, as the head now says. */
   readonly seq: number;
   /**

@@ -9,10 +9,12 @@ export {
   FEED_FORMAT_VERSION,
   FEED_PAGE_MAX_BYTES,
   FEED_PAGE_MIN_BYTES,
+  normaliseForFeed,
   splitIntoPages,
   type DecodedFeedPage,
   type FeedPageProblem,
   type FeedPageProblemReason,
+  type NormalisedRevocation,
 } from './feed-format.js';
 export { FeedStore, type FeedPageRefusal, type FeedStoreOptions } from './feed-store.js';
 export {

@@ -6,10 +6,18 @@ import {
   encodeFeedPage,
   FEED_PAGE_MAX_BYTES,
   FEED_PAGE_MIN_BYTES,
+  normaliseForFeed,
   splitIntoPages,
   type FeedPageProblemReason,
 } from '../../../lambda/feed/index.js';
-import { ANY_ISSUER, MAX_ISSUER_BYTES, storedId, type Revocation } from '../../../lambda/revocation/index.js';
+import {
+  ANY_ISSUER,
+  MAX_ISSUER_BYTES,
+  MAX_TTL_EPOCH_SECONDS,
+  MIN_CUTOFF_EPOCH_MS,
+  storedId,
+  type Revocation,
+} from '../../../lambda/revocation/index.js';
 
 const ISS = 'https://issuer.example.com/tenant#1';
 const NOW_MS = 1_800_000_000_000;
@@ -201,5 +209,104 @@ describe('splitIntoPages', () => {
 
   it('throws on a bound too small for the longest entry', () => {
     expect(() => splitIntoPages([jti('a')], 1000)).toThrow(RangeError);
+  });
+});
+
+describe('normaliseForFeed: what the change index returns, made publishable with an equal or stronger effect', () => {
+  /** A cut-off or session revocation with other times, as the change index may return them. */
+  const withTimes = (revocation: Revocation, times: { revokedAtEpochMs?: number; expiresAtEpochSeconds?: number }) =>
+    ({ ...revocation, ...times }) as Revocation;
+
+  /** The normalised revocation, after checking it encodes and decodes as it is. */
+  function normalised(revocation: Revocation): Revocation {
+    const result = normaliseForFeed(revocation);
+    if (!result.ok) throw new Error(`refused: ${result.problem.message}`);
+    expect(result.changed).toBe(true);
+    expect(decodeFeedPage(encodeFeedPage([result.revocation]))).toEqual({ ok: true, revocations: [result.revocation] });
+    return result.revocation;
+  }
+
+  it('hands on a publishable revocation as it is, unchanged', () => {
+    const revocation = cutoff('subject', 'alice');
+    expect(normaliseForFeed(revocation)).toEqual({ ok: true, revocation, changed: false });
+    expect((normaliseForFeed(revocation) as { revocation: Revocation }).revocation).toBe(revocation);
+  });
+
+  it('gives a session read without revokedAt (0) the smallest revocation time, its expiry kept', () => {
+    expect(normalised(withTimes(cutoff('session', 'sid-1'), { revokedAtEpochMs: 0 }))).toEqual({
+      ...cutoff('session', 'sid-1'),
+      revokedAtEpochMs: MIN_CUTOFF_EPOCH_MS,
+    });
+  });
+
+  it('rounds a fractional session revocation time up', () => {
+    expect(normalised(withTimes(cutoff('session', 'sid-1'), { revokedAtEpochMs: NOW_MS + 0.5 }))).toMatchObject({
+      revokedAtEpochMs: NOW_MS + 1,
+    });
+  });
+
+  it('rounds a fractional expiry up, for a jti and a cut-off', () => {
+    expect(normalised({ ...jti('t-1'), expiresAtEpochSeconds: NOW_S + 0.25 })).toEqual({ ...jti('t-1'), expiresAtEpochSeconds: NOW_S + 1 });
+    expect(normalised({ ...cutoff('client', 'app'), expiresAtEpochSeconds: NOW_S + 0.5 })).toMatchObject({
+      expiresAtEpochSeconds: NOW_S + 1,
+    });
+  });
+
+  it('caps an expiry in milliseconds (or infinite) at the largest TTL allowed', () => {
+    expect(normalised({ ...jti('t-1'), expiresAtEpochSeconds: NOW_MS })).toMatchObject({
+      expiresAtEpochSeconds: MAX_TTL_EPOCH_SECONDS - 1,
+    });
+    expect(normalised({ ...jti('t-1'), expiresAtEpochSeconds: MAX_TTL_EPOCH_SECONDS })).toMatchObject({
+      expiresAtEpochSeconds: MAX_TTL_EPOCH_SECONDS - 1,
+    });
+    expect(normalised({ ...cutoff('session', 's'), expiresAtEpochSeconds: Infinity })).toMatchObject({
+      expiresAtEpochSeconds: MAX_TTL_EPOCH_SECONDS - 1,
+    });
+  });
+
+  it('raises a cut-off below the smallest (seconds by mistake) to it, and rounds a fractional one up', () => {
+    expect(normalised(withTimes(cutoff('subject', 'alice'), { revokedAtEpochMs: NOW_S }))).toEqual({
+      ...cutoff('subject', 'alice'),
+      revokedAtEpochMs: MIN_CUTOFF_EPOCH_MS,
+    });
+    expect(normalised(withTimes(cutoff('client', 'app'), { revokedAtEpochMs: NOW_MS + 0.1 }))).toMatchObject({
+      revokedAtEpochMs: NOW_MS + 1,
+    });
+    expect(normalised(withTimes(cutoff('client', 'app'), { revokedAtEpochMs: 1e20 }))).toMatchObject({
+      revokedAtEpochMs: Number.MAX_SAFE_INTEGER,
+    });
+  });
+
+  it('refuses, with the field, what no change of time makes publishable', () => {
+    const field = (revocation: Revocation) => {
+      const result = normaliseForFeed(revocation);
+      return result.ok ? undefined : result.problem.field;
+    };
+    expect(field(jti('t-1', 'https://issuer.example.com/\u0001'))).toBe('issuer');
+    expect(field(jti('bob\u0085'))).toBe('id');
+    expect(field({ ...jti('t-1'), expiresAtEpochSeconds: 0 })).toBe('expiresAtEpochSeconds');
+    expect(field({ ...jti('t-1'), expiresAtEpochSeconds: NaN })).toBe('expiresAtEpochSeconds');
+    expect(field(withTimes(cutoff('subject', 'alice'), { revokedAtEpochMs: NaN }))).toBe('revokedAtEpochMs');
+    expect(field({ ...jti('t-1'), kind: 'device' } as unknown as Revocation)).toBe('kind');
+  });
+
+  it('publishes, or refuses, any times: never an earlier expiry or cut-off (property)', () => {
+    const times = fc.oneof(fc.double({ noNaN: true }), fc.integer(), fc.constantFrom(0, NOW_S, NOW_MS, MAX_TTL_EPOCH_SECONDS, 1e20));
+    fc.assert(
+      fc.property(fc.constantFrom('jti', 'subject', 'client', 'session'), times, times, (kind, expires, t) => {
+        const revocation = (
+          kind === 'jti'
+            ? { ...jti('t'), expiresAtEpochSeconds: expires }
+            : withTimes(cutoff(kind, 'x'), { revokedAtEpochMs: t, expiresAtEpochSeconds: expires })
+        ) as Revocation;
+        const result = normaliseForFeed(revocation);
+        if (!result.ok) return expires <= 0 || Number.isNaN(expires);
+        expect(decodeFeedPage(encodeFeedPage([result.revocation])).ok).toBe(true);
+        expect(result.revocation.expiresAtEpochSeconds).toBeGreaterThanOrEqual(Math.min(expires, MAX_TTL_EPOCH_SECONDS - 1));
+        if (result.revocation.kind === 'subject' || result.revocation.kind === 'client')
+          expect(result.revocation.revokedAtEpochMs).toBeGreaterThanOrEqual(Math.min(t, Number.MAX_SAFE_INTEGER));
+        return true;
+      }),
+    );
   });
 });
