@@ -265,7 +265,13 @@ export class RevocationMonitoring extends Construct {
         'FeedErrorsAlarm',
         props.feedFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         1,
-        'The change feed writer failed: until its next run (each minute) the feed head goes stale, and every authorizer instance queries the change index each sync interval instead, a load a large fleet cannot sustain (ChangesIndexThrottles). The function log has the error.',
+        'The change feed writer failed: until its next run (each minute) the feed head goes stale, and authorizer instances read the change index themselves (each sync interval until the ingest raises the change head again), a load a large fleet cannot sustain (ChangesIndexThrottles). The function log has the error.',
+      );
+      alarm(
+        'FeedEntriesSkippedAlarm',
+        serviceMetric(SERVICE_NAMES.feed, FEED_METRICS.feedEntriesSkipped, 'Sum', FIVE_MINUTES),
+        1,
+        'The change feed writer read a revocation from the table that no page can carry (an item this version cannot encode: its log names it: ERR_FEED_ENTRY_SKIPPED): instances that follow the feed do not apply it until they read the change index themselves (a cold start, or the feed going stale). Fix or remove the item; a cold start of every instance (a deploy) enforces it meanwhile.',
       );
       alarm(
         'FeedLagAlarm',
@@ -465,7 +471,10 @@ function feedWidgets(
         feedMetric(FEED_METRICS.feedPages, 'Sum').with({ label: 'pages' }),
         feedMetric(FEED_METRICS.feedEntries, 'Sum').with({ label: 'entries' }),
       ],
-      right: [feedMetric(FEED_METRICS.feedStepFailures, 'Sum').with({ label: 'step failures' })],
+      right: [
+        feedMetric(FEED_METRICS.feedStepFailures, 'Sum').with({ label: 'step failures' }),
+        feedMetric(FEED_METRICS.feedEntriesSkipped, 'Sum').with({ label: 'entries skipped' }),
+      ],
       width: 8,
       height,
     }),

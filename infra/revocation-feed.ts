@@ -79,7 +79,8 @@ export function createFeedFunction(scope: Construct, options: FeedFunctionOption
 /**
  * What the feed writer does to the table, and nothing else (lambda/feed/feed-store.ts): Query of
  * the `changes` index; GetItem of the head items (`head#…`: its consistent start-up read) and of
- * the page items (`feed#…`: at start-up, whether pages lie past the head); UpdateItem of the head
+ * the page items and BatchGetItem of them (`feed#…`: at start-up, whether pages lie past the head,
+ * and with no feed state the highest page in the ring); UpdateItem of the head
  * items, of the feed's attributes only, never the ingest's `headAt`; PutItem of the page items,
  * holding `pk`, `seq` and `entries` only. dynamodb:LeadingKeys is the partition key value.
  *
@@ -113,7 +114,7 @@ export function grantFeedWrites(grantee: iam.IGrantable, table: dynamodb.ITable)
     });
   return iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [indexArn] })
     .combine(statement(['dynamodb:GetItem'], SCHEMA.head.keyPrefix))
-    .combine(statement(['dynamodb:GetItem'], SCHEMA.feed.keyPrefix))
+    .combine(statement(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], SCHEMA.feed.keyPrefix))
     .combine(statement(['dynamodb:UpdateItem'], SCHEMA.head.keyPrefix, Object.values(SCHEMA.head.feed)))
     .combine(statement(['dynamodb:PutItem'], SCHEMA.feed.keyPrefix, Object.values(SCHEMA.feed.attributes)));
 }

@@ -47,6 +47,7 @@ export const handler = async (_event: unknown, context: Pick<Context, 'getRemain
       if (outcome.ok) {
         metrics.addMetric(FEED_METRICS.feedPages, MetricUnit.Count, outcome.report.pages);
         metrics.addMetric(FEED_METRICS.feedEntries, MetricUnit.Count, outcome.report.entries);
+        metrics.addMetric(FEED_METRICS.feedEntriesSkipped, MetricUnit.Count, outcome.report.skipped);
         metrics.addMetric(FEED_METRICS.feedLagMs, MetricUnit.Milliseconds, outcome.report.lagMs);
         metrics.addMetric(FEED_METRICS.feedStepFailures, MetricUnit.Count, 0);
       } else {

@@ -75,7 +75,7 @@ describe('dist/feed.mjs', () => {
     const metrics = writer.logLines().filter((line) => 'FeedLagMs' in line);
     expect(metrics.length).toBe(report.steps);
     expect(metrics.reduce((sum, line) => sum + (line.FeedEntries as number), 0)).toBe(3);
-    expect(metrics[0]).toMatchObject({ service: 'revocation-feed', FeedStepFailures: 0 });
+    expect(metrics[0]).toMatchObject({ service: 'revocation-feed', FeedStepFailures: 0, FeedEntriesSkipped: 0 });
   });
 
   it('fails the invocation when no step succeeded, each failure counted in FeedStepFailures', async () => {

@@ -76,6 +76,11 @@ export const FEED_METRICS = {
    * head write: how long a revocation may wait to be in the feed. Dimensions: service.
    */
   feedLagMs: 'FeedLagMs',
+  /**
+   * Count of revocations read from the change index that no page could carry (logged one by one):
+   * instances that follow the feed miss them until they read the index themselves. Dimensions: service.
+   */
+  feedEntriesSkipped: 'FeedEntriesSkipped',
 } as const;
 
 /** Metrics the ingest function emits. */

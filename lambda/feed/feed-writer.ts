@@ -60,6 +60,7 @@ export class FeedWriter {
       } else {
         skipped.add(key);
         this.log.error('a revocation the change feed cannot carry was skipped', {
+          code: 'ERR_FEED_ENTRY_SKIPPED',
           kind: String(revocation?.kind),
           field: publishable.problem.field,
           problem: publishable.problem.message,

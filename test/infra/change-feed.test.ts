@@ -130,8 +130,13 @@ describe('RevocationAuthorizer changeFeed', () => {
         Resource: { 'Fn::Join': ['', [tableRef(), `/index/${schema.changesIndex.name}`]] },
       },
       { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableRef(), Condition: leadingKeys(schema.head.keyPrefix) },
-      // Its start-up check for pages past the head (feed-store.ts readPageSeqConsistent).
-      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableRef(), Condition: leadingKeys(schema.feed.keyPrefix) },
+      // Its start-up checks: pages past the head (readPageSeqConsistent), the ring's highest page (readHighestPageSeqConsistent).
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+        Resource: tableRef(),
+        Condition: leadingKeys(schema.feed.keyPrefix),
+      },
       {
         Effect: 'Allow',
         Action: 'dynamodb:UpdateItem',
@@ -213,6 +218,16 @@ describe('RevocationAuthorizer changeFeed', () => {
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(authorizer.feedFunction!) } }],
       Threshold: 1,
       EvaluationPeriods: 1,
+    });
+  });
+
+  it('alarms on any revocation the writer could not put in a page', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'RevocationAuthorizer',
+      MetricName: FEED_METRICS.feedEntriesSkipped,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.feed }],
+      Statistic: 'Sum',
+      Threshold: 1,
     });
   });
 
