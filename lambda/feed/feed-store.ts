@@ -1,3 +1,4 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import {
   BatchGetItemCommand,
   GetItemCommand,
@@ -251,6 +252,9 @@ export class FeedStore implements FeedReader {
     write: (replica: number, options: { abortSignal?: AbortSignal }) => Promise<unknown>,
   ): Promise<void> {
     let fenced = false;
+    // Every replica's request listens on the signal at once: more than Node's default of 10
+    // listeners is expected here, not a leak (it would warn in every writer run's log).
+    if (signal !== undefined && getMaxListeners(signal) < replicas + 1) setMaxListeners(replicas + 1, signal);
     await forEachLimited(
       Array.from({ length: replicas }, (_, replica) => replica),
       replicas,
