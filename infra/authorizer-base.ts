@@ -4,10 +4,12 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { identitySourcesFor, tokenAuthorizerHeader, type TokenSource } from '../lambda/contract/index.js';
 import { createAuthorizerFunction, grantReadRevocations, type AuthorizerFunctionOptions } from './authorizer-function.js';
 import { feedMaxLagMs } from './function-environment.js';
+import { createSnapshotBucket, createSnapshotFunction, grantReadSnapshot, SNAPSHOT_KEY, snapshotUriOf } from './revocation-snapshots.js';
 import { RevocationAuthorizerPropsError } from './props-error.js';
 import { routeScopesProblem, validateCacheTtl } from './props-validation.js';
 import type { HttpAuthorizerOptions, RestAuthorizerOptions, RestTokenAuthorizerOptions, RevocationConsistency } from './props.js';
@@ -32,6 +34,12 @@ export abstract class RevocationAuthorizerBase extends Construct {
   readonly httpAuthorizer!: HttpLambdaAuthorizer;
   /** Decision cache TTL used unless an authorizer factory is given another. */
   readonly resultsCacheTtl!: Duration;
+  /** This region's revocation snapshot bucket (`snapshots`, the default); undefined when snapshots are off. */
+  readonly snapshotBucket: s3.Bucket | undefined;
+  /** This region's scheduled snapshot writer, reading this region's table; undefined when snapshots are off. */
+  readonly snapshotFunction: lambda.Function | undefined;
+  /** The snapshot's object key in `snapshotBucket`. */
+  readonly snapshotKey = SNAPSHOT_KEY;
 
   private consistency: RevocationConsistency = 'eventual';
   private httpResponseType = HttpLambdaResponseType.SIMPLE;
@@ -79,6 +87,38 @@ export abstract class RevocationAuthorizerBase extends Construct {
       );
     }
     return built.alias;
+  }
+
+  /**
+   * `buildAuthorizer` with this region's snapshot: with `snapshots`, a bucket of this region, the
+   * authorizer reading it at cold start (a snapshot of the local table, neither a cross-region object
+   * nor a Scan), and the scheduled writer that keeps it current from this region's table.
+   */
+  protected buildAuthorizerWithSnapshots(id: string, options: Omit<AuthorizerFunctionOptions, 'snapshotUri'>): lambda.Alias | undefined {
+    const bucket = options.settings.snapshots ? createSnapshotBucket(this) : undefined;
+    const alias = this.buildAuthorizer(id, { ...options, snapshotUri: bucket === undefined ? undefined : snapshotUriOf(bucket) });
+    // Readonly to users; assigned here once, as a constructor would.
+    const self = this as { -readonly [K in keyof RevocationAuthorizerBase]: RevocationAuthorizerBase[K] };
+    self.snapshotBucket = bucket;
+    if (bucket === undefined) return alias;
+    this.grantReadSnapshot(this.authorizerFunction);
+    self.snapshotFunction = createSnapshotFunction(this, {
+      ...options,
+      bucket,
+      grantReadRevocations: (grantee) => this.grantReadRevocations(grantee),
+    });
+    return alias;
+  }
+
+  /**
+   * Lets the grantee read this region's revocation snapshot the way the authorizer does
+   * (s3:GetObject on the object, s3:ListBucket on the bucket).
+   * @throws when snapshots are off.
+   */
+  grantReadSnapshot(grantee: iam.IGrantable): iam.Grant {
+    if (this.snapshotBucket === undefined)
+      throw new RevocationAuthorizerPropsError([{ prop: 'snapshots', message: 'is false: there is no snapshot to grant' }]);
+    return grantReadSnapshot(grantee, this.snapshotBucket);
   }
 
   /**

@@ -2,9 +2,6 @@ import { resolve } from 'node:path';
 import { Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { RevocationAuthorizerBase } from './authorizer-base.js';
 import { DEFAULT_BUNDLE_DIRECTORY } from './authorizer-function.js';
@@ -13,7 +10,6 @@ import { RevocationAuthorizerPropsError } from './props-error.js';
 import { resolveProps } from './props.js';
 import { replicaSourceOf } from './replica-source.js';
 import type { RevocationAuthorizer } from './revocation-authorizer.js';
-import { createSnapshotBucket, createSnapshotFunction, grantReadSnapshot, SNAPSHOT_KEY, snapshotUriOf } from './revocation-snapshots.js';
 
 /** Props of {@link RevocationAuthorizerReplica}. */
 export interface RevocationAuthorizerReplicaProps {
@@ -52,13 +48,6 @@ export class RevocationAuthorizerReplica extends RevocationAuthorizerBase {
   readonly alarms: readonly cloudwatch.Alarm[];
   /** The operations dashboard of this region. */
   readonly dashboard: cloudwatch.Dashboard;
-  /** This region's snapshot bucket (the primary's `snapshots`); undefined when snapshots are off. */
-  readonly snapshotBucket: s3.Bucket | undefined;
-  /** This region's scheduled snapshot writer, reading the local replica; undefined when snapshots are off. */
-  readonly snapshotFunction: lambda.Function | undefined;
-  /** The snapshot's object key in `snapshotBucket`. */
-  readonly snapshotKey = SNAPSHOT_KEY;
-
   constructor(scope: Construct, id: string, props: RevocationAuthorizerReplicaProps) {
     super(scope, id);
     const source = replicaSourceOf(props.primary);
@@ -76,29 +65,12 @@ export class RevocationAuthorizerReplica extends RevocationAuthorizerBase {
     // environments), and the ARN is this region's.
     this.table = dynamodb.TableV2.fromTableName(this, 'Table', source.tableName);
     const bundleDirectory = resolve(source.props.bundleDirectory ?? DEFAULT_BUNDLE_DIRECTORY);
-    const includeSourceMaps = source.props.includeSourceMaps ?? false;
-    // A bucket of this region: a cold start here reads a snapshot of the local replica, neither a
-    // cross-region object nor a Scan.
-    this.snapshotBucket = settings.snapshots ? createSnapshotBucket(this) : undefined;
-    const alias = this.buildAuthorizer(id, {
+    const alias = this.buildAuthorizerWithSnapshots(id, {
       settings,
       tableName: this.table.tableName,
       bundleDirectory,
-      includeSourceMaps,
-      snapshotUri: this.snapshotBucket === undefined ? undefined : snapshotUriOf(this.snapshotBucket),
+      includeSourceMaps: source.props.includeSourceMaps ?? false,
     });
-    if (this.snapshotBucket !== undefined) this.grantReadSnapshot(this.authorizerFunction);
-    this.snapshotFunction =
-      this.snapshotBucket === undefined
-        ? undefined
-        : createSnapshotFunction(this, {
-            settings,
-            tableName: this.table.tableName,
-            bucket: this.snapshotBucket,
-            bundleDirectory,
-            includeSourceMaps,
-            grantReadRevocations: (grantee) => this.grantReadRevocations(grantee),
-          });
     const monitoring = new RevocationMonitoring(this, 'Monitoring', {
       namespace: settings.metricsNamespace,
       authorizerFunction: this.authorizerFunction,
@@ -112,17 +84,6 @@ export class RevocationAuthorizerReplica extends RevocationAuthorizerBase {
     });
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;
-  }
-
-  /**
-   * Lets the grantee read this region's snapshot the way the authorizer does (s3:GetObject on the
-   * object, s3:ListBucket on the bucket).
-   * @throws when snapshots are off.
-   */
-  grantReadSnapshot(grantee: iam.IGrantable): iam.Grant {
-    if (this.snapshotBucket === undefined)
-      throw new RevocationAuthorizerPropsError([{ prop: 'snapshots', message: 'is false: there is no snapshot to grant' }]);
-    return grantReadSnapshot(grantee, this.snapshotBucket);
   }
 }
 

@@ -8,7 +8,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SnsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -31,7 +30,6 @@ import { resolveProps, type RevocationAuthorizerProps } from './props.js';
 import { PublisherAllowlist } from './publisher-access.js';
 import { registerReplicaSource } from './replica-source.js';
 import { createFeedFunction } from './revocation-feed.js';
-import { createSnapshotBucket, createSnapshotFunction, grantReadSnapshot, SNAPSHOT_KEY, snapshotUriOf } from './revocation-snapshots.js';
 import { createRevocationTable } from './revocation-table.js';
 
 export { acknowledgeNag } from './authorizer-function.js';
@@ -78,12 +76,6 @@ export class RevocationAuthorizer extends RevocationAuthorizerBase {
   readonly alarms: readonly cloudwatch.Alarm[];
   /** The operations dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
-  /** Where the revocation snapshot lives (`snapshots`, the default); undefined when snapshots are off. */
-  readonly snapshotBucket: s3.Bucket | undefined;
-  /** The scheduled function that writes the snapshot; undefined when snapshots are off. */
-  readonly snapshotFunction: lambda.Function | undefined;
-  /** The snapshot's object key in `snapshotBucket`. */
-  readonly snapshotKey = SNAPSHOT_KEY;
   /** The change feed's scheduled writer (`changeFeed`); undefined when the feed is off. */
   readonly feedFunction: lambda.Function | undefined;
 
@@ -198,26 +190,12 @@ export class RevocationAuthorizer extends RevocationAuthorizerBase {
 
     for (const fn of [this.ingestFunction]) acknowledgeRuntime(fn);
 
-    this.snapshotBucket = settings.snapshots ? createSnapshotBucket(this) : undefined;
-    const alias = this.buildAuthorizer(id, {
+    const alias = this.buildAuthorizerWithSnapshots(id, {
       settings,
       tableName: this.table.tableName,
       bundleDirectory,
       includeSourceMaps: props.includeSourceMaps ?? false,
-      snapshotUri: this.snapshotBucket === undefined ? undefined : snapshotUriOf(this.snapshotBucket),
     });
-    if (this.snapshotBucket !== undefined) this.grantReadSnapshot(this.authorizerFunction);
-    this.snapshotFunction =
-      this.snapshotBucket === undefined
-        ? undefined
-        : createSnapshotFunction(this, {
-            settings,
-            tableName: this.table.tableName,
-            bucket: this.snapshotBucket,
-            bundleDirectory,
-            includeSourceMaps: props.includeSourceMaps ?? false,
-            grantReadRevocations: (grantee) => this.grantReadRevocations(grantee),
-          });
     // In this region only: its pages and head replicate with the global table to every replica.
     this.feedFunction = settings.changeFeed
       ? createFeedFunction(this, { settings, table: this.table, bundleDirectory, includeSourceMaps: props.includeSourceMaps ?? false })
@@ -302,17 +280,6 @@ export class RevocationAuthorizer extends RevocationAuthorizerBase {
   grantPublish(grantee: iam.IGrantable): iam.Grant {
     this.publishers.admit(grantee.grantPrincipal);
     return this.topic.grantPublish(grantee);
-  }
-
-  /**
-   * Lets the grantee read the revocation snapshot the way the authorizer does (s3:GetObject on the
-   * object, s3:ListBucket on the bucket).
-   * @throws when snapshots are off.
-   */
-  grantReadSnapshot(grantee: iam.IGrantable): iam.Grant {
-    if (this.snapshotBucket === undefined)
-      throw new RevocationAuthorizerPropsError([{ prop: 'snapshots', message: 'is false: there is no snapshot to grant' }]);
-    return grantReadSnapshot(grantee, this.snapshotBucket);
   }
 
   /**
