@@ -95,6 +95,24 @@ class CapacityMeter {
 /** dynalite's region and credentials (it checks neither). */
 const LOCAL_CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
+/** The bench's tokens live an hour, as the bench tables' revocations are sized for. */
+const RULES = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
+
+/** An authorizer instance's revocation settings as deployed (the defaults), at a 1 s sync interval. */
+function viewSettings(tableName: string, scanSegments: number): RevocationSettings {
+  return {
+    tableName,
+    syncIntervalMs: 1000,
+    maxStalenessMs: DEFAULTS.maxStalenessMs,
+    failMode: 'closed',
+    consistency: 'eventual',
+    scanSegments,
+    syncOverlapMs: DEFAULTS.syncOverlapMs,
+    fullSyncIntervalMs: DEFAULTS.fullSyncIntervalMs,
+    feedMaxLagMs: DEFAULTS.feedMaxLagMs,
+  };
+}
+
 /** One scenario on a table of its own at `endpoint` (dynalite). */
 export async function measureSyncCost(endpoint: string, issuer: string, scenario: SyncCostScenario): Promise<SyncCostFigures> {
   const meters = { instance: new CapacityMeter(), ingest: new CapacityMeter(), feed: new CapacityMeter() };
@@ -104,24 +122,14 @@ export async function measureSyncCost(endpoint: string, issuer: string, scenario
   await createRevocationTable(admin, tableName);
   const clock = { ms: Date.now() };
   const now = () => clock.ms;
-  const settings: RevocationSettings = {
-    tableName,
-    syncIntervalMs: 1000,
-    maxStalenessMs: DEFAULTS.maxStalenessMs,
-    failMode: 'closed',
-    consistency: 'eventual',
-    scanSegments: 1,
-    syncOverlapMs: DEFAULTS.syncOverlapMs,
-    fullSyncIntervalMs: DEFAULTS.fullSyncIntervalMs,
-    feedMaxLagMs: DEFAULTS.feedMaxLagMs,
-  };
+  const settings = viewSettings(tableName, 1);
   const instanceClient = client(meters.instance);
   const feedClient = client(meters.feed);
   const view = new RevocationView({
     reader: new RevocationStore(instanceClient, tableName, { now }),
     ...(scenario.mode === 'feed' ? { feedReader: new FeedStore(instanceClient, tableName) } : {}),
     settings,
-    rules: { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 },
+    rules: RULES,
     now,
     monotonicNow: now,
   });
@@ -225,23 +233,14 @@ export async function measureColdStartReadUnits(endpoint: string, issuer: string
     Array.from({ length: revocations }, () => ({ kind: 'jti', issuer, jti: randomUUID(), expiresAtEpochSeconds }) as Revocation),
     { concurrency: 16, nowMs: Date.now() - 600_000 },
   );
-  const settings: RevocationSettings = {
-    tableName,
-    syncIntervalMs: 1000,
-    maxStalenessMs: DEFAULTS.maxStalenessMs,
-    failMode: 'closed',
-    consistency: 'eventual',
-    scanSegments: 4,
-    syncOverlapMs: DEFAULTS.syncOverlapMs,
-  };
-  const rules = { maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: 60 };
+  const settings = viewSettings(tableName, 4);
   const directory = await mkdtemp(join(tmpdir(), 'bench-cold-start-units-'));
   try {
     const store = new FileSnapshotStore(join(directory, 'revocations.snapshot'));
     await new SnapshotWriter({
       reader: new RevocationStore(admin, tableName),
       settings,
-      rules,
+      rules: RULES,
       store,
       rescanIntervalMs: 3_600_000,
     }).write();
@@ -251,7 +250,7 @@ export async function measureColdStartReadUnits(endpoint: string, issuer: string
       const view = new RevocationView({
         reader: new RevocationStore(client, tableName),
         settings,
-        rules,
+        rules: RULES,
         ...(withSnapshot ? { snapshotSource: store } : {}),
       });
       if (!(await view.load()))
